@@ -1,0 +1,85 @@
+"""Command line: ``python -m bot`` serves Slack; ``python -m bot run`` tries a command without Slack."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot import messages
+from bot.clients import aws_credentials_hint, bedrock_runtime
+from bot.errors import StudioError
+from bot.intake import parse_request
+from bot.settings import MissingSettings, Settings
+from handlers.errors import ModelError
+from handlers.imagine import imagine
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Studio, an image studio for Slack.")
+    sub = parser.add_subparsers(dest="action")
+    sub.add_parser("serve", help="run the Slack bot (the default)")
+    run = sub.add_parser("run", help='run one command against Bedrock without Slack, e.g. "/imagine a red car"')
+    run.add_argument("command_text", help='the command as typed in Slack, e.g. "/imagine a red car ar=16:9"')
+    run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images")
+    args = parser.parse_args(argv)
+
+    load_dotenv()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    if args.action == "run":
+        return run_once(settings, args.command_text, args.out)
+    return serve(settings)
+
+
+def serve(settings: Settings) -> int:
+    """Start the bot, or explain exactly which settings are missing."""
+    problems: list[str] = []
+    try:
+        settings.require_slack()
+    except MissingSettings as error:
+        problems.append(str(error))
+    aws_hint = aws_credentials_hint(settings)
+    if aws_hint:
+        problems.append(aws_hint)
+    if problems:
+        print("\n\n".join(problems), file=sys.stderr)
+        print("\nSee README.md → 'Set up the Slack app' for the step-by-step.", file=sys.stderr)
+        return 2
+    from bot.runtime_local import serve as serve_forever  # Slack libraries load only when serving
+
+    serve_forever(settings)
+    return 0
+
+
+def run_once(settings: Settings, command_text: str, out_dir: Path) -> int:
+    """Run ``/imagine ...`` against Bedrock and write the images to ``out_dir``."""
+    aws_hint = aws_credentials_hint(settings)
+    if aws_hint:
+        print(aws_hint, file=sys.stderr)
+        return 2
+    name, _, text = command_text.strip().lstrip("/").partition(" ")
+    if name != "imagine":
+        print("`run` supports /imagine; photo commands need a photo in Slack.", file=sys.stderr)
+        return 2
+    try:
+        request = parse_request(name, text, settings)
+        result = imagine(bedrock_runtime(settings), settings.image_model_id, request)
+    except (StudioError, ModelError) as error:
+        print(messages.error_message(error), file=sys.stderr)
+        return 1
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for index, png in enumerate(result.images, start=1):
+        path = out_dir / f"studio-{result.seed}-{index}.png"
+        path.write_bytes(png)
+        print(path)
+    print(f"{result.model_id} · seed {result.seed} · {result.width}x{result.height}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

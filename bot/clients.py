@@ -1,0 +1,62 @@
+"""The one place that builds API clients, with timeouts and retries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.settings import Settings
+
+# botocore's standard mode absorbs short throttling blips and 5xx answers; the
+# worker adds a longer, visible retry on top (see bot.worker).
+_BEDROCK_CONFIG = Config(
+    connect_timeout=5,
+    # A premium 5-image Titan call or a Claude answer can take a minute.
+    read_timeout=120,
+    retries={"mode": "standard", "max_attempts": 3},
+    user_agent_extra="studio-slack",
+)
+
+
+def bedrock_runtime(settings: Settings) -> Any:
+    """A bedrock-runtime client for the configured region (and endpoint, if set)."""
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=settings.aws_region,
+        endpoint_url=settings.bedrock_endpoint_url,
+        config=_BEDROCK_CONFIG,
+    )
+
+
+def slack_web_client(settings: Settings) -> WebClient:
+    """A Slack WebClient that waits out rate limits and retries transient failures."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=30,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def aws_credentials_hint(settings: Settings) -> str | None:
+    """A sentence telling the admin how to provide AWS credentials, or None if present."""
+    if boto3.Session(region_name=settings.aws_region).get_credentials() is not None:
+        return None
+    return (
+        "No AWS credentials found. Set AWS_PROFILE (after `aws configure` or `aws sso login`), "
+        "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for an identity allowed to call "
+        "bedrock:InvokeModel in "
+        f"{settings.aws_region}."
+    )

@@ -1,0 +1,48 @@
+"""The command table: name -> request type, parser and flow.
+
+Adding a command touches its handler module, one row here, its tests and the
+Slack manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.context import WorkerContext
+from bot.flows import run_imagine
+from bot.jobs import Job
+from bot.parsers import parse_imagine
+from bot.settings import Settings
+from handlers.imagine import ImagineRequest
+from handlers.models import ImageModelSpec, image_model_spec
+
+
+@dataclass(frozen=True)
+class Command:
+    """One Studio command."""
+
+    name: str
+    request_type: type
+    parse: Callable[[str, Settings], Any]
+    run: Callable[[Job, WorkerContext], None]
+    # Which configured model the command drives: "image", "edit" or "vision".
+    model_role: str
+
+    def image_spec(self, settings: Settings) -> ImageModelSpec | None:
+        """The limits of the image model this command uses (None for vision-only commands)."""
+        if self.model_role == "vision":
+            return None
+        return image_model_spec(settings.model_ids()[self.model_role])
+
+
+COMMANDS: dict[str, Command] = {
+    "imagine": Command(
+        name="imagine",
+        request_type=ImagineRequest,
+        parse=lambda text, settings: parse_imagine(text, image_model_spec(settings.image_model_id)),
+        run=run_imagine,
+        model_role="image",
+    ),
+}

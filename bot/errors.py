@@ -1,0 +1,48 @@
+"""Typed errors raised on the Slack side; ``bot.messages`` turns them into words."""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Base class for errors a person is told about."""
+
+
+class UsageError(StudioError):
+    """The command text is wrong; nothing was sent to Bedrock."""
+
+    def __init__(self, command: str, problem: str) -> None:
+        super().__init__(problem)
+        self.command = command
+        self.problem = problem
+
+
+class HelpRequested(StudioError):
+    """The person typed ``help``; answer with the command's usage."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(command)
+        self.command = command
+
+
+class NoImageFound(StudioError):
+    """No usable image where the command looked for one."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+class BotNotInChannel(StudioError):
+    """Slack refused because the bot is not a member of the channel."""
+
+
+class SlackUnavailable(StudioError):
+    """Slack kept failing after retries; the result could not be delivered."""
+
+
+class AlreadyReported(StudioError):
+    """A failure the flow has already shown in the channel; the worker only logs it."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause

@@ -1,0 +1,48 @@
+"""The job: a small, serializable record of one piece of work.
+
+It carries Slack ids and the parsed request, never image bytes, so the same
+record goes through the in-process pool or an SQS message unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Job:
+    """Where a request came from, where its result goes, and what was asked."""
+
+    id: str
+    command: str
+    request: dict[str, Any]
+    team_id: str
+    channel_id: str
+    user_id: str
+    # The thread the result goes to; None means "start a new parent message".
+    thread_ts: str | None = None
+    # Slack file ids the job works on (already resolved by the ingress).
+    file_ids: tuple[str, ...] = ()
+    # Where private notes to the requester go (slash commands and actions).
+    response_url: str | None = None
+    created_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> str:
+        """The job as a compact JSON string."""
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Job:
+        """Rebuild a job from ``to_json`` output; unknown keys are ignored."""
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        data = {key: value for key, value in data.items() if key in known}
+        data["file_ids"] = tuple(data.get("file_ids") or ())
+        return cls(**data)
+
+    def with_request(self, request: dict[str, Any]) -> Job:
+        """A copy with a different request (e.g. after a seed was fixed)."""
+        return replace(self, request=request)

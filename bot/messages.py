@@ -1,0 +1,146 @@
+"""Every sentence Studio says to a person, in one place and one voice."""
+
+from __future__ import annotations
+
+from bot.errors import BotNotInChannel, HelpRequested, NoImageFound, SlackUnavailable, UsageError
+from handlers.errors import (
+    InvalidImage,
+    ModelAccessDenied,
+    ModelBlocked,
+    ModelBusy,
+    ModelFailed,
+    ModelUnsupported,
+)
+
+EXAMPLES: dict[str, str] = {
+    "imagine": "/imagine sneaker on a neon street no=people ar=16:9 n=3",
+    "replace-bg": "/replace-bg keep=car beach at sunset mode=precise",
+    "describe": "/describe alt",
+    "edit": '/edit mask="bowl of salsa" bowl of black beans',
+    "extend": "/extend ar=9:16 city street at dusk",
+    "remove-bg": "/remove-bg",
+}
+
+USAGE: dict[str, str] = {
+    "imagine": (
+        "*/imagine* _what to draw_ [options]\n"
+        "• `no=` what to leave out  • `ar=` 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3 (or `size=WxH`)\n"
+        "• `n=` 1–5 images  • `seed=` repeat a result  • `quality=standard|premium`  • `cfg=` 1.1–10 prompt strength\n"
+        "Midjourney spellings work too: `--no people --ar 16:9 --seed 7`."
+    ),
+    "replace-bg": (
+        "*/replace-bg* [keep=_subject_] _new background_ [options]\n"
+        "Uses the newest photo you posted in this channel (last 15 minutes).\n"
+        "• `keep=` what to keep (`auto` lets Studio find the subject; the default)\n"
+        "• `mode=default|precise`  • `no=` what to leave out  • `n=` 1–5  • `seed=`"
+    ),
+    "describe": (
+        "*/describe* [preset | question]\n"
+        "Presets: `caption` (default), `detail`, `alt`, `objects`, `classify`, `subject`, "
+        "`story`, `text`, `social`, `translate=<language>`.\n"
+        "Or ask anything: `/describe what colour is the car?`"
+    ),
+    "edit": (
+        "*/edit* mask=_what to repaint_ _what to paint there_ [no=… n=… seed=…]\n"
+        "Or post two images (photo, then a black-and-white mask) and `@Studio edit …`."
+    ),
+    "extend": (
+        "*/extend* ar=_format_ _new surroundings_ [no=… n=… seed=…]\n"
+        "Formats: any ratio such as `9:16`, or `square`, `story`, `banner`, `portrait`."
+    ),
+    "remove-bg": "*/remove-bg* — cuts the subject of your newest photo out onto a transparent PNG.",
+}
+
+
+def usage(command: str) -> str:
+    """The help text for one command."""
+    return f"{USAGE[command]}\nExample: `{EXAMPLES[command]}`"
+
+
+def working(command: str, count: int = 1) -> str:
+    """The private note that acknowledges a command."""
+    if command == "imagine":
+        noun = "image" if count == 1 else f"{count} images"
+        return f":hourglass_flowing_sand: Working on your {noun}. It will appear in the channel shortly."
+    return ":hourglass_flowing_sand: Working on it. The result will appear in the photo's thread."
+
+
+def imagine_started(user_id: str, prompt: str, count: int) -> str:
+    """The parent message for an /imagine job."""
+    noun = "an image" if count == 1 else f"{count} images"
+    return f"<@{user_id}> asked for {noun}:\n> {quote(prompt)}"
+
+
+def imagine_done(user_id: str, prompt: str, summary: str) -> str:
+    """The parent message once the images are in the thread."""
+    return f"<@{user_id}> asked for:\n> {quote(prompt)}\n{summary}"
+
+
+def generation_summary(
+    model_label: str, seed: int, width: int, height: int, seconds: float, count: int, blocked: int
+) -> str:
+    """How a result was made, so it can be reproduced."""
+    line = f"{model_label} · seed {seed} · {width}×{height} · {seconds:.1f}s"
+    if blocked:
+        line += f"\n:warning: {blocked} of {count} images were withheld by the content filter."
+    return line
+
+
+def alt_text(prompt: str, index: int, count: int) -> str:
+    """Alt text for a generated image (Slack caps it at 1000 characters)."""
+    prefix = f"Generated image {index} of {count}: " if count > 1 else "Generated image: "
+    return (prefix + prompt)[:1000]
+
+
+def retrying(attempt: int, wait_seconds: float) -> str:
+    """Progress note while Bedrock is throttling."""
+    return f":hourglass: Bedrock is busy; retrying in {wait_seconds:.0f}s (attempt {attempt})."
+
+
+def queue_unavailable() -> str:
+    """Told when a job could not be queued at all."""
+    return ":x: Studio could not accept the request right now. Please try again in a minute."
+
+
+def shutdown_cancelled() -> str:
+    """Told to a person whose queued job was dropped by a restart."""
+    return ":warning: Studio was restarted before your request ran. Please send it again."
+
+
+def quote(text: str) -> str:
+    """Quote user text safely inside a Slack blockquote."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\n", "\n> ")
+
+
+def error_message(error: BaseException) -> str:
+    """The sentence a person sees for any error; never includes secrets."""
+    if isinstance(error, HelpRequested):
+        return usage(error.command)
+    if isinstance(error, UsageError):
+        return f":warning: {error.problem}\nExample: `{EXAMPLES[error.command]}`  (type `/{error.command} help` for all options)"
+    if isinstance(error, ModelBlocked):
+        return (
+            ":no_entry: The image model's content filter blocked this request. "
+            "Please rephrase the prompt and try again."
+        )
+    if isinstance(error, ModelAccessDenied):
+        return (
+            f":lock: Studio cannot use the model `{error.model_id}` in {error.region}. "
+            "An AWS admin must enable access to it in the Bedrock console (Model access)."
+        )
+    if isinstance(error, ModelUnsupported):
+        return f":warning: `{error.model_id}` cannot do {error.task}. {error.suggestion}"
+    if isinstance(error, ModelBusy):
+        return ":hourglass: Bedrock is too busy right now and did not recover after several retries. Please try again in a few minutes."
+    if isinstance(error, InvalidImage):
+        return f":frame_with_picture: {error.reason}"
+    if isinstance(error, NoImageFound):
+        return f":frame_with_picture: {error.where}"
+    if isinstance(error, BotNotInChannel):
+        return ":wave: Studio is not in this channel yet. Add it with `/invite @Studio`, then try again."
+    if isinstance(error, SlackUnavailable):
+        return ":warning: Slack did not accept the result after several tries. Please try again."
+    if isinstance(error, ModelFailed):
+        return f":x: {error}"
+    return ":x: Something went wrong on Studio's side. The error is logged; please try again."

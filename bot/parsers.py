@@ -1,0 +1,242 @@
+"""Pure parsers: command text -> validated request dataclass.
+
+Every check that can be made without the image happens here, so bad input is
+answered at once and never reaches Bedrock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.errors import HelpRequested, UsageError
+from bot.grammar import Option, ParsedText, parse_text
+from handlers.imagine import ImagineRequest
+from handlers.models import ImageModelSpec
+from handlers.requests import (
+    AUTO_SUBJECT,
+    DescribeRequest,
+    EditRequest,
+    ExtendRequest,
+    RemoveBackgroundRequest,
+    ReplaceBackgroundRequest,
+)
+from handlers.sizes import fit_size
+
+MAX_IMAGES = 5
+MIN_CFG, MAX_CFG = 1.1, 10.0
+IMAGINE_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3")
+NAMED_RATIOS = {"square": "1:1", "story": "9:16", "banner": "16:9", "portrait": "4:5"}
+DESCRIBE_PRESETS = (
+    "caption", "detail", "alt", "objects", "classify", "subject", "story", "text", "social",
+)
+
+_NEGATIVE = Option("no", "no=people", free_text=True, aliases=("negative",))
+_COUNT = Option("n", "n=3", aliases=("count",))
+_SEED = Option("seed", "seed=42")
+_RATIO = Option("ar", "ar=16:9", aliases=("aspect",))
+
+
+def _options(*specs: Option) -> dict[str, Option]:
+    return {spec.name: spec for spec in specs}
+
+
+IMAGINE_OPTIONS = _options(
+    _NEGATIVE, _RATIO, Option("size", "size=1024x1024"), _COUNT, _SEED,
+    Option("quality", "quality=premium"), Option("cfg", "cfg=7.5", aliases=("cfgscale",)),
+)
+REPLACE_BG_OPTIONS = _options(
+    Option("keep", "keep=car", free_text=True), Option("mode", "mode=precise"),
+    _NEGATIVE, _COUNT, _SEED,
+)
+DESCRIBE_OPTIONS = _options(Option("translate", "translate=german"))
+EDIT_OPTIONS = _options(Option("mask", 'mask="bowl of salsa"', free_text=True), _NEGATIVE, _COUNT, _SEED)
+EXTEND_OPTIONS = _options(_RATIO, _NEGATIVE, _COUNT, _SEED)
+
+
+def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
+    """Parse /imagine text for the image model described by ``spec``."""
+    parsed = _parse("imagine", text, IMAGINE_OPTIONS)
+    prompt = _require_prompt("imagine", parsed, "Tell me what to draw")
+    _check_length("imagine", "prompt", prompt, spec)
+    options = parsed.options
+    if "ar" in options and "size" in options:
+        raise UsageError("imagine", "Give either `ar=` or `size=`, not both.")
+    width, height = _imagine_size(options, spec)
+    quality = options.get("quality", "standard").lower()
+    if quality not in ("standard", "premium"):
+        raise UsageError("imagine", f"`quality=` is `standard` or `premium`, not `{quality}`.")
+    return ImagineRequest(
+        prompt=prompt,
+        width=width,
+        height=height,
+        negative=_negative("imagine", options, spec),
+        count=_count("imagine", options),
+        seed=_seed("imagine", options, spec),
+        quality=quality,
+        cfg_scale=_cfg(options),
+    )
+
+
+def parse_replace_background(text: str, spec: ImageModelSpec) -> ReplaceBackgroundRequest:
+    """Parse /replace-bg text: ``keep=`` is the subject, the rest the new background."""
+    parsed = _parse("replace-bg", text, REPLACE_BG_OPTIONS)
+    prompt = _require_prompt("replace-bg", parsed, "Describe the new background")
+    _check_length("replace-bg", "background description", prompt, spec)
+    mode = parsed.options.get("mode", "default").lower()
+    if mode not in ("default", "precise"):
+        raise UsageError("replace-bg", f"`mode=` is `default` or `precise`, not `{mode}`.")
+    keep = parsed.options.get("keep", AUTO_SUBJECT)
+    _check_length("replace-bg", "`keep=` text", keep, spec)
+    return ReplaceBackgroundRequest(
+        prompt=prompt,
+        keep=AUTO_SUBJECT if keep.lower() == AUTO_SUBJECT else keep,
+        precise=mode == "precise",
+        negative=_negative("replace-bg", parsed.options, spec),
+        count=_count("replace-bg", parsed.options),
+        seed=_seed("replace-bg", parsed.options, spec),
+    )
+
+
+def parse_describe(text: str) -> DescribeRequest:
+    """Parse /describe text: an optional preset word, ``translate=``, or a question."""
+    parsed = _parse("describe", text, DESCRIBE_OPTIONS)
+    language = parsed.options.get("translate", "")
+    words = parsed.prompt.split()
+    if language:
+        if words:
+            raise UsageError("describe", "`translate=` takes no other words: `/describe translate=german`.")
+        return DescribeRequest(preset="translate", language=language)
+    if not words:
+        return DescribeRequest()
+    if len(words) == 1 and words[0].lower() in DESCRIBE_PRESETS:
+        return DescribeRequest(preset=words[0].lower())
+    return DescribeRequest(preset="question", question=parsed.prompt)
+
+
+def parse_edit(text: str, spec: ImageModelSpec) -> EditRequest:
+    """Parse /edit text: ``mask=`` names what to repaint, the rest is what to paint."""
+    parsed = _parse("edit", text, EDIT_OPTIONS)
+    prompt = _require_prompt("edit", parsed, "Say what to paint")
+    _check_length("edit", "prompt", prompt, spec)
+    return EditRequest(
+        prompt=prompt,
+        mask=parsed.options.get("mask", ""),
+        negative=_negative("edit", parsed.options, spec),
+        count=_count("edit", parsed.options),
+        seed=_seed("edit", parsed.options, spec),
+    )
+
+
+def parse_extend(text: str, spec: ImageModelSpec) -> ExtendRequest:
+    """Parse /extend text: ``ar=`` is the target format, the rest the new surroundings."""
+    parsed = _parse("extend", text, EXTEND_OPTIONS)
+    if "ar" not in parsed.options:
+        raise UsageError("extend", "Say which format to extend to, e.g. `ar=9:16` or `ar=story`.")
+    prompt = _require_prompt("extend", parsed, "Describe the new surroundings")
+    _check_length("extend", "prompt", prompt, spec)
+    ratio_w, ratio_h = _ratio("extend", parsed.options["ar"], spec)
+    return ExtendRequest(
+        prompt=prompt,
+        ratio_w=ratio_w,
+        ratio_h=ratio_h,
+        negative=_negative("extend", parsed.options, spec),
+        count=_count("extend", parsed.options),
+        seed=_seed("extend", parsed.options, spec),
+    )
+
+
+def parse_remove_background(text: str) -> RemoveBackgroundRequest:
+    """Parse /remove-bg text, which must be empty (or ``help``)."""
+    parsed = _parse("remove-bg", text, {})
+    if parsed.prompt:
+        raise UsageError("remove-bg", "`/remove-bg` takes no words; post the photo and run it alone.")
+    return RemoveBackgroundRequest()
+
+
+def _parse(command: str, text: str, options: Mapping[str, Option]) -> ParsedText:
+    if text.strip().lower() in ("help", "--help", "-h", "?"):
+        raise HelpRequested(command)
+    return parse_text(command, text, options)
+
+
+def _require_prompt(command: str, parsed: ParsedText, what: str) -> str:
+    if not parsed.prompt:
+        raise UsageError(command, f"{what} after `/{command}`.")
+    return parsed.prompt
+
+
+def _check_length(command: str, what: str, text: str, spec: ImageModelSpec) -> None:
+    if len(text) > spec.max_prompt_chars:
+        raise UsageError(
+            command,
+            f"The {what} is {len(text):,} characters; {spec.label} accepts at most "
+            f"{spec.max_prompt_chars}. Please shorten it.",
+        )
+
+
+def _negative(command: str, options: Mapping[str, str], spec: ImageModelSpec) -> str:
+    negative = options.get("no", "")
+    _check_length(command, "`no=` text", negative, spec)
+    return negative
+
+
+def _int_option(command: str, options: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    if name not in options:
+        return None
+    raw = options[name]
+    if not re.fullmatch(r"\d+", raw) or not low <= int(raw) <= high:
+        raise UsageError(command, f"`{name}=` must be a whole number from {low} to {high:,}, not `{raw}`.")
+    return int(raw)
+
+
+def _count(command: str, options: Mapping[str, str]) -> int:
+    return _int_option(command, options, "n", 1, MAX_IMAGES) or 1
+
+
+def _seed(command: str, options: Mapping[str, str], spec: ImageModelSpec) -> int | None:
+    return _int_option(command, options, "seed", 0, spec.max_seed)
+
+
+def _cfg(options: Mapping[str, str]) -> float | None:
+    if "cfg" not in options:
+        return None
+    raw = options["cfg"]
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not MIN_CFG <= value <= MAX_CFG:
+        raise UsageError("imagine", f"`cfg=` must be a number from {MIN_CFG} to {MAX_CFG:g}, not `{raw}`.")
+    return value
+
+
+def _imagine_size(options: Mapping[str, str], spec: ImageModelSpec) -> tuple[int, int]:
+    if "size" in options:
+        match = re.fullmatch(r"(\d{2,5})[x×*](\d{2,5})", options["size"].lower())
+        if not match or not spec.accepts_size(int(match[1]), int(match[2])):
+            raise UsageError(
+                "imagine",
+                f"{spec.label} cannot make `size={options['size']}`. Allowed: {spec.size_rules()}.",
+            )
+        return int(match[1]), int(match[2])
+    ratio = options.get("ar", "1:1")
+    ratio = NAMED_RATIOS.get(ratio.lower(), ratio)
+    if ratio not in IMAGINE_RATIOS:
+        raise UsageError("imagine", f"`ar=` is one of {', '.join(IMAGINE_RATIOS)}, not `{options['ar']}`.")
+    ratio_w, ratio_h = (int(part) for part in ratio.split(":"))
+    return fit_size(spec, ratio_w, ratio_h)
+
+
+def _ratio(command: str, raw: str, spec: ImageModelSpec) -> tuple[int, int]:
+    value = NAMED_RATIOS.get(raw.lower(), raw)
+    match = re.fullmatch(r"(\d{1,3}):(\d{1,3})", value)
+    if not match or int(match[1]) == 0 or int(match[2]) == 0:
+        named = ", ".join(NAMED_RATIOS)
+        raise UsageError(command, f"`ar=` is a ratio such as `9:16` or one of {named}, not `{raw}`.")
+    ratio_w, ratio_h = int(match[1]), int(match[2])
+    if max(ratio_w, ratio_h) / min(ratio_w, ratio_h) > spec.max_aspect:
+        raise UsageError(
+            command, f"`ar={raw}` is too stretched; {spec.label} goes up to {spec.max_aspect:g}:1."
+        )
+    return ratio_w, ratio_h

@@ -1,0 +1,34 @@
+"""Job-level retry for a busy model, visible to the person waiting."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TypeVar
+
+from bot.context import WorkerContext
+from handlers.errors import ModelBusy
+
+T = TypeVar("T")
+
+
+def with_model_retries(
+    call: Callable[[], T], ctx: WorkerContext, on_retry: Callable[[int, float], None]
+) -> T:
+    """Run ``call``; on ``ModelBusy`` wait with exponential backoff and try again.
+
+    botocore has already retried quick blips by the time ``ModelBusy`` arrives,
+    so these waits are longer (base 2 s, doubling, with jitter so that many
+    waiting jobs do not return in lockstep).
+    """
+    attempts = ctx.settings.job_retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except ModelBusy:
+            if attempt == attempts:
+                raise
+            delay = ctx.settings.retry_base_seconds * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+            on_retry(attempt + 1, delay)
+            ctx.sleep(delay)
+    raise AssertionError("unreachable")

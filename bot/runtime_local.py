@@ -1,0 +1,100 @@
+"""The local runtime: Socket Mode or an HTTP server, plus an in-process worker pool."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot import messages
+from bot.app import build_app
+from bot.clients import bedrock_runtime, slack_web_client
+from bot.context import WorkerContext
+from bot.pool import WorkerPool
+from bot.settings import Settings
+from bot.slack_io import SlackIO
+from bot.worker import run_job
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    # Each Slack request gets its own thread so one slow ack cannot delay others.
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        log.debug("http: " + format, *args)
+
+
+@dataclass
+class LocalRuntime:
+    """A running local Studio: the Bolt app, its worker pool and (in HTTP mode) its server."""
+
+    app: App
+    pool: WorkerPool
+    server: WSGIServer | None = None
+
+    @property
+    def url(self) -> str:
+        """The HTTP events URL (HTTP mode only)."""
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}{EVENTS_PATH}"
+
+    def serve_in_background(self) -> LocalRuntime:
+        """Serve HTTP on a daemon thread (tests and benchmarks)."""
+        assert self.server is not None
+        threading.Thread(target=self.server.serve_forever, daemon=True, name="studio-http").start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving, finish running jobs and report dropped ones."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        self.pool.shutdown()
+
+
+def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) -> LocalRuntime:
+    """Build clients, the worker pool, the app and (if ``http``) the HTTP server."""
+    client = slack_web_client(settings)
+    ctx = WorkerContext(settings=settings, slack=SlackIO(client), bedrock=bedrock_runtime(settings))
+    pool = WorkerPool(
+        run=lambda job: run_job(job, ctx),
+        concurrency=settings.worker_concurrency,
+        on_dropped=lambda job: ctx.slack.tell(job, messages.shutdown_cancelled()),
+    )
+    app = build_app(settings, client, pool.submit, socket_mode=not http)
+    server = None
+    if http:
+        server = make_server(
+            host, settings.port, SlackRequestHandler(app, path=EVENTS_PATH),
+            server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
+        )
+    return LocalRuntime(app=app, pool=pool, server=server)
+
+
+def serve(settings: Settings) -> None:
+    """Run until Ctrl-C: Socket Mode when an app token is set, else HTTP on ``PORT``."""
+    socket_mode = bool(settings.slack_app_token)
+    runtime = build_runtime(settings, http=not socket_mode)
+    try:
+        if socket_mode:
+            log.info("Studio is running in Socket Mode; press Ctrl-C to stop")
+            SocketModeHandler(runtime.app, settings.slack_app_token, web_client=runtime.app.client).start()
+        else:
+            log.info("Studio is listening on %s; press Ctrl-C to stop", runtime.url)
+            runtime.server.serve_forever()  # type: ignore[union-attr]
+    except KeyboardInterrupt:
+        log.info("stopping: finishing running jobs")
+    finally:
+        runtime.close()

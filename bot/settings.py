@@ -1,0 +1,90 @@
+"""Settings: read once from the environment, then passed around."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_IMAGE_MODEL = "amazon.titan-image-generator-v2:0"
+DEFAULT_VISION_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+# Where an admin finds each credential (shown when one is missing).
+WHERE_TO_FIND = {
+    "SLACK_BOT_TOKEN": "api.slack.com/apps → your app → OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
+    "SLACK_SIGNING_SECRET": "api.slack.com/apps → your app → Basic Information → App Credentials → Signing Secret",
+    "SLACK_APP_TOKEN": "api.slack.com/apps → your app → Basic Information → App-Level Tokens → generate one with connections:write (xapp-…)",
+}
+
+
+class MissingSettings(Exception):
+    """Required settings are absent; the message names each and where to get it."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        lines = [f"  {name}: {WHERE_TO_FIND[name]}" for name in names]
+        super().__init__(
+            "Studio cannot start; these settings are missing (put them in .env or the environment):\n"
+            + "\n".join(lines)
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about Studio."""
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    aws_region: str = "us-east-1"
+    bedrock_endpoint_url: str | None = None
+    image_model_id: str = DEFAULT_IMAGE_MODEL
+    edit_model_id: str = DEFAULT_IMAGE_MODEL
+    vision_model_id: str = DEFAULT_VISION_MODEL
+    worker_concurrency: int = 4
+    job_retries: int = 4
+    retry_base_seconds: float = 2.0
+
+    def __repr__(self) -> str:
+        # Keep tokens out of logs and tracebacks that print the settings.
+        return f"Settings(slack_api_url={self.slack_api_url!r}, region={self.aws_region!r}, models={self.model_ids()})"
+
+    def model_ids(self) -> dict[str, str]:
+        """The configured model id for each role."""
+        return {"image": self.image_model_id, "edit": self.edit_model_id, "vision": self.vision_model_id}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from environment variables (``os.environ`` by default)."""
+        env = os.environ if env is None else env
+        image_model = env.get("STUDIO_IMAGE_MODEL", DEFAULT_IMAGE_MODEL)
+        return cls(
+            slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+            slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+            slack_api_url=env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            port=int(env.get("PORT", "3000")),
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            bedrock_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or None,
+            image_model_id=image_model,
+            edit_model_id=env.get("STUDIO_EDIT_MODEL", image_model),
+            vision_model_id=env.get("STUDIO_VISION_MODEL", DEFAULT_VISION_MODEL),
+            worker_concurrency=int(env.get("STUDIO_WORKERS", "4")),
+            job_retries=int(env.get("STUDIO_JOB_RETRIES", "4")),
+            retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
+        )
+
+    def require_slack(self) -> None:
+        """Raise ``MissingSettings`` unless the Slack credentials for this runtime are set.
+
+        Socket Mode needs the app token instead of the signing secret (requests
+        arrive over the socket, not as signed HTTP).
+        """
+        missing = [] if self.slack_bot_token else ["SLACK_BOT_TOKEN"]
+        if not self.slack_app_token and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET")
+        if missing:
+            raise MissingSettings(missing)

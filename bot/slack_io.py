@@ -1,0 +1,100 @@
+"""Everything Studio sends to Slack, with Slack failures turned into typed errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot.errors import BotNotInChannel, SlackUnavailable
+from bot.jobs import Job
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "Studio may not post or read here" rather than "Slack is down".
+_NO_ACCESS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file to upload."""
+
+    content: bytes
+    filename: str
+    title: str
+    alt_text: str = ""
+
+
+class SlackIO:
+    """Posts, updates and uploads for one workspace's bot token."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
+             thread_ts: str | None = None) -> str:
+        """Post a message (in a thread if ``thread_ts``); returns its ts."""
+        with _slack_errors("chat.postMessage"):
+            response = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
+                unfurl_links=False, unfurl_media=False,
+            )
+        return str(response["ts"])
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Replace the text (and blocks) of a message Studio posted."""
+        with _slack_errors("chat.update"):
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
+
+    def upload(self, channel: str, thread_ts: str | None, uploads: Sequence[Upload],
+               comment: str | None = None) -> list[str]:
+        """Upload all files in one v2 upload, shared as one message; returns file ids."""
+        with _slack_errors("files.uploadV2"):
+            response = self.client.files_upload_v2(
+                file_uploads=[
+                    {"content": u.content, "filename": u.filename, "title": u.title, "alt_txt": u.alt_text}
+                    for u in uploads
+                ],
+                channel=channel,
+                thread_ts=thread_ts,
+                initial_comment=comment,
+            )
+        return [str(item["id"]) for item in response.get("files") or ()]
+
+    def tell(self, job: Job, text: str) -> None:
+        """A private note to the person who asked, best effort.
+
+        The ``response_url`` works even where the bot is not a member, so it
+        is preferred; otherwise an ephemeral message in the job's channel.
+        """
+        try:
+            if job.response_url:
+                WebhookClient(job.response_url, timeout=10).send(
+                    text=text, response_type="ephemeral", replace_original=False
+                )
+                return
+            self.client.chat_postEphemeral(
+                channel=job.channel_id, user=job.user_id, text=text, thread_ts=job.thread_ts
+            )
+        except (SlackClientError, OSError) as error:
+            # Nothing else can reach the person; the log is the last record.
+            log.warning("could not send private note", extra={"job_id": job.id, "error": type(error).__name__})
+
+
+@contextmanager
+def _slack_errors(method: str) -> Iterator[None]:
+    try:
+        yield
+    except SlackApiError as error:
+        code = error.response.get("error", "") if error.response is not None else ""
+        if code in _NO_ACCESS:
+            raise BotNotInChannel(code) from error
+        raise SlackUnavailable(f"{method} failed: {code or error.response.status_code}") from error
+    except (SlackClientError, OSError) as error:
+        raise SlackUnavailable(f"{method} failed: {type(error).__name__}") from error

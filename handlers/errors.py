@@ -1,0 +1,49 @@
+"""Typed errors raised by handlers; ``bot.messages`` turns them into words."""
+
+from __future__ import annotations
+
+
+class ModelError(Exception):
+    """Base class for anything that went wrong on the model side."""
+
+
+class ModelBlocked(ModelError):
+    """The content filter refused the prompt or every output image.
+
+    Retrying the same request is pointless; the person has to rephrase.
+    """
+
+
+class ModelBusy(ModelError):
+    """Throttled or the model is not ready; worth retrying after a pause."""
+
+
+class ModelAccessDenied(ModelError):
+    """The AWS account has not enabled this model in this region (or IAM denies it)."""
+
+    def __init__(self, model_id: str, region: str) -> None:
+        super().__init__(f"no access to {model_id} in {region}")
+        self.model_id = model_id
+        self.region = region
+
+
+class ModelUnsupported(ModelError):
+    """The configured model cannot do the requested task (e.g. Titan v1 background removal)."""
+
+    def __init__(self, model_id: str, task: str, suggestion: str) -> None:
+        super().__init__(f"{model_id} does not support {task}")
+        self.model_id = model_id
+        self.task = task
+        self.suggestion = suggestion
+
+
+class ModelFailed(ModelError):
+    """Any other model-side failure; the message is safe to show to a person."""
+
+
+class InvalidImage(ModelError):
+    """Image bytes that cannot be used: not an image, corrupt, too big, unsupported format."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

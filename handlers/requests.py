@@ -1,0 +1,60 @@
+"""The parsed requests for the photo commands.
+
+Each is a frozen dataclass of plain values, so a job can carry it through a
+queue as JSON. ``ImagineRequest`` lives beside its handler in ``imagine``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AUTO_SUBJECT = "auto"
+
+
+@dataclass(frozen=True)
+class ReplaceBackgroundRequest:
+    """Keep ``keep`` (a mask prompt, or ``auto``) and paint ``prompt`` around it."""
+
+    prompt: str
+    keep: str = AUTO_SUBJECT
+    precise: bool = False
+    negative: str = ""
+    count: int = 1
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class DescribeRequest:
+    """A preset (``caption``, ``alt``, ...) or a free ``question`` about the image."""
+
+    preset: str = "caption"
+    question: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """Repaint the part named by ``mask`` (or the second image as mask) with ``prompt``."""
+
+    prompt: str
+    mask: str = ""
+    negative: str = ""
+    count: int = 1
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ExtendRequest:
+    """Outpaint the photo to ``ratio_w:ratio_h`` with ``prompt`` as the new surroundings."""
+
+    prompt: str
+    ratio_w: int
+    ratio_h: int
+    negative: str = ""
+    count: int = 1
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoveBackgroundRequest:
+    """Cut the subject out onto a transparent background."""

@@ -1,0 +1,1243 @@
+"""A local fake of the Amazon Bedrock Runtime service for tests.
+
+The fake is a small HTTP server that speaks the same REST-JSON wire protocol as
+``bedrock-runtime`` (InvokeModel and Converse), so the *real* boto3 client can be
+pointed at it with ``endpoint_url=`` or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and
+used unmodified. It validates requests the way the real service does (per the
+AWS documentation, see the comments next to each constant and
+``/tmp/studio-notes/bedrock-facts.md``), so a wrong payload fails in tests the
+same way it would fail in production, with the same ``ClientError`` code.
+
+Usage::
+
+    with FakeBedrock() as fake:
+        client = boto3.client("bedrock-runtime", endpoint_url=fake.url, ...)
+        ...
+        assert fake.invocations("TEXT_IMAGE")[0].body["imageGenerationConfig"]["width"] == 1024
+
+Only the standard library and Pillow are used.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import unquote
+
+from PIL import Image, ImageDraw
+
+__all__ = [
+    "BedrockCall",
+    "FakeBedrock",
+    "decode_image",
+    "encode_image",
+    "ERROR_STATUS",
+    "TITAN_SIZES",
+]
+
+# --------------------------------------------------------------------------------------
+# Wire-level facts
+# --------------------------------------------------------------------------------------
+
+# HTTP status per error code, from botocore/data/bedrock-runtime/2023-09-30/service-2.json
+# (each error shape's "httpStatusCode"). botocore's rest-json parser takes the error
+# code from the ``x-amzn-ErrorType`` header (text before ':') and the message from the
+# JSON body's ``message`` key, so that is exactly what we send.
+ERROR_STATUS: dict[str, int] = {
+    "ValidationException": 400,
+    "ServiceQuotaExceededException": 400,
+    "ConflictException": 400,
+    "AccessDeniedException": 403,
+    "ResourceNotFoundException": 404,
+    "ModelTimeoutException": 408,
+    "ThrottlingException": 429,
+    "ModelNotReadyException": 429,
+    "ModelErrorException": 424,
+    "InternalServerException": 500,
+    "ServiceUnavailableException": 503,
+    # Not in the service model: raised by the AWS front door before the service.
+    "MissingAuthenticationTokenException": 403,
+    "IncompleteSignatureException": 403,
+    "InvalidSignatureException": 403,
+    "UnknownOperationException": 404,
+}
+
+# Default messages. The ones marked (seen) are wording reported verbatim from the real
+# service in public issues/code; the others are plausible stand-ins.
+DEFAULT_MESSAGES: dict[str, str] = {
+    # (seen) many Bedrock users' logs
+    "ThrottlingException": "Too many requests, please wait before trying again.",
+    # (seen)
+    "AccessDeniedException": "You don't have access to the model with the specified model ID.",
+    "ModelNotReadyException": "Model is not ready for inference. Wait and try your request again.",
+    # (seen as "Bedrock is unable to process your request")
+    "ServiceUnavailableException": "Bedrock is unable to process your request.",
+    "ModelTimeoutException": "Model has timed out in processing the request. Try your request again.",
+    "InternalServerException": "The system encountered an unexpected error during processing. Try your request again.",
+    "ModelErrorException": "The system encountered an unexpected error during processing. Try your request again.",
+    "ResourceNotFoundException": "The requested resource could not be found.",
+    "ServiceQuotaExceededException": "Your request exceeds the service quota for your account.",
+    "ValidationException": "Malformed input request, please reformat your input and try again.",
+}
+
+# (seen) "ValidationException: The provided model identifier is invalid."
+MSG_INVALID_MODEL = "The provided model identifier is invalid."
+# (seen) note the typographic apostrophe in "isn’t" - the real service sends U+2019.
+MSG_NEEDS_PROFILE = (
+    "Invocation of model ID {model} with on-demand throughput isn\u2019t supported. "
+    "Retry your request with the ID or ARN of an inference profile that contains this model."
+)
+# Converse against a non-chat model (stand-in wording).
+MSG_CONVERSE_UNSUPPORTED = (
+    "This action doesn't support the model that you provided. "
+    "Try again with a supported text or chat model."
+)
+# (seen) Titan wording for a prompt caught by the input filter.
+MSG_TITAN_INPUT_BLOCKED = (
+    "This request has been blocked by our content filters. Our filters automatically flagged "
+    "this prompt because it may conflict our AUP or AWS Responsible AI Policy. "
+    "Please adjust your text prompt to submit a new request."
+)
+# Nova Canvas user guide, "Error handling": RAI input deflection messages.
+MSG_INPUT_TEXT_BLOCKED = (
+    "This request has been blocked by our content filters. "
+    "Please adjust your text prompt to submit a new request."
+)
+MSG_INPUT_IMAGE_BLOCKED = (
+    "This request has been blocked by our content filters. "
+    "Please adjust your input image to submit a new request."
+)
+# Nova Canvas user guide, "Error handling": RAI output deflection -> 200 with `error`.
+MSG_OUTPUT_SOME_BLOCKED = "Some of the generated images have been blocked by our content filters."
+MSG_OUTPUT_ALL_BLOCKED = "All of the generated images have been blocked by our content filters."
+
+# --------------------------------------------------------------------------------------
+# Image model facts
+# --------------------------------------------------------------------------------------
+
+TITAN_V1 = "amazon.titan-image-generator-v1"
+TITAN_V2 = "amazon.titan-image-generator-v2:0"
+NOVA_CANVAS = "amazon.nova-canvas-v1:0"
+
+# Base model id -> family. ``:0`` alias for Titan v1 is also listed on the
+# Bedrock model-id page.
+IMAGE_MODELS: dict[str, str] = {
+    TITAN_V1: "titan-v1",
+    "amazon.titan-image-generator-v1:0": "titan-v1",
+    TITAN_V2: "titan-v2",
+    NOVA_CANVAS: "nova",
+}
+
+# Task types per family. Titan page (model-parameters-titan-image): TEXT_IMAGE,
+# INPAINTING, OUTPAINTING, IMAGE_VARIATION for both; COLOR_GUIDED_GENERATION and
+# BACKGROUND_REMOVAL are "V2 only". Nova Canvas supports all of them (plus
+# VIRTUAL_TRY_ON, which this fake does not implement). "Image conditioning" is not a
+# task type: it is TEXT_IMAGE with textToImageParams.conditionImage (v2/Nova only).
+TASK_PARAMS: dict[str, str] = {
+    "TEXT_IMAGE": "textToImageParams",
+    "INPAINTING": "inPaintingParams",
+    "OUTPAINTING": "outPaintingParams",
+    "IMAGE_VARIATION": "imageVariationParams",
+    "COLOR_GUIDED_GENERATION": "colorGuidedGenerationParams",
+    "BACKGROUND_REMOVAL": "backgroundRemovalParams",
+}
+FAMILY_TASKS: dict[str, frozenset[str]] = {
+    "titan-v1": frozenset({"TEXT_IMAGE", "INPAINTING", "OUTPAINTING", "IMAGE_VARIATION"}),
+    "titan-v2": frozenset(TASK_PARAMS),
+    "nova": frozenset(TASK_PARAMS),
+}
+EDIT_TASKS = frozenset({"INPAINTING", "OUTPAINTING", "BACKGROUND_REMOVAL"})
+
+# Titan text-to-image (and variation/colour-guided) output sizes: the table
+# "The following sizes are permissible" on model-parameters-titan-image (same list for
+# G1 v1 and v2), width x height.
+TITAN_SIZES: frozenset[tuple[int, int]] = frozenset(
+    {
+        (1024, 1024), (768, 768), (512, 512),
+        (768, 1152), (384, 576), (1152, 768), (576, 384),
+        (768, 1280), (384, 640), (1280, 768), (640, 384),
+        (896, 1152), (448, 576), (1152, 896), (576, 448),
+        (768, 1408), (384, 704), (1408, 768), (704, 384),
+        (640, 1408), (320, 704), (1408, 640), (704, 320),
+        (1152, 640), (1173, 640),
+    }
+)
+# Titan input images (in/outpainting, variation, conditioning, reference, background
+# removal): "<= 1,408 on the longer side" (model-parameters-titan-image) and
+# "Max input image size - 5 MB" (titan-image-models). JPEG or PNG only.
+TITAN_MAX_INPUT_SIDE = 1408
+TITAN_MAX_INPUT_BYTES = 5 * 1024 * 1024
+# Titan prompt limits: text and negativeText "<= 512 characters".
+TITAN_MAX_TEXT = 512
+
+# Nova Canvas "Supported image resolutions": each side 320-4096 px inclusive, evenly
+# divisible by 16, aspect ratio between 1:4 and 4:1, total pixels "less than 4,194,304".
+# 2048x2048 (= 4,194,304) is priced and offered by AWS, so the cap is applied as <=.
+# The input-image section points at the same table for input sizes.
+NOVA_MIN_SIDE = 320
+NOVA_MAX_SIDE = 4096
+NOVA_SIDE_MULTIPLE = 16
+NOVA_MAX_ASPECT = 4
+NOVA_MAX_PIXELS = 4_194_304
+# Nova Canvas text / negativeText: "must be 1-1024 characters in length".
+NOVA_MAX_TEXT = 1024
+
+# Shared imageGenerationConfig ranges (Titan and Nova): numberOfImages 1-5,
+# cfgScale 1.1-10.0, quality standard|premium. Seeds: Titan 0-2,147,483,646; Nova
+# 0-858,993,459 (the AWS Nova Canvas code examples: "random seed between 0 and
+# 858,993,459"). Defaults: Titan seed 42 / cfg 8.0, Nova seed 12 / cfg 6.5.
+MIN_IMAGES, MAX_IMAGES = 1, 5
+MIN_CFG, MAX_CFG = 1.1, 10.0
+SEED_MAX = {"titan-v1": 2_147_483_646, "titan-v2": 2_147_483_646, "nova": 858_993_459}
+DEFAULT_SEED = {"titan-v1": 42, "titan-v2": 42, "nova": 12}
+QUALITIES = ("standard", "premium")
+DEFAULT_SIZE = 1024
+MAX_VARIATION_IMAGES = 5
+MIN_SIMILARITY, MAX_SIMILARITY = 0.2, 1.0
+MAX_COLORS = 10
+CONTROL_MODES = ("CANNY_EDGE", "SEGMENTATION")
+OUTPAINTING_MODES = ("DEFAULT", "PRECISE")
+NOVA_STYLES = (
+    "3D_ANIMATED_FAMILY_FILM", "DESIGN_SKETCH", "FLAT_VECTOR_ILLUSTRATION",
+    "GRAPHIC_NOVEL_ILLUSTRATION", "MAXIMALISM", "MIDCENTURY_RETRO", "PHOTOREALISM",
+    "SOFT_DIGITAL_PAINTING",
+)
+
+# --------------------------------------------------------------------------------------
+# Claude / Converse facts
+# --------------------------------------------------------------------------------------
+
+# Converse Message.content (botocore service model documentation): "You can include up
+# to 20 images. Each image's size, height, and width must be no more than 3.75 MB,
+# 8000 px, and 8000 px, respectively." and "You can only include images and documents
+# if the role is user."
+CONVERSE_MAX_IMAGES = 20
+CONVERSE_MAX_IMAGE_BYTES = int(3.75 * 1024 * 1024)
+CONVERSE_MAX_IMAGE_SIDE = 8000
+CONVERSE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF", "webp": "WEBP"}
+
+# Inference-profile prefixes that Bedrock uses for cross-region/global profiles.
+PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
+CLAUDE_ID = re.compile(r"^anthropic\.claude-[a-z0-9.\-]+(:\d+)?$")
+# Claude base model ids that still accept on-demand invocation by the bare id. Every
+# newer Claude (3.5 Sonnet v2, 3.5 Haiku, 3.7 Sonnet, Sonnet/Opus/Haiku 4.x, ...) must
+# be invoked through an inference profile id (us./eu./apac./global.).
+CLAUDE_ON_DEMAND = frozenset(
+    {
+        "anthropic.claude-v2",
+        "anthropic.claude-v2:1",
+        "anthropic.claude-instant-v1",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        "anthropic.claude-3-sonnet-20240229-v1:0",
+        "anthropic.claude-3-opus-20240229-v1:0",
+        "anthropic.claude-3-5-sonnet-20240620-v1:0",
+    }
+)
+
+# Region used in ARNs of simulated responses.
+REGION = "us-east-1"
+_CORAL = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+
+
+# --------------------------------------------------------------------------------------
+# Public helpers
+# --------------------------------------------------------------------------------------
+
+
+def decode_image(b64: str) -> Image.Image:
+    """Decode a base64 image string (as found in Bedrock responses) into a loaded PIL image."""
+    img = Image.open(io.BytesIO(base64.b64decode(b64, validate=True)))
+    img.load()
+    return img
+
+
+def encode_image(img: Image.Image, fmt: str = "PNG", **save: Any) -> str:
+    """Encode a PIL image as base64 text, the way InvokeModel image fields expect it."""
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **save)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+@dataclass
+class BedrockCall:
+    """One HTTP request received by the fake (successful or not)."""
+
+    operation: str  # "InvokeModel" | "Converse" | "Unknown"
+    model_id: str
+    body: dict[str, Any]
+    status: int
+    error_code: str | None = None
+    error_message: str | None = None
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the request was answered with HTTP 200."""
+        return self.status == 200
+
+
+class BedrockError(Exception):
+    """An error the fake answers with (code -> HTTP status via ERROR_STATUS)."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or DEFAULT_MESSAGES.get(code, code))
+        self.code = code
+        self.message = message or DEFAULT_MESSAGES.get(code, code)
+        self.status = ERROR_STATUS.get(code, 400)
+
+
+def _malformed(path: str, detail: str) -> BedrockError:
+    """Schema violation, worded like the real service's JSON-schema validator.
+
+    Real example: "Malformed input request: #/textToImageParams/text: expected
+    maxLength: 512, actual: 536, please reformat your input and try again."
+    """
+    return BedrockError(
+        "ValidationException",
+        f"Malformed input request: {path}: {detail}, please reformat your input and try again.",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The fake
+# --------------------------------------------------------------------------------------
+
+
+class FakeBedrock:
+    """In-process fake of the Bedrock Runtime HTTP API (InvokeModel + Converse).
+
+    Attributes that tests set directly:
+
+    - ``blocked_terms``: prompt containing any term (case-insensitive) -> input
+      content-filter ``ValidationException``.
+    - ``output_blocked_terms``: prompt containing a term -> HTTP 200 with the ``error``
+      field set and only the first image (none when one image was requested).
+    - ``denied_models``: model ids (as sent, or their base id) -> ``AccessDeniedException``.
+    - ``latency``: seconds to sleep before every answer.
+    - ``converse_answer``: fixed text, or ``f(request_body) -> text``, or None for the
+      default deterministic description of the images received.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[BedrockCall] = []
+        self.blocked_terms: set[str] = set()
+        self.output_blocked_terms: set[str] = set()
+        self.denied_models: set[str] = set()
+        self.latency: float = 0.0
+        self.converse_answer: str | Callable[[dict[str, Any]], str] | None = None
+        self._failures: list[tuple[str, str | None]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url: str = ""
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> "FakeBedrock":
+        """Start the server on 127.0.0.1 (random port) in a daemon thread."""
+        if self._server is not None:
+            return self
+        handler = _make_handler(self)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        self._server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="fake-bedrock", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and wait for its thread."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> "FakeBedrock":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- inspection
+
+    def invocations(self, task_type: str | None = None) -> list[BedrockCall]:
+        """InvokeModel calls (successful or not), optionally only those with ``taskType``."""
+        with self._lock:
+            calls = [c for c in self.calls if c.operation == "InvokeModel"]
+        if task_type is not None:
+            calls = [c for c in calls if c.body.get("taskType") == task_type]
+        return calls
+
+    def converse_calls(self) -> list[BedrockCall]:
+        """Converse calls (successful or not)."""
+        with self._lock:
+            return [c for c in self.calls if c.operation == "Converse"]
+
+    @property
+    def last_call(self) -> BedrockCall | None:
+        """The most recent request, or None."""
+        with self._lock:
+            return self.calls[-1] if self.calls else None
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 at this fake (for monkeypatch.setenv)."""
+        return {
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def client(self, **config: Any) -> Any:
+        """A real boto3 bedrock-runtime client bound to this fake (no retries by default)."""
+        import boto3
+        from botocore.config import Config
+
+        config.setdefault("retries", {"total_max_attempts": 1})
+        return boto3.client(
+            "bedrock-runtime",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(**config),
+        )
+
+    # ----------------------------------------------------------------- faults
+
+    def reset(self) -> None:
+        """Forget recorded calls and clear every fault setting and the converse answer."""
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+        self.blocked_terms = set()
+        self.output_blocked_terms = set()
+        self.denied_models = set()
+        self.latency = 0.0
+        self.converse_answer = None
+
+    def fail_next(
+        self, n: int, code: str = "ThrottlingException", message: str | None = None
+    ) -> None:
+        """Make the next ``n`` HTTP requests (after authentication) fail with ``code``.
+
+        Every HTTP attempt counts, so a client that retries consumes one failure per
+        attempt. The status comes from ERROR_STATUS (400 for unknown codes).
+        """
+        with self._lock:
+            self._failures.extend([(code, message)] * n)
+
+    # ----------------------------------------------------------------- request pipeline
+
+    def _handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes, BedrockCall]:
+        """Process one request; returns (status, headers, body, call record)."""
+        operation, model_id = _route(method, path)
+        call = BedrockCall(operation=operation, model_id=model_id, body={}, status=200,
+                           headers=dict(headers))
+        try:
+            call.body = _parse_json_object(raw)
+        except BedrockError:
+            call.body = {}
+        try:
+            _check_auth(headers)
+            if operation == "Unknown":
+                raise BedrockError("UnknownOperationException", f"No operation matches {method} {path}")
+            with self._lock:
+                failure = self._failures.pop(0) if self._failures else None
+            if failure is not None:
+                raise BedrockError(failure[0], failure[1])
+            if operation == "InvokeModel":
+                payload = self._invoke_model(model_id, headers, raw)
+                out = json.dumps(payload).encode("utf-8")
+                resp_headers = {"Content-Type": "application/json"}
+            else:
+                payload = self._converse(model_id, raw)
+                out = json.dumps(payload).encode("utf-8")
+                resp_headers = {"Content-Type": "application/json"}
+            status = 200
+        except BedrockError as err:
+            status = err.status
+            out = json.dumps({"message": err.message}).encode("utf-8")
+            resp_headers = {
+                "Content-Type": "application/json",
+                "x-amzn-ErrorType": err.code + _CORAL,
+            }
+            call.error_code = err.code
+            call.error_message = err.message
+        call.status = status
+        resp_headers["x-amzn-RequestId"] = str(uuid.uuid4())
+        with self._lock:
+            self.calls.append(call)
+        return status, resp_headers, out, call
+
+    # ----------------------------------------------------------------- model ids
+
+    def _check_denied(self, model_id: str, base: str) -> None:
+        denied = self.denied_models
+        if model_id in denied or base in denied:
+            raise BedrockError("AccessDeniedException")
+
+    # ----------------------------------------------------------------- InvokeModel
+
+    def _invoke_model(self, model_id: str, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
+        base = _base_model_id(model_id)
+        family = IMAGE_MODELS.get(base)
+        if family is None:
+            if base is not None and CLAUDE_ID.match(base):
+                self._check_denied(model_id, base)
+                _check_profile(model_id, base)
+                raise BedrockError(
+                    "ValidationException",
+                    "FakeBedrock only implements Converse for Claude models; use converse().",
+                )
+            raise BedrockError("ValidationException", MSG_INVALID_MODEL)
+        self._check_denied(model_id, base)
+        accept = headers.get("accept", "")
+        if accept and accept not in ("application/json", "*/*"):
+            raise BedrockError(
+                "ValidationException", f"The provided Accept Type is invalid or not supported for this model: {accept}"
+            )
+        ctype = headers.get("content-type", "")
+        if ctype and not ctype.startswith("application/json"):
+            raise BedrockError(
+                "ValidationException", f"The provided Content Type is invalid or not supported for this model: {ctype}"
+            )
+        body = _parse_json_object(raw)
+        req = _validate_image_request(family, body)
+        self._check_blocked(req.texts, titan=family.startswith("titan"))
+        return self._generate(family, req)
+
+    def _check_blocked(self, texts: list[str], titan: bool) -> None:
+        if _contains_any(texts, self.blocked_terms):
+            raise BedrockError(
+                "ValidationException", MSG_TITAN_INPUT_BLOCKED if titan else MSG_INPUT_TEXT_BLOCKED
+            )
+
+    def _generate(self, family: str, req: "_ImageRequest") -> dict[str, Any]:
+        images = [_render(req, i) for i in range(req.count)]
+        error: str | None = None
+        if _contains_any(req.texts, self.output_blocked_terms):
+            images = images[:1] if req.count > 1 else []
+            error = MSG_OUTPUT_SOME_BLOCKED if images else MSG_OUTPUT_ALL_BLOCKED
+        result: dict[str, Any] = {"images": images}
+        # Titan documents {"images": [...], "error": "string"}; Nova says `error` is
+        # "omitted from the response" unless an image was blocked.
+        if family.startswith("titan") or error is not None:
+            result["error"] = error
+        return result
+
+    # ----------------------------------------------------------------- Converse
+
+    def _converse(self, model_id: str, raw: bytes) -> dict[str, Any]:
+        started = time.monotonic()
+        base = _base_model_id(model_id)
+        if base is None:
+            raise BedrockError("ValidationException", MSG_INVALID_MODEL)
+        if base in IMAGE_MODELS:
+            self._check_denied(model_id, base)
+            raise BedrockError("ValidationException", MSG_CONVERSE_UNSUPPORTED)
+        if not CLAUDE_ID.match(base):
+            raise BedrockError("ValidationException", MSG_INVALID_MODEL)
+        self._check_denied(model_id, base)
+        _check_profile(model_id, base)
+        body = _parse_json_object(raw)
+        texts, images = _validate_converse(body)
+        if _contains_any(texts, self.blocked_terms):
+            raise BedrockError("ValidationException", MSG_INPUT_TEXT_BLOCKED)
+        answer = self.converse_answer
+        if callable(answer):
+            text = answer(body)
+        elif answer is not None:
+            text = answer
+        else:
+            text = _default_answer(images)
+        input_tokens = sum(len(t) for t in texts) // 4 + sum(w * h // 750 for _, w, h in images) + 1
+        output_tokens = max(1, len(text) // 4)
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "end_turn",
+            "usage": {
+                "inputTokens": input_tokens,
+                "outputTokens": output_tokens,
+                "totalTokens": input_tokens + output_tokens,
+            },
+            "metrics": {"latencyMs": int((time.monotonic() - started) * 1000) + int(self.latency * 1000)},
+        }
+
+
+# --------------------------------------------------------------------------------------
+# HTTP plumbing
+# --------------------------------------------------------------------------------------
+
+
+def _make_handler(fake: FakeBedrock) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "FakeBedrock/1.0"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, resp_headers, out, _ = fake._handle(self.command, self.path, headers, raw)
+            if fake.latency > 0:
+                time.sleep(fake.latency)
+            self.send_response(status)
+            for key, value in resp_headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        do_POST = _serve
+        do_GET = _serve
+        do_PUT = _serve
+        do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            pass  # keep pytest output clean
+
+    return Handler
+
+
+_PATH = re.compile(r"^/model/(?P<model>[^/?]+)/(?P<op>invoke|converse)/?(?:\?.*)?$")
+
+
+def _route(method: str, path: str) -> tuple[str, str]:
+    match = _PATH.match(path)
+    if method != "POST" or match is None:
+        return "Unknown", ""
+    op = "InvokeModel" if match.group("op") == "invoke" else "Converse"
+    return op, unquote(match.group("model"))
+
+
+def _check_auth(headers: dict[str, str]) -> None:
+    """Require a SigV4 Authorization header scoped to the `bedrock` signing name."""
+    auth = headers.get("authorization", "")
+    if not auth:
+        raise BedrockError("MissingAuthenticationTokenException", "Missing Authentication Token")
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        raise BedrockError(
+            "IncompleteSignatureException",
+            f"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={auth.split(' ')[0]}",
+        )
+    parts = dict(
+        p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(",") if "=" in p
+    )
+    if not {"Credential", "SignedHeaders", "Signature"} <= parts.keys():
+        raise BedrockError(
+            "IncompleteSignatureException",
+            "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.",
+        )
+    scope = parts["Credential"].split("/")
+    # Credential=<key>/<date>/<region>/<service>/aws4_request; the service must be
+    # bedrock (the signing name from the service model), not bedrock-runtime.
+    if len(scope) != 5 or scope[3] != "bedrock" or scope[4] != "aws4_request":
+        raise BedrockError(
+            "InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'. "
+        )
+    if "x-amz-date" not in headers and "date" not in headers:
+        raise BedrockError(
+            "IncompleteSignatureException",
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        )
+
+
+def _parse_json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw.decode("utf-8")) if raw else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        value = None
+    if not isinstance(value, dict):
+        raise BedrockError("ValidationException", DEFAULT_MESSAGES["ValidationException"])
+    return value
+
+
+def _base_model_id(model_id: str) -> str | None:
+    """Strip ARN and inference-profile prefixes: returns the base model id (or None)."""
+    mid = model_id
+    if mid.startswith("arn:"):
+        arn = re.match(
+            r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]*:\d*:(foundation-model|inference-profile)/(.+)$", mid
+        )
+        if arn is None:
+            return None
+        mid = arn.group(2)
+    prefix, _, rest = mid.partition(".")
+    if prefix in PROFILE_PREFIXES and rest:
+        mid = rest
+    return mid or None
+
+
+def _is_profile(model_id: str) -> bool:
+    mid = model_id
+    if mid.startswith("arn:"):
+        if ":inference-profile/" in mid:
+            return True
+        mid = mid.rsplit("/", 1)[-1]
+    return mid.split(".", 1)[0] in PROFILE_PREFIXES
+
+
+def _check_profile(model_id: str, base: str) -> None:
+    if base not in CLAUDE_ON_DEMAND and not _is_profile(model_id):
+        raise BedrockError("ValidationException", MSG_NEEDS_PROFILE.format(model=model_id))
+
+
+def _contains_any(texts: list[str], terms: set[str]) -> bool:
+    lowered = [t.lower() for t in texts]
+    return any(term.lower() in text for term in terms if term for text in lowered)
+
+
+# --------------------------------------------------------------------------------------
+# Image request validation
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Input:
+    """A decoded input image."""
+
+    image: Image.Image
+    fmt: str
+    nbytes: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.size
+
+
+@dataclass
+class _ImageRequest:
+    family: str
+    task: str
+    texts: list[str]
+    width: int
+    height: int
+    count: int
+    seed: int
+    source: _Input | None = None
+    mask: _Input | None = None
+    key: str = ""
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer"
+    if isinstance(value, float):
+        return "BigDecimal"
+    if isinstance(value, str):
+        return "String"
+    if isinstance(value, list):
+        return "JSONArray"
+    return "JSONObject"
+
+
+def _obj(parent: dict[str, Any], key: str, path: str, required: bool) -> dict[str, Any] | None:
+    if key not in parent:
+        if required:
+            raise _malformed(path, f"required key [{key}] not found")
+        return None
+    value = parent[key]
+    if not isinstance(value, dict):
+        raise _malformed(f"{path}/{key}", f"expected type: JSONObject, found: {_type_name(value)}")
+    return value
+
+
+def _only_keys(obj: dict[str, Any], allowed: set[str], path: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            raise _malformed(path, f"extraneous key [{key}] is not permitted")
+
+
+def _string(obj: dict[str, Any], key: str, path: str, required: bool, max_len: int | None = None) -> str | None:
+    if key not in obj:
+        if required:
+            raise _malformed(path, f"required key [{key}] not found")
+        return None
+    value = obj[key]
+    if not isinstance(value, str):
+        raise _malformed(f"{path}/{key}", f"expected type: String, found: {_type_name(value)}")
+    if len(value) < 1:
+        raise _malformed(f"{path}/{key}", "expected minLength: 1, actual: 0")
+    if max_len is not None and len(value) > max_len:
+        raise _malformed(f"{path}/{key}", f"expected maxLength: {max_len}, actual: {len(value)}")
+    return value
+
+
+def _number(obj: dict[str, Any], key: str, path: str, lo: float, hi: float, integer: bool) -> float | int | None:
+    if key not in obj:
+        return None
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        expected = "Integer" if integer else "Number"
+        raise _malformed(f"{path}/{key}", f"expected type: {expected}, found: {_type_name(value)}")
+    if value < lo:
+        raise _malformed(f"{path}/{key}", f"{value} is not greater or equal to {lo}")
+    if value > hi:
+        raise _malformed(f"{path}/{key}", f"{value} is not less or equal to {hi}")
+    return value
+
+
+def _enum(obj: dict[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> str | None:
+    if key not in obj:
+        return None
+    value = obj[key]
+    if value not in allowed:
+        raise _malformed(f"{path}/{key}", f"{value} is not a valid enum value")
+    return value
+
+
+def _decode_input(value: Any, path: str, family: str) -> _Input:
+    """Decode and check one base64 input image against the family's documented limits."""
+    if not isinstance(value, str):
+        raise _malformed(path, f"expected type: String, found: {_type_name(value)}")
+    try:
+        data = base64.b64decode(value, validate=True)
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except (binascii.Error, ValueError, OSError):
+        raise BedrockError(
+            "ValidationException",
+            f"Unable to decode the image at {path}. Images must be base64-encoded PNG or JPEG.",
+        ) from None
+    fmt = img.format or ""
+    if fmt not in ("PNG", "JPEG"):
+        raise BedrockError(
+            "ValidationException",
+            f"Unsupported image format {fmt or 'unknown'} at {path}. Supported formats are PNG and JPEG.",
+        )
+    width, height = img.size
+    if family.startswith("titan"):
+        if len(data) > TITAN_MAX_INPUT_BYTES:
+            raise BedrockError(
+                "ValidationException",
+                f"The input image at {path} is {len(data)} bytes; the maximum input image size is 5 MB.",
+            )
+        if max(width, height) > TITAN_MAX_INPUT_SIDE:
+            raise BedrockError(
+                "ValidationException",
+                f"The input image at {path} is {width}x{height}; "
+                f"the longer side of an input image must be <= {TITAN_MAX_INPUT_SIDE} pixels.",
+            )
+    else:
+        problem = _nova_size_problem(width, height)
+        if problem:
+            raise BedrockError("ValidationException", f"Invalid input image at {path} ({width}x{height}): {problem}")
+        # Nova: "8 bits per color channel (RGB). PNG images may contain an additional
+        # alpha channel, but that channel must not contain any transparent or
+        # translucent pixels."
+        if img.mode not in ("RGB", "RGBA", "L", "P", "LA") or (fmt == "PNG" and img.mode in ("I", "I;16")):
+            raise BedrockError(
+                "ValidationException", f"The input image at {path} must use 8 bits per color channel (RGB)."
+            )
+        if _has_transparency(img):
+            raise BedrockError(
+                "ValidationException",
+                f"The input image at {path} has transparent or translucent pixels; "
+                "the alpha channel must be fully opaque.",
+            )
+    return _Input(image=img, fmt=fmt, nbytes=len(data))
+
+
+def _has_transparency(img: Image.Image) -> bool:
+    if img.mode in ("RGBA", "LA"):
+        low, _ = img.getchannel("A").getextrema()
+        return low < 255
+    if img.mode == "P" and "transparency" in img.info:
+        return True
+    return False
+
+
+def _nova_size_problem(width: int, height: int) -> str | None:
+    """Return the violated Nova Canvas resolution rule, worded like the docs, or None."""
+    if not (NOVA_MIN_SIDE <= width <= NOVA_MAX_SIDE and NOVA_MIN_SIDE <= height <= NOVA_MAX_SIDE):
+        return "Each side must be between 320-4096 pixels, inclusive."
+    if width % NOVA_SIDE_MULTIPLE or height % NOVA_SIDE_MULTIPLE:
+        return "Each side must be evenly divisible by 16."
+    if width > NOVA_MAX_ASPECT * height or height > NOVA_MAX_ASPECT * width:
+        return (
+            "The aspect ratio must be between 1:4 and 4:1. That is, one side can't be more "
+            "than 4 times longer than the other side."
+        )
+    if width * height > NOVA_MAX_PIXELS:
+        return "The total pixel count must be less than 4,194,304."
+    return None
+
+
+def _check_output_size(family: str, width: int, height: int) -> None:
+    if family.startswith("titan"):
+        if (width, height) not in TITAN_SIZES:
+            raise BedrockError(
+                "ValidationException",
+                f"The requested image size {width}x{height} is not supported. Use one of the "
+                "supported width and height combinations for Titan Image Generator.",
+            )
+    else:
+        problem = _nova_size_problem(width, height)
+        if problem:
+            raise BedrockError("ValidationException", f"Invalid image size {width}x{height}: {problem}")
+
+
+def _check_mask(mask: _Input, source: _Input, path: str) -> None:
+    if mask.size != source.size:
+        raise BedrockError(
+            "ValidationException",
+            f"The mask image at {path} must be the same size as the input image "
+            f"({mask.size[0]}x{mask.size[1]} vs {source.size[0]}x{source.size[1]}).",
+        )
+    colors = mask.image.convert("RGB").getcolors(maxcolors=2)
+    if colors is None or any(c not in ((0, 0, 0), (255, 255, 255)) for _, c in colors):
+        raise BedrockError(
+            "ValidationException",
+            f"The mask image at {path} must contain only pure black (0 0 0) and pure white "
+            "(255 255 255) pixels.",
+        )
+
+
+def _validate_image_request(family: str, body: dict[str, Any]) -> _ImageRequest:
+    """Validate an InvokeModel body for Titan v1/v2 or Nova Canvas; raise BedrockError."""
+    titan = family.startswith("titan")
+    max_text = TITAN_MAX_TEXT if titan else NOVA_MAX_TEXT
+    if "taskType" not in body:
+        raise _malformed("#", "required key [taskType] not found")
+    task = body["taskType"]
+    if not isinstance(task, str):
+        raise _malformed("#/taskType", f"expected type: String, found: {_type_name(task)}")
+    if task not in FAMILY_TASKS[family]:
+        raise _malformed("#/taskType", f"{task} is not a valid enum value")
+    params_key = TASK_PARAMS[task]
+    _only_keys(body, {"taskType", params_key, "imageGenerationConfig"}, "#")
+    params = _obj(body, params_key, "#", required=True)
+    assert params is not None
+    ppath = f"#/{params_key}"
+    texts: list[str] = []
+    source: _Input | None = None
+    mask: _Input | None = None
+    inputs: list[_Input] = []
+
+    def text_field(key: str, required: bool) -> None:
+        value = _string(params, key, ppath, required, max_text)
+        if value is not None:
+            texts.append(value)
+
+    if task == "TEXT_IMAGE":
+        allowed = {"text", "negativeText"}
+        if family != "titan-v1":
+            allowed |= {"conditionImage", "controlMode", "controlStrength"}
+        if family == "nova":
+            allowed.add("style")
+        _only_keys(params, allowed, ppath)
+        text_field("text", required=True)
+        text_field("negativeText", required=False)
+        _enum(params, "style", ppath, NOVA_STYLES)
+        _enum(params, "controlMode", ppath, CONTROL_MODES)
+        _number(params, "controlStrength", ppath, 0.0, 1.0, integer=False)
+        if "conditionImage" in params:
+            inputs.append(_decode_input(params["conditionImage"], f"{ppath}/conditionImage", family))
+        elif "controlMode" in params or "controlStrength" in params:
+            raise BedrockError(
+                "ValidationException",
+                "If controlMode or controlStrength are provided, then conditionImage must also be provided.",
+            )
+    elif task == "COLOR_GUIDED_GENERATION":
+        _only_keys(params, {"text", "negativeText", "colors", "referenceImage"}, ppath)
+        text_field("text", required=True)
+        text_field("negativeText", required=False)
+        colors = params.get("colors")
+        if colors is None:
+            raise _malformed(ppath, "required key [colors] not found")
+        if not isinstance(colors, list):
+            raise _malformed(f"{ppath}/colors", f"expected type: JSONArray, found: {_type_name(colors)}")
+        if not 1 <= len(colors) <= MAX_COLORS:
+            raise _malformed(
+                f"{ppath}/colors",
+                f"expected {'minimum' if not colors else 'maximum'} item count: "
+                f"{1 if not colors else MAX_COLORS}, found: {len(colors)}",
+            )
+        for i, color in enumerate(colors):
+            if not isinstance(color, str) or not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
+                raise _malformed(f"{ppath}/colors/{i}", f"string [{color}] does not match pattern ^#[0-9A-Fa-f]{{6}}$")
+        if "referenceImage" in params:
+            inputs.append(_decode_input(params["referenceImage"], f"{ppath}/referenceImage", family))
+    elif task == "IMAGE_VARIATION":
+        _only_keys(params, {"text", "negativeText", "images", "similarityStrength"}, ppath)
+        text_field("text", required=False)
+        text_field("negativeText", required=False)
+        _number(params, "similarityStrength", ppath, MIN_SIMILARITY, MAX_SIMILARITY, integer=False)
+        images = params.get("images")
+        if images is None:
+            raise _malformed(ppath, "required key [images] not found")
+        if not isinstance(images, list):
+            raise _malformed(f"{ppath}/images", f"expected type: JSONArray, found: {_type_name(images)}")
+        if not images:
+            raise _malformed(f"{ppath}/images", "expected minimum item count: 1, found: 0")
+        if len(images) > MAX_VARIATION_IMAGES:
+            raise _malformed(f"{ppath}/images", f"expected maximum item count: {MAX_VARIATION_IMAGES}, found: {len(images)}")
+        for i, item in enumerate(images):
+            inputs.append(_decode_input(item, f"{ppath}/images/{i}", family))
+        source = inputs[0]
+    elif task in ("INPAINTING", "OUTPAINTING"):
+        allowed = {"image", "text", "negativeText", "maskPrompt", "maskImage"}
+        if titan:
+            allowed.add("returnMask")
+        if task == "OUTPAINTING":
+            allowed.add("outPaintingMode")
+        _only_keys(params, allowed, ppath)
+        # Titan: outpainting text is Required, inpainting text Optional. Nova: omitting
+        # text in either task removes the masked content, so it is optional.
+        text_field("text", required=titan and task == "OUTPAINTING")
+        text_field("negativeText", required=False)
+        if "returnMask" in params and not isinstance(params["returnMask"], bool):
+            raise _malformed(f"{ppath}/returnMask", f"expected type: Boolean, found: {_type_name(params['returnMask'])}")
+        _enum(params, "outPaintingMode", ppath, OUTPAINTING_MODES)
+        if "image" not in params:
+            raise _malformed(ppath, "required key [image] not found")
+        source = _decode_input(params["image"], f"{ppath}/image", family)
+        has_prompt, has_image = "maskPrompt" in params, "maskImage" in params
+        if has_prompt == has_image:
+            raise BedrockError(
+                "ValidationException",
+                "You must specify either maskPrompt or maskImage, but not both."
+                if has_prompt
+                else "You must specify either maskPrompt or maskImage.",
+            )
+        if has_prompt:
+            text_field("maskPrompt", required=True)
+        else:
+            mask = _decode_input(params["maskImage"], f"{ppath}/maskImage", family)
+            _check_mask(mask, source, f"{ppath}/maskImage")
+    elif task == "BACKGROUND_REMOVAL":
+        _only_keys(params, {"image"}, ppath)
+        if "image" not in params:
+            raise _malformed(ppath, "required key [image] not found")
+        source = _decode_input(params["image"], f"{ppath}/image", family)
+
+    config = _obj(body, "imageGenerationConfig", "#", required=False) or {}
+    cpath = "#/imageGenerationConfig"
+    _only_keys(config, {"numberOfImages", "height", "width", "cfgScale", "seed", "quality"}, cpath)
+    count = _number(config, "numberOfImages", cpath, MIN_IMAGES, MAX_IMAGES, integer=True)
+    width = _number(config, "width", cpath, 1, 100_000, integer=True)
+    height = _number(config, "height", cpath, 1, 100_000, integer=True)
+    _number(config, "cfgScale", cpath, MIN_CFG, MAX_CFG, integer=False)
+    seed = _number(config, "seed", cpath, 0, SEED_MAX[family], integer=True)
+    _enum(config, "quality", cpath, QUALITIES)
+
+    if task in EDIT_TASKS:
+        assert source is not None
+        if family == "nova" and task != "BACKGROUND_REMOVAL" and ("width" in config or "height" in config):
+            # Nova docs: "The width and height values should not be provided for the
+            # INPAINTING, OUTPAINTING, or VIRTUAL_TRY_ON task types."
+            raise BedrockError(
+                "ValidationException",
+                f"width and height must not be provided for the {task} task type; "
+                "the output has the size of the input image.",
+            )
+        # Output keeps the input size; Titan's width/height are ignored for edits.
+        out_w, out_h = source.size
+    else:
+        if (width is None) != (height is None):
+            raise _malformed(cpath, f"required key [{'height' if height is None else 'width'}] not found")
+        out_w = int(width) if width is not None else DEFAULT_SIZE
+        out_h = int(height) if height is not None else DEFAULT_SIZE
+        _check_output_size(family, out_w, out_h)
+
+    n = 1 if task == "BACKGROUND_REMOVAL" else int(count or 1)
+    seed_value = int(seed) if seed is not None else DEFAULT_SEED[family]
+    key = json.dumps([family, task, texts, seed_value, out_w, out_h], sort_keys=True)
+    return _ImageRequest(
+        family=family, task=task, texts=texts, width=out_w, height=out_h, count=n,
+        seed=seed_value, source=source, mask=mask, key=key,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Image generation (deterministic, fast)
+# --------------------------------------------------------------------------------------
+
+
+def _gradient(width: int, height: int, key: str) -> Image.Image:
+    """A smooth 4-corner gradient whose colours come from a hash of ``key``."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    corners = [tuple(digest[i * 3:i * 3 + 3]) for i in range(4)]
+    small = Image.new("RGB", (2, 2))
+    small.putdata(corners)
+    return small.resize((width, height), Image.Resampling.BILINEAR)
+
+
+def _png_b64(img: Image.Image) -> str:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _render(req: _ImageRequest, index: int) -> str:
+    """Render image ``index`` of a request as base64 PNG (same request -> same bytes)."""
+    art = _gradient(req.width, req.height, f"{req.key}#{index}")
+    if req.task == "BACKGROUND_REMOVAL":
+        assert req.source is not None
+        out = req.source.image.convert("RGBA")
+        alpha = Image.new("L", out.size, 0)
+        w, h = out.size
+        ImageDraw.Draw(alpha).ellipse((w // 6, h // 6, w - w // 6, h - h // 6), fill=255)
+        out.putalpha(alpha)
+        return _png_b64(out)
+    if req.task in ("INPAINTING", "OUTPAINTING") and req.source is not None:
+        base = req.source.image.convert("RGB")
+        if req.mask is not None:
+            # Black mask pixels are the "mask": inpainting repaints them, outpainting
+            # keeps them and repaints the rest.
+            black = req.mask.image.convert("L").point(lambda v: 255 if v < 128 else 0)
+            region = black if req.task == "INPAINTING" else black.point(lambda v: 255 - v)
+            return _png_b64(Image.composite(art, base, region))
+        return _png_b64(Image.blend(base, art, 0.5))
+    return _png_b64(art)
+
+
+# --------------------------------------------------------------------------------------
+# Converse validation
+# --------------------------------------------------------------------------------------
+
+
+def _validate_converse(body: dict[str, Any]) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Validate a Converse body; returns (texts, [(format, width, height), ...])."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BedrockError(
+            "ValidationException",
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+        )
+    texts: list[str] = []
+    images: list[tuple[str, int, int]] = []
+    previous = None
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise _malformed(f"#/messages/{i}", f"expected type: JSONObject, found: {_type_name(message)}")
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            raise BedrockError("ValidationException", f"Invalid role {role!r} at messages.{i}: must be user or assistant.")
+        if i == 0 and role != "user":
+            raise BedrockError(
+                "ValidationException",
+                "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
+            )
+        if role == previous:
+            raise BedrockError(
+                "ValidationException",
+                "A conversation must alternate between user and assistant roles. Make sure the conversation "
+                "alternates between user and assistant roles and try again.",
+            )
+        previous = role
+        content = message.get("content")
+        if not isinstance(content, list) or not content:
+            raise BedrockError(
+                "ValidationException",
+                f"The content field in the Message object at messages.{i} is empty. Add a ContentBlock object "
+                "to the content field and try again.",
+            )
+        for j, block in enumerate(content):
+            if not isinstance(block, dict) or len(block) != 1:
+                raise BedrockError(
+                    "ValidationException",
+                    f"messages.{i}.content.{j}: a ContentBlock must set exactly one member.",
+                )
+            (kind, value), = block.items()
+            if kind == "text":
+                if not isinstance(value, str):
+                    raise _malformed(f"#/messages/{i}/content/{j}/text", f"expected type: String, found: {_type_name(value)}")
+                texts.append(value)
+            elif kind == "image":
+                if role != "user":
+                    raise BedrockError(
+                        "ValidationException", "You can only include images and documents if the role is user."
+                    )
+                images.append(_converse_image(value, i, j))
+                if len(images) > CONVERSE_MAX_IMAGES:
+                    raise BedrockError(
+                        "ValidationException",
+                        f"Too many images and documents were provided: the maximum is {CONVERSE_MAX_IMAGES} images.",
+                    )
+            # Other block kinds (document, toolUse, cachePoint, ...) are accepted as-is.
+    for k, block in enumerate(body.get("system") or []):
+        if isinstance(block, dict) and "text" in block:
+            if not isinstance(block["text"], str) or not block["text"]:
+                raise _malformed(f"#/system/{k}/text", "expected minLength: 1, actual: 0")
+            texts.append(block["text"])
+    config = body.get("inferenceConfig")
+    if config is not None:
+        if not isinstance(config, dict):
+            raise _malformed("#/inferenceConfig", f"expected type: JSONObject, found: {_type_name(config)}")
+        _number(config, "maxTokens", "#/inferenceConfig", 1, 10_000_000, integer=True)
+        _number(config, "temperature", "#/inferenceConfig", 0.0, 1.0, integer=False)
+        _number(config, "topP", "#/inferenceConfig", 0.0, 1.0, integer=False)
+    return texts, images
+
+
+def _converse_image(value: Any, i: int, j: int) -> tuple[str, int, int]:
+    where = f"messages.{i}.content.{j}.image"
+    if not isinstance(value, dict):
+        raise _malformed(f"#/messages/{i}/content/{j}/image", f"expected type: JSONObject, found: {_type_name(value)}")
+    declared = value.get("format")
+    if declared not in CONVERSE_FORMATS:
+        raise _malformed(f"#/messages/{i}/content/{j}/image/format", f"{declared} is not a valid enum value")
+    source = value.get("source")
+    if not isinstance(source, dict) or "bytes" not in source:
+        if isinstance(source, dict) and "s3Location" in source:
+            raise BedrockError("ValidationException", f"{where}: this model doesn't support S3 image sources.")
+        raise _malformed(f"#/messages/{i}/content/{j}/image/source", "required key [bytes] not found")
+    try:
+        data = base64.b64decode(source["bytes"], validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise BedrockError("ValidationException", f"{where}.source.bytes is not valid base64.") from None
+    if len(data) > CONVERSE_MAX_IMAGE_BYTES:
+        raise BedrockError(
+            "ValidationException",
+            f"The model returned the following errors: {where}.source.bytes: image exceeds 3.75 MB maximum: "
+            f"{len(data)} bytes > {CONVERSE_MAX_IMAGE_BYTES} bytes",
+        )
+    try:
+        img = Image.open(io.BytesIO(data))
+        actual = img.format or ""
+        width, height = img.size
+    except (OSError, ValueError):
+        # (seen) "The model returned the following errors: Could not process image"
+        raise BedrockError("ValidationException", "The model returned the following errors: Could not process image") from None
+    if actual != CONVERSE_FORMATS[declared]:
+        # (seen) Bedrock wording for a declared format that does not match the bytes.
+        raise BedrockError(
+            "ValidationException",
+            "The model returned the following errors: The provided image does not match the specified image format.",
+        )
+    if width > CONVERSE_MAX_IMAGE_SIDE or height > CONVERSE_MAX_IMAGE_SIDE:
+        # (seen) "The model returned the following errors: Image exceeds max pixels allowed."
+        raise BedrockError("ValidationException", "The model returned the following errors: Image exceeds max pixels allowed.")
+    return declared, width, height
+
+
+def _default_answer(images: list[tuple[str, int, int]]) -> str:
+    if not images:
+        return "Fake Claude answer: no images received."
+    described = ", ".join(f"{w}x{h} {fmt}" for fmt, w, h in images)
+    noun = "image" if len(images) == 1 else "images"
+    return f"Fake Claude answer: {len(images)} {noun} received ({described})."
