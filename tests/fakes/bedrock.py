@@ -4,9 +4,13 @@ The fake is a small HTTP server that speaks the same REST-JSON wire protocol as
 ``bedrock-runtime`` (InvokeModel and Converse), so the *real* boto3 client can be
 pointed at it with ``endpoint_url=`` or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and
 used unmodified. It validates requests the way the real service does (per the
-AWS documentation, see the comments next to each constant and
-``/tmp/studio-notes/bedrock-facts.md``), so a wrong payload fails in tests the
-same way it would fail in production, with the same ``ClientError`` code.
+AWS documentation: the comment next to each constant says which page), so a
+wrong payload fails in tests the same way it would fail in production, with the
+same ``ClientError`` code and a message worded like the real one.
+
+Note: ``Config(retries={"max_attempts": 1})`` still makes botocore retry once
+(standard mode turns it into two total attempts); use
+``{"total_max_attempts": 1}`` or ``FakeBedrock.client()`` for no retries.
 
 Usage::
 
@@ -97,6 +101,17 @@ MSG_NEEDS_PROFILE = (
     "Invocation of model ID {model} with on-demand throughput isn\u2019t supported. "
     "Retry your request with the ID or ARN of an inference profile that contains this model."
 )
+# (seen) Converse conversation-shape errors.
+MSG_START_WITH_USER = (
+    "A conversation must start with a user message. "
+    "Try again with a conversation that starts with a user message."
+)
+MSG_ALTERNATE_ROLES = (
+    "A conversation must alternate between user and assistant roles. "
+    "Make sure the conversation alternates between user and assistant roles and try again."
+)
+# (seen) Prefix Bedrock puts on errors passed through from the model provider.
+MODEL_ERRORS = "The model returned the following errors: "
 # Converse against a non-chat model (stand-in wording).
 MSG_CONVERSE_UNSUPPORTED = (
     "This action doesn't support the model that you provided. "
@@ -353,7 +368,7 @@ class FakeBedrock:
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         self._thread = threading.Thread(
-            target=server.serve_forever, name="fake-bedrock", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bedrock", daemon=True
         )
         self._thread.start()
         return self
@@ -447,7 +462,9 @@ class FakeBedrock:
 
     # ----------------------------------------------------------------- request pipeline
 
-    def _handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes, BedrockCall]:
+    def _handle(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes, BedrockCall]:
         """Process one request; returns (status, headers, body, call record)."""
         operation, model_id = _route(method, path)
         call = BedrockCall(operation=operation, model_id=model_id, body={}, status=200,
@@ -637,7 +654,7 @@ def _check_auth(headers: dict[str, str]) -> None:
     if not auth.startswith("AWS4-HMAC-SHA256 "):
         raise BedrockError(
             "IncompleteSignatureException",
-            f"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization={auth.split(' ')[0]}",
+            f"Authorization header is not a SigV4 signature. Authorization={auth.split(' ')[0]}",
         )
     parts = dict(
         p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(",") if "=" in p
@@ -848,7 +865,7 @@ def _decode_input(value: Any, path: str, family: str) -> _Input:
         # Nova: "8 bits per color channel (RGB). PNG images may contain an additional
         # alpha channel, but that channel must not contain any transparent or
         # translucent pixels."
-        if img.mode not in ("RGB", "RGBA", "L", "P", "LA") or (fmt == "PNG" and img.mode in ("I", "I;16")):
+        if img.mode not in ("RGB", "RGBA", "L", "P", "LA"):
             raise BedrockError(
                 "ValidationException", f"The input image at {path} must use 8 bits per color channel (RGB)."
             )
@@ -994,7 +1011,9 @@ def _validate_image_request(family: str, body: dict[str, Any]) -> _ImageRequest:
         if not images:
             raise _malformed(f"{ppath}/images", "expected minimum item count: 1, found: 0")
         if len(images) > MAX_VARIATION_IMAGES:
-            raise _malformed(f"{ppath}/images", f"expected maximum item count: {MAX_VARIATION_IMAGES}, found: {len(images)}")
+            raise _malformed(
+                f"{ppath}/images", f"expected maximum item count: {MAX_VARIATION_IMAGES}, found: {len(images)}"
+            )
         for i, item in enumerate(images):
             inputs.append(_decode_input(item, f"{ppath}/images/{i}", family))
         source = inputs[0]
@@ -1010,7 +1029,8 @@ def _validate_image_request(family: str, body: dict[str, Any]) -> _ImageRequest:
         text_field("text", required=titan and task == "OUTPAINTING")
         text_field("negativeText", required=False)
         if "returnMask" in params and not isinstance(params["returnMask"], bool):
-            raise _malformed(f"{ppath}/returnMask", f"expected type: Boolean, found: {_type_name(params['returnMask'])}")
+            found = _type_name(params["returnMask"])
+            raise _malformed(f"{ppath}/returnMask", f"expected type: Boolean, found: {found}")
         _enum(params, "outPaintingMode", ppath, OUTPAINTING_MODES)
         if "image" not in params:
             raise _malformed(ppath, "required key [image] not found")
@@ -1124,10 +1144,7 @@ def _validate_converse(body: dict[str, Any]) -> tuple[list[str], list[tuple[str,
     """Validate a Converse body; returns (texts, [(format, width, height), ...])."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise BedrockError(
-            "ValidationException",
-            "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
-        )
+        raise BedrockError("ValidationException", MSG_START_WITH_USER)
     texts: list[str] = []
     images: list[tuple[str, int, int]] = []
     previous = None
@@ -1136,18 +1153,13 @@ def _validate_converse(body: dict[str, Any]) -> tuple[list[str], list[tuple[str,
             raise _malformed(f"#/messages/{i}", f"expected type: JSONObject, found: {_type_name(message)}")
         role = message.get("role")
         if role not in ("user", "assistant"):
-            raise BedrockError("ValidationException", f"Invalid role {role!r} at messages.{i}: must be user or assistant.")
+            raise BedrockError(
+                "ValidationException", f"Invalid role {role!r} at messages.{i}: must be user or assistant."
+            )
         if i == 0 and role != "user":
-            raise BedrockError(
-                "ValidationException",
-                "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
-            )
+            raise BedrockError("ValidationException", MSG_START_WITH_USER)
         if role == previous:
-            raise BedrockError(
-                "ValidationException",
-                "A conversation must alternate between user and assistant roles. Make sure the conversation "
-                "alternates between user and assistant roles and try again.",
-            )
+            raise BedrockError("ValidationException", MSG_ALTERNATE_ROLES)
         previous = role
         content = message.get("content")
         if not isinstance(content, list) or not content:
@@ -1165,7 +1177,8 @@ def _validate_converse(body: dict[str, Any]) -> tuple[list[str], list[tuple[str,
             (kind, value), = block.items()
             if kind == "text":
                 if not isinstance(value, str):
-                    raise _malformed(f"#/messages/{i}/content/{j}/text", f"expected type: String, found: {_type_name(value)}")
+                    found = _type_name(value)
+                    raise _malformed(f"#/messages/{i}/content/{j}/text", f"expected type: String, found: {found}")
                 texts.append(value)
             elif kind == "image":
                 if role != "user":
@@ -1213,7 +1226,7 @@ def _converse_image(value: Any, i: int, j: int) -> tuple[str, int, int]:
     if len(data) > CONVERSE_MAX_IMAGE_BYTES:
         raise BedrockError(
             "ValidationException",
-            f"The model returned the following errors: {where}.source.bytes: image exceeds 3.75 MB maximum: "
+            f"{MODEL_ERRORS}{where}.source.bytes: image exceeds 3.75 MB maximum: "
             f"{len(data)} bytes > {CONVERSE_MAX_IMAGE_BYTES} bytes",
         )
     try:
@@ -1222,16 +1235,16 @@ def _converse_image(value: Any, i: int, j: int) -> tuple[str, int, int]:
         width, height = img.size
     except (OSError, ValueError):
         # (seen) "The model returned the following errors: Could not process image"
-        raise BedrockError("ValidationException", "The model returned the following errors: Could not process image") from None
+        raise BedrockError("ValidationException", MODEL_ERRORS + "Could not process image") from None
     if actual != CONVERSE_FORMATS[declared]:
         # (seen) Bedrock wording for a declared format that does not match the bytes.
         raise BedrockError(
             "ValidationException",
-            "The model returned the following errors: The provided image does not match the specified image format.",
+            MODEL_ERRORS + "The provided image does not match the specified image format.",
         )
     if width > CONVERSE_MAX_IMAGE_SIDE or height > CONVERSE_MAX_IMAGE_SIDE:
         # (seen) "The model returned the following errors: Image exceeds max pixels allowed."
-        raise BedrockError("ValidationException", "The model returned the following errors: Image exceeds max pixels allowed.")
+        raise BedrockError("ValidationException", MODEL_ERRORS + "Image exceeds max pixels allowed.")
     return declared, width, height
 
 

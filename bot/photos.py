@@ -1,0 +1,181 @@
+"""Finding the photo a command is about, and downloading it from Slack.
+
+Only files that the Slack API itself returned (for that message, thread or
+person) are downloaded, and the bot token is only ever sent to Slack's hosts.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import BotNotInChannel, NoImageFound, SlackUnavailable
+from handlers.errors import InvalidImage
+from handlers.images import MAX_FILE_BYTES
+
+RECENT_WINDOW_SECONDS = 15 * 60
+MAX_PHOTOS = 50
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A Slack file that is (by its metadata) an image, and the message it is on."""
+
+    file_id: str
+    name: str
+    mimetype: str
+    size: int
+    url: str
+    message_ts: str
+    thread_ts: str  # the thread results go to: the message's thread, or the message itself
+
+
+def message_photos(message: dict[str, Any]) -> list[Photo]:
+    """The image files on one Slack message (others such as PDFs are skipped)."""
+    ts = str(message.get("ts", ""))
+    thread_ts = str(message.get("thread_ts") or ts)
+    photos = []
+    for item in message.get("files") or ():
+        if item.get("mode") == "tombstone" or not item.get("id"):
+            continue  # a deleted file leaves a tombstone behind
+        if not str(item.get("mimetype", "")).startswith("image/"):
+            continue
+        photos.append(Photo(
+            file_id=item["id"],
+            name=item.get("name") or item["id"],
+            mimetype=item.get("mimetype", ""),
+            size=int(item.get("size") or 0),
+            url=item.get("url_private_download") or item.get("url_private") or "",
+            message_ts=ts,
+            thread_ts=thread_ts,
+        ))
+    return photos
+
+
+def non_image_names(message: dict[str, Any]) -> list[str]:
+    """Names of the files on a message that are not images (for a helpful error)."""
+    return [
+        item.get("name") or item.get("id", "?")
+        for item in message.get("files") or ()
+        if item.get("mode") != "tombstone" and not str(item.get("mimetype", "")).startswith("image/")
+    ]
+
+
+class PhotoFinder:
+    """Looks up photos through the Slack Web API."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def newest_from_user(self, channel: str, user: str, now: float | None = None) -> list[Photo]:
+        """The photos on the newest message with images that ``user`` posted in the last 15 minutes.
+
+        Thread replies count, so the threads of recent messages are searched too.
+        """
+        oldest = f"{(now or time.time()) - RECENT_WINDOW_SECONDS:.6f}"
+        history = self._call("conversations_history", channel=channel, oldest=oldest, limit=200)
+        candidates: list[dict[str, Any]] = []
+        for message in history.get("messages") or ():
+            candidates.append(message)
+            if message.get("reply_count") and float(message.get("latest_reply", 0)) >= float(oldest):
+                candidates.extend(self._thread(channel, message["ts"], oldest)[1:])
+        mine = [m for m in candidates if m.get("user") == user and message_photos(m)]
+        if not mine:
+            other = [name for m in candidates if m.get("user") == user for name in non_image_names(m)]
+            raise NoImageFound(
+                f"`{other[0]}` is not an image. Post a JPEG, PNG, WebP or GIF, then run the command again."
+                if other else
+                "I could not find a photo you posted in this channel in the last 15 minutes. "
+                "Post the photo first (or reply to its thread), then run the command again."
+            )
+        newest = max(mine, key=lambda m: float(m["ts"]))
+        return message_photos(newest)
+
+    def in_message(self, channel: str, message: dict[str, Any]) -> list[Photo]:
+        """The photos on a message Slack delivered to us (event or shortcut payload)."""
+        photos = message_photos(message)
+        if photos:
+            return photos[:MAX_PHOTOS]
+        others = non_image_names(message)
+        if others:
+            raise NoImageFound(f"`{others[0]}` is not an image. Studio works with JPEG, PNG, WebP and GIF photos.")
+        raise NoImageFound("That message has no photo. Attach one, or use the command in a thread with a photo.")
+
+    def newest_in_thread(self, channel: str, thread_ts: str) -> list[Photo]:
+        """The photos on the newest message with images in a thread (anyone's, results included)."""
+        with_photos = [m for m in self._thread(channel, thread_ts, None) if message_photos(m)]
+        if not with_photos:
+            raise NoImageFound("There is no photo in this thread yet. Post one here, then ask again.")
+        return message_photos(max(with_photos, key=lambda m: float(m["ts"])))
+
+    def by_ids(self, file_ids: Iterable[str], thread_ts: str) -> list[Photo]:
+        """Photos for file ids a job carries, re-read from Slack so deletions are noticed."""
+        photos = []
+        for file_id in file_ids:
+            try:
+                info = self._call("files_info", file=file_id)["file"]
+            except NoImageFound:
+                raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
+            photos.extend(
+                Photo(**{**photo.__dict__, "message_ts": thread_ts, "thread_ts": thread_ts})
+                for photo in message_photos({"files": [info]})
+            )
+        if not photos:
+            raise NoImageFound("Those files are not images. Studio works with JPEG, PNG, WebP and GIF photos.")
+        return photos
+
+    def download(self, photo: Photo) -> bytes:
+        """The file's bytes, fetched with the bot token from Slack's file host."""
+        if photo.size > MAX_FILE_BYTES:
+            raise InvalidImage(
+                f"`{photo.name}` is {photo.size / 1_048_576:.0f} MB; Studio accepts photos up to "
+                f"{MAX_FILE_BYTES // 1_048_576} MB."
+            )
+        if not self._is_slack_host(photo.url):
+            raise InvalidImage(f"`{photo.name}` is not hosted by Slack, so Studio will not fetch it.")
+        request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                data = response.read(MAX_FILE_BYTES + 1)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
+            raise SlackUnavailable(f"file download failed: HTTP {error.code}") from None
+        except OSError as error:
+            raise SlackUnavailable(f"file download failed: {type(error).__name__}") from None
+        return data
+
+    def _thread(self, channel: str, ts: str, oldest: str | None) -> list[dict[str, Any]]:
+        args: dict[str, Any] = {"channel": channel, "ts": ts, "limit": 200}
+        if oldest:
+            args["oldest"] = oldest
+        return list(self._call("conversations_replies", **args).get("messages") or ())
+
+    def _call(self, method: str, **args: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**args)
+        except SlackApiError as error:
+            code = error.response.get("error", "")
+            if code in ("not_in_channel", "channel_not_found"):
+                raise BotNotInChannel(code) from None
+            if code in ("file_not_found", "file_deleted"):
+                raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
+            if code == "missing_scope":
+                raise SlackUnavailable(
+                    "Studio is missing a Slack permission to read this channel; an admin must reinstall it "
+                    "from the manifest."
+                ) from None
+            raise SlackUnavailable(f"{method} failed: {code}") from None
+
+    def _is_slack_host(self, url: str) -> bool:
+        host = urlparse(url).hostname or ""
+        api_host = urlparse(self.client.base_url).hostname or ""
+        return host == api_host or host == "slack.com" or host.endswith((".slack.com", ".slack-edge.com"))

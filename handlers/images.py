@@ -1,0 +1,147 @@
+"""Checking and normalising photos before they go to a model.
+
+Slack photos are typically 12+ MP JPEGs with EXIF rotation. Every input is
+sniffed (Slack may hand back an HTML login page), opened with Pillow's
+decompression-bomb guard on, oriented, converted to RGB and shrunk to what
+the model accepts. JPEG draft decoding lets libjpeg decode at 1/2, 1/4 or 1/8
+scale, so a 12 MP photo is never fully decoded just to be shrunk.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from handlers.errors import InvalidImage
+
+MAX_FILE_BYTES = 30 * 1024 * 1024
+# Far above any phone or DSLR photo Studio is meant for, and low enough that a
+# worker never holds more than a few hundred MB for one image.
+MAX_INPUT_PIXELS = 50_000_000
+# Claude: long edge at most 1568 px and about 1.15 MP; larger images are
+# downscaled by the service anyway, so sending more only costs time and tokens.
+VISION_MAX_EDGE = 1568
+VISION_MAX_PIXELS = 1_150_000
+_PILLOW_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """Encoded image bytes plus what a model request needs to know about them."""
+
+    data: bytes
+    format: str  # "png" or "jpeg"
+    width: int
+    height: int
+
+
+def sniff(data: bytes) -> None:
+    """Refuse bytes that are clearly not a usable image, with a reason a person can act on."""
+    if not data:
+        raise InvalidImage("The file is empty. Please upload the photo again.")
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidImage(
+            f"The file is {len(data) / 1_048_576:.0f} MB; Studio accepts photos up to "
+            f"{MAX_FILE_BYTES // 1_048_576} MB."
+        )
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        raise InvalidImage(
+            "Slack sent a login page instead of the file: Studio is missing the `files:read` "
+            "permission. A Slack admin must add it and reinstall the app."
+        )
+    if data.startswith(b"%PDF"):
+        raise InvalidImage("That file is a PDF, not a photo. Please post a JPEG, PNG, WebP or GIF.")
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif"):
+        raise InvalidImage(
+            "HEIC/AVIF photos are not supported yet. On iPhone choose Settings → Camera → Formats → "
+            "Most Compatible, or export the photo as JPEG or PNG."
+        )
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Open (but do not decode) an image, enforcing the size limits."""
+    sniff(data)
+    try:
+        image = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
+    except Image.DecompressionBombError as error:
+        raise InvalidImage(_too_many_pixels_message()) from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise InvalidImage(
+            "That file is not an image Studio can read. Please post a JPEG, PNG, WebP or GIF."
+        ) from error
+    if image.width * image.height > MAX_INPUT_PIXELS:
+        raise InvalidImage(_too_many_pixels_message(image.width * image.height))
+    return image
+
+
+def decode_rgb(data: bytes, max_edge: int | None = None, max_pixels: int | None = None) -> Image.Image:
+    """Decode to an upright RGB image no larger than the given bounds.
+
+    Transparency is composited on white, which is what image models expect for
+    a product shot; palette, CMYK, 16-bit and greyscale images become RGB.
+    """
+    image = open_image(data)
+    scale = _scale_for(image.width, image.height, max_edge, max_pixels)
+    if image.format == "JPEG" and scale < 1:
+        # Ask libjpeg for the smallest DCT scale that is still at least the target size.
+        image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+    try:
+        image = ImageOps.exif_transpose(image)
+        image = _to_rgb(image)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise InvalidImage("The image is damaged or incomplete. Please upload it again.") from error
+    scale = _scale_for(image.width, image.height, max_edge, max_pixels)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "png") -> PreparedImage:
+    """Encode an RGB/RGBA image; PNG at a fast compression level (size matters less than time)."""
+    buffer = io.BytesIO()
+    if fmt == "jpeg":
+        image.save(buffer, "JPEG", quality=90, optimize=False)
+    else:
+        image.save(buffer, "PNG", compress_level=1)
+    return PreparedImage(buffer.getvalue(), fmt, image.width, image.height)
+
+
+def prepare_for_vision(data: bytes) -> PreparedImage:
+    """A JPEG of at most 1568 px / 1.15 MP, whose declared format matches its bytes."""
+    image = decode_rgb(data, max_edge=VISION_MAX_EDGE, max_pixels=VISION_MAX_PIXELS)
+    return encode(image, "jpeg")
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if getattr(image, "is_animated", False):
+        image.seek(0)  # an animated GIF/WebP: its first frame is the picture
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale down to 8 bits rather than clip at 255.
+        image = image.point(lambda value: value / 256).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if image.mode != "RGB":
+        return image.convert("RGB")
+    image.load()
+    return image
+
+
+def _scale_for(width: int, height: int, max_edge: int | None, max_pixels: int | None) -> float:
+    scale = 1.0
+    if max_edge is not None:
+        scale = min(scale, max_edge / max(width, height))
+    if max_pixels is not None:
+        scale = min(scale, math.sqrt(max_pixels / (width * height)))
+    return scale
+
+
+def _too_many_pixels_message(pixels: int | None = None) -> str:
+    size = f"{pixels / 1e6:.0f} MP; " if pixels else ""
+    return f"The image is too large ({size}Studio accepts up to {MAX_INPUT_PIXELS // 1_000_000} MP). Please resize it."

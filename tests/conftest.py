@@ -1,0 +1,128 @@
+"""Shared fixtures: the fake Slack and Bedrock servers and a running local Studio.
+
+Everything goes through the real slack_sdk and boto3 clients, pointed at the
+fakes with ``SLACK_API_URL`` / ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` semantics.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from bot.runtime_local import LocalRuntime, build_runtime
+from bot.settings import Settings
+from tests.fakes.bedrock import FakeBedrock
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command_body
+
+
+@pytest.fixture(autouse=True)
+def _aws_test_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dummy credentials so botocore signs requests; no real account is reached.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def fake_slack_server() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fake_bedrock_server() -> Iterator[FakeBedrock]:
+    with FakeBedrock() as server:
+        yield server
+
+
+@pytest.fixture
+def slack(fake_slack_server: FakeSlack) -> FakeSlack:
+    """The fake Slack, reset, with a channel C1 the bot is in."""
+    fake_slack_server.reset()
+    fake_slack_server.add_channel("C1", "marketing", bot_member=True)
+    return fake_slack_server
+
+
+@pytest.fixture
+def bedrock(fake_bedrock_server: FakeBedrock) -> FakeBedrock:
+    """The fake Bedrock, reset."""
+    fake_bedrock_server.reset()
+    return fake_bedrock_server
+
+
+@pytest.fixture
+def settings(slack: FakeSlack, bedrock: FakeBedrock) -> Settings:
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        port=0,
+        bedrock_endpoint_url=bedrock.url,
+        worker_concurrency=4,
+        retry_base_seconds=0.01,
+    )
+
+
+@dataclass
+class Studio:
+    """A running local Studio plus helpers to talk to it like Slack does."""
+
+    runtime: LocalRuntime
+    slack: FakeSlack
+
+    def slash(self, command: str, text: str, user: str = "U1", channel: str = "C1",
+              response_key: str = "r1") -> dict[str, Any]:
+        """Send a signed slash command; returns the ack body (the person's private note)."""
+        body = slash_command_body(command, text, user_id=user, channel_id=channel,
+                                  response_url=self.slack.response_url(response_key))
+        status, payload = post(self.runtime.url, body, signed_headers(body))
+        assert status == 200, payload
+        # Bolt answers a text-only ack as text/plain, which Slack shows privately.
+        return json.loads(payload) if payload.startswith("{") else {"text": payload}
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        """Wait until every queued job has finished."""
+        deadline = time.monotonic() + timeout
+        while not self.runtime.pool.idle():
+            if time.monotonic() > deadline:
+                raise AssertionError("jobs did not finish in time")
+            time.sleep(0.01)
+
+
+def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str]:
+    """POST and return (status, body) without raising on HTTP errors."""
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture
+def make_studio(slack: FakeSlack, settings: Settings) -> Iterator[Any]:
+    """Factory: start a local Studio with settings overrides."""
+    started: list[LocalRuntime] = []
+
+    def start(**overrides: Any) -> Studio:
+        runtime = build_runtime(replace(settings, **overrides), host="127.0.0.1").serve_in_background()
+        started.append(runtime)
+        return Studio(runtime=runtime, slack=slack)
+
+    yield start
+    for runtime in started:
+        runtime.close()
+
+
+@pytest.fixture
+def studio(make_studio: Any) -> Studio:
+    """A running local Studio with the default test settings."""
+    return make_studio()

@@ -1,0 +1,608 @@
+"""Tests for the fake Bedrock runtime, driven through the real boto3 client."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from tests.fakes.bedrock import FakeBedrock, decode_image, encode_image
+
+TITAN_V1 = "amazon.titan-image-generator-v1"
+TITAN_V2 = "amazon.titan-image-generator-v2:0"
+NOVA = "amazon.nova-canvas-v1:0"
+SONNET_V2_PROFILE = "us.anthropic.claude-3-5-sonnet-20241022-v2:0"
+HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeBedrock]:
+    with FakeBedrock() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server: FakeBedrock) -> Iterator[FakeBedrock]:
+    server.reset()
+    yield server
+    server.reset()
+
+
+def make_client(url: str, **retries: Any) -> Any:
+    return boto3.client(
+        "bedrock-runtime",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries=retries or {"max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def client(fake: FakeBedrock) -> Any:
+    """The client configuration the brief prescribes (note: it still retries once)."""
+    return make_client(fake.url)
+
+
+@pytest.fixture
+def strict_client(fake: FakeBedrock) -> Any:
+    """A client that never retries, for fault-injection assertions."""
+    return make_client(fake.url, total_max_attempts=1)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def invoke(client: Any, model_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.invoke_model(
+        modelId=model_id, body=json.dumps(body), contentType="application/json", accept="application/json"
+    )
+    assert response["contentType"] == "application/json"
+    return json.loads(response["body"].read())
+
+
+def error_of(call: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as info:
+        call()
+    return {
+        "code": info.value.response["Error"]["Code"],
+        "message": info.value.response["Error"]["Message"],
+        "status": info.value.response["ResponseMetadata"]["HTTPStatusCode"],
+    }
+
+
+def text_image(text: str = "a red sneaker on a neon street", **config: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": text}}
+    if config:
+        body["imageGenerationConfig"] = config
+    return body
+
+
+def png(width: int, height: int, color: Any = (200, 30, 30), mode: str = "RGB") -> str:
+    return encode_image(Image.new(mode, (width, height), color), "PNG")
+
+
+def jpeg_bytes(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 120, 200)).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 200, 20)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def user(*blocks: dict[str, Any]) -> dict[str, Any]:
+    return {"role": "user", "content": list(blocks)}
+
+
+# ----------------------------------------------------------------------------- Titan text-to-image
+
+
+def test_titan_text_image_returns_n_pngs_of_requested_size(client: Any, fake: FakeBedrock) -> None:
+    out = invoke(client, TITAN_V1, text_image(numberOfImages=3, width=1152, height=640, seed=7, cfgScale=8.0))
+
+    assert out["error"] is None
+    assert len(out["images"]) == 3
+    for b64 in out["images"]:
+        img = decode_image(b64)
+        assert img.format == "PNG"
+        assert img.size == (1152, 640)
+    call = fake.invocations("TEXT_IMAGE")[0]
+    assert (call.operation, call.model_id, call.status, call.error_code) == ("InvokeModel", TITAN_V1, 200, None)
+    assert call.body["imageGenerationConfig"]["numberOfImages"] == 3
+
+
+def test_output_is_deterministic_per_seed_and_prompt(client: Any) -> None:
+    first = invoke(client, TITAN_V2, text_image(seed=1))["images"]
+    again = invoke(client, TITAN_V2, text_image(seed=1))["images"]
+    other_seed = invoke(client, TITAN_V2, text_image(seed=2))["images"]
+    other_prompt = invoke(client, TITAN_V2, text_image("a blue boot", seed=1))["images"]
+
+    assert first == again
+    assert first != other_seed
+    assert first != other_prompt
+    assert decode_image(first[0]).size == (1024, 1024)  # documented default size
+
+
+@pytest.mark.parametrize("size", [(1000, 1000), (1024, 768), (1408, 1408), (2048, 2048)])
+def test_titan_rejects_sizes_outside_the_documented_list(client: Any, size: tuple[int, int]) -> None:
+    err = error_of(lambda: invoke(client, TITAN_V1, text_image(width=size[0], height=size[1])))
+    assert (err["code"], err["status"]) == ("ValidationException", 400)
+    assert f"{size[0]}x{size[1]}" in err["message"]
+
+
+def test_titan_prompt_limit_is_512_characters(client: Any) -> None:
+    assert invoke(client, TITAN_V1, text_image("x" * 512))["images"]
+
+    err = error_of(lambda: invoke(client, TITAN_V1, text_image("x" * 513)))
+    assert err["code"] == "ValidationException"
+    assert err["message"] == (
+        "Malformed input request: #/textToImageParams/text: expected maxLength: 512, actual: 513, "
+        "please reformat your input and try again."
+    )
+    body = text_image()
+    body["textToImageParams"]["negativeText"] = "n" * 513
+    assert "negativeText" in error_of(lambda: invoke(client, TITAN_V2, body))["message"]
+
+
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ({"cfgScale": 11}, "cfgScale: 11 is not less or equal to 10.0"),
+        ({"cfgScale": 1.0}, "cfgScale: 1.0 is not greater or equal to 1.1"),
+        ({"seed": 2147483647}, "seed: 2147483647 is not less or equal to 2147483646"),
+        ({"seed": -1}, "seed: -1 is not greater or equal to 0"),
+        ({"numberOfImages": 6}, "numberOfImages: 6 is not less or equal to 5"),
+        ({"numberOfImages": 0}, "numberOfImages: 0 is not greater or equal to 1"),
+        ({"quality": "ultra"}, "quality: ultra is not a valid enum value"),
+        ({"width": "1024", "height": 1024}, "width: expected type: Integer, found: String"),
+        ({"steps": 30}, "extraneous key [steps] is not permitted"),
+    ],
+)
+def test_image_generation_config_ranges(client: Any, config: dict[str, Any], fragment: str) -> None:
+    err = error_of(lambda: invoke(client, TITAN_V1, text_image(**config)))
+    assert err["code"] == "ValidationException"
+    assert fragment in err["message"]
+
+
+def test_titan_seed_upper_bound_is_accepted(client: Any) -> None:
+    assert invoke(client, TITAN_V1, text_image(seed=2147483646))["images"]
+
+
+def test_missing_or_wrong_task_fields(client: Any) -> None:
+    assert "required key [taskType] not found" in error_of(
+        lambda: invoke(client, TITAN_V1, {"textToImageParams": {"text": "x"}})
+    )["message"]
+    assert "required key [textToImageParams] not found" in error_of(
+        lambda: invoke(client, TITAN_V1, {"taskType": "TEXT_IMAGE"})
+    )["message"]
+    assert "extraneous key [negativeTtext]" in error_of(
+        lambda: invoke(
+            client, TITAN_V1, {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x", "negativeTtext": "y"}}
+        )
+    )["message"]
+
+
+def test_non_json_body_is_malformed(client: Any) -> None:
+    err = error_of(lambda: client.invoke_model(modelId=TITAN_V1, body=b"not json"))
+    assert err["code"] == "ValidationException"
+    assert err["message"].startswith("Malformed input request")
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def test_throttling_via_fail_next(client: Any, fake: FakeBedrock) -> None:
+    # Config(retries={"max_attempts": 1}) means 2 attempts in botocore's standard mode,
+    # so two injected failures are needed to surface the error.
+    fake.fail_next(2)
+    err = error_of(lambda: invoke(client, TITAN_V1, text_image()))
+    assert err == {
+        "code": "ThrottlingException",
+        "message": "Too many requests, please wait before trying again.",
+        "status": 429,
+    }
+    assert [c.error_code for c in fake.calls] == ["ThrottlingException", "ThrottlingException"]
+    assert invoke(client, TITAN_V1, text_image())["images"]  # failures are used up
+
+
+def test_one_throttle_is_absorbed_by_the_sdk_retry(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next(1)
+    assert invoke(client, TITAN_V1, text_image())["images"]
+    assert [c.status for c in fake.calls] == [429, 200]
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ThrottlingException", 429),
+        ("ModelNotReadyException", 429),
+        ("ServiceUnavailableException", 503),
+        ("ModelTimeoutException", 408),
+        ("InternalServerException", 500),
+        ("ModelErrorException", 424),
+        ("AccessDeniedException", 403),
+        ("ResourceNotFoundException", 404),
+        ("ValidationException", 400),
+    ],
+)
+def test_fail_next_codes_map_to_real_statuses(strict_client: Any, fake: FakeBedrock, code: str, status: int) -> None:
+    fake.fail_next(1, code, "injected")
+    err = error_of(lambda: strict_client.converse(modelId=HAIKU_3, messages=[user({"text": "hi"})]))
+    assert err == {"code": code, "message": "injected", "status": status}
+
+
+def test_denied_model(client: Any, fake: FakeBedrock) -> None:
+    fake.denied_models.add(NOVA)
+    err = error_of(lambda: invoke(client, NOVA, text_image()))
+    assert err == {
+        "code": "AccessDeniedException",
+        "message": "You don't have access to the model with the specified model ID.",
+        "status": 403,
+    }
+    assert invoke(client, TITAN_V1, text_image())["images"]  # other models unaffected
+
+
+def test_blocked_term_is_an_input_content_filter_error(client: Any, fake: FakeBedrock) -> None:
+    fake.blocked_terms.add("Forbidden")
+    err = error_of(lambda: invoke(client, NOVA, text_image("a FORBIDDEN thing")))
+    assert err["code"] == "ValidationException"
+    assert err["message"] == (
+        "This request has been blocked by our content filters. "
+        "Please adjust your text prompt to submit a new request."
+    )
+    titan = error_of(lambda: invoke(client, TITAN_V1, text_image("forbidden fruit")))
+    assert "blocked by our content filters" in titan["message"]
+    conv = error_of(lambda: client.converse(modelId=HAIKU_3, messages=[user({"text": "forbidden?"})]))
+    assert "blocked by our content filters" in conv["message"]
+
+
+def test_output_blocked_returns_200_with_error_and_fewer_images(client: Any, fake: FakeBedrock) -> None:
+    fake.output_blocked_terms.add("beach")
+    some = invoke(client, NOVA, text_image("car on a beach", numberOfImages=3))
+    assert some["error"] == "Some of the generated images have been blocked by our content filters."
+    assert len(some["images"]) == 1
+
+    none = invoke(client, TITAN_V1, text_image("beach", numberOfImages=1))
+    assert none["error"] == "All of the generated images have been blocked by our content filters."
+    assert none["images"] == []
+    assert all(c.status == 200 for c in fake.calls)
+
+
+def test_nova_success_omits_error_field(client: Any) -> None:
+    out = invoke(client, NOVA, text_image(width=1280, height=720))
+    assert "error" not in out
+    assert decode_image(out["images"][0]).size == (1280, 720)
+
+
+def test_latency(client: Any, fake: FakeBedrock) -> None:
+    fake.latency = 0.3
+    started = time.monotonic()
+    invoke(client, TITAN_V1, text_image())
+    assert time.monotonic() - started >= 0.3
+
+
+# ----------------------------------------------------------------------------- model ids
+
+
+def test_unknown_model_id(client: Any) -> None:
+    err = error_of(lambda: invoke(client, "amazon.titan-image-generator-v9", text_image()))
+    assert err == {"code": "ValidationException", "message": "The provided model identifier is invalid.", "status": 400}
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "us.amazon.nova-canvas-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-canvas-v1:0",
+    ],
+)
+def test_profile_ids_and_arns_are_url_encoded_and_understood(client: Any, fake: FakeBedrock, model_id: str) -> None:
+    assert invoke(client, model_id, text_image(width=512, height=512))["images"]
+    assert fake.calls[-1].model_id == model_id
+
+
+def test_newer_claude_needs_an_inference_profile(client: Any) -> None:
+    err = error_of(
+        lambda: client.converse(modelId="anthropic.claude-sonnet-4-20250514-v1:0", messages=[user({"text": "hi"})])
+    )
+    assert err["code"] == "ValidationException"
+    assert err["message"] == (
+        "Invocation of model ID anthropic.claude-sonnet-4-20250514-v1:0 with on-demand throughput isn\u2019t "
+        "supported. Retry your request with the ID or ARN of an inference profile that contains this model."
+    )
+    for model_id in (
+        "us.anthropic.claude-sonnet-4-20250514-v1:0",
+        "global.anthropic.claude-sonnet-4-20250514-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        HAIKU_3,  # older models still accept the bare id on demand
+    ):
+        assert client.converse(modelId=model_id, messages=[user({"text": "hi"})])["stopReason"] == "end_turn"
+
+
+def test_converse_on_an_image_model_is_rejected(client: Any) -> None:
+    err = error_of(lambda: client.converse(modelId=NOVA, messages=[user({"text": "hi"})]))
+    assert err["code"] == "ValidationException"
+
+
+# ----------------------------------------------------------------------------- Nova Canvas sizes
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (320, 1280), (2048, 2048), (4096, 1024), (1024, 1024)])
+def test_nova_accepts_valid_sizes(client: Any, size: tuple[int, int]) -> None:
+    out = invoke(client, NOVA, text_image(width=size[0], height=size[1]))
+    assert decode_image(out["images"][0]).size == size
+
+
+@pytest.mark.parametrize(
+    ("size", "rule"),
+    [
+        ((304, 512), "between 320-4096"),
+        ((4112, 1024), "between 320-4096"),
+        ((1000, 1000), "divisible by 16"),
+        ((4096, 768), "between 1:4 and 4:1"),
+        ((2064, 2064), "4,194,304"),
+    ],
+)
+def test_nova_rejects_invalid_sizes(client: Any, size: tuple[int, int], rule: str) -> None:
+    err = error_of(lambda: invoke(client, NOVA, text_image(width=size[0], height=size[1])))
+    assert err["code"] == "ValidationException"
+    assert rule in err["message"]
+
+
+def test_nova_prompt_and_seed_limits(client: Any) -> None:
+    assert invoke(client, NOVA, text_image("x" * 1024, seed=858993459))["images"]
+    assert "maxLength: 1024, actual: 1025" in error_of(lambda: invoke(client, NOVA, text_image("x" * 1025)))["message"]
+    assert "858993459" in error_of(lambda: invoke(client, NOVA, text_image(seed=858993460)))["message"]
+
+
+# ----------------------------------------------------------------------------- editing tasks
+
+
+def test_background_removal_is_not_available_on_titan_v1(client: Any) -> None:
+    body = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png(512, 512)}}
+    err = error_of(lambda: invoke(client, TITAN_V1, body))
+    assert err["code"] == "ValidationException"
+    assert "BACKGROUND_REMOVAL is not a valid enum value" in err["message"]
+
+
+@pytest.mark.parametrize("model_id", [TITAN_V2, NOVA])
+def test_background_removal_returns_transparent_png_of_input_size(client: Any, model_id: str) -> None:
+    body = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png(640, 480)}}
+    out = invoke(client, model_id, body)
+    img = decode_image(out["images"][0])
+    assert (img.format, img.mode, img.size) == ("PNG", "RGBA", (640, 480))
+    assert img.getpixel((0, 0))[3] == 0  # corner is background
+    assert img.getpixel((320, 240))[3] == 255  # centre is kept
+
+
+def test_titan_input_images_are_limited_to_1408_on_the_long_side(client: Any) -> None:
+    ok = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png(1408, 792)}}
+    assert invoke(client, TITAN_V2, ok)["images"]
+    too_big = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png(1409, 792)}}
+    err = error_of(lambda: invoke(client, TITAN_V2, too_big))
+    assert err["code"] == "ValidationException"
+    assert "1408" in err["message"]
+
+
+def test_input_images_must_be_png_or_jpeg(client: Any) -> None:
+    gif = encode_image(Image.new("RGB", (512, 512)), "GIF")
+    body = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": gif}}
+    assert "PNG and JPEG" in error_of(lambda: invoke(client, NOVA, body))["message"]
+    garbage = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": "not-base64!"}}
+    assert error_of(lambda: invoke(client, NOVA, garbage))["code"] == "ValidationException"
+
+
+def test_nova_input_images_follow_resolution_rules_and_must_be_opaque(client: Any) -> None:
+    small = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png(300, 512)}}
+    assert "320-4096" in error_of(lambda: invoke(client, NOVA, small))["message"]
+    translucent = png(512, 512, (10, 10, 10, 128), mode="RGBA")
+    body = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": translucent}}
+    assert "transparent" in error_of(lambda: invoke(client, NOVA, body))["message"]
+    opaque_rgba = png(512, 512, (10, 10, 10, 255), mode="RGBA")
+    body = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": opaque_rgba}}
+    assert invoke(client, NOVA, body)["images"]
+
+
+def outpainting(mask: dict[str, str], **extra: Any) -> dict[str, Any]:
+    params = {"image": png(512, 512), "text": "a beach at sunset", "outPaintingMode": "PRECISE", **mask}
+    return {"taskType": "OUTPAINTING", "outPaintingParams": params, **extra}
+
+
+def test_outpainting_with_mask_prompt_keeps_input_size(client: Any) -> None:
+    for model_id in (TITAN_V1, NOVA):
+        out = invoke(client, model_id, outpainting({"maskPrompt": "car"}, imageGenerationConfig={"numberOfImages": 2}))
+        assert [decode_image(b).size for b in out["images"]] == [(512, 512), (512, 512)]
+
+
+def test_outpainting_with_mask_image(client: Any) -> None:
+    mask = Image.new("RGB", (512, 512), (255, 255, 255))
+    mask.paste((0, 0, 0), (128, 128, 384, 384))
+    out = invoke(client, NOVA, outpainting({"maskImage": encode_image(mask)}))
+    img = decode_image(out["images"][0]).convert("RGB")
+    assert img.getpixel((256, 256)) == (200, 30, 30)  # black mask area is preserved
+
+
+@pytest.mark.parametrize(
+    ("mask", "fragment"),
+    [
+        ({}, "maskPrompt or maskImage"),
+        ({"maskPrompt": "car", "maskImage": png(512, 512, (0, 0, 0))}, "but not both"),
+        ({"maskImage": png(256, 256, (0, 0, 0))}, "same size"),
+        ({"maskImage": png(512, 512, (128, 128, 128))}, "pure black"),
+    ],
+)
+def test_mask_rules(client: Any, mask: dict[str, str], fragment: str) -> None:
+    err = error_of(lambda: invoke(client, TITAN_V2, outpainting(mask)))
+    assert err["code"] == "ValidationException"
+    assert fragment in err["message"]
+
+
+def test_outpainting_mode_and_required_text(client: Any) -> None:
+    body = outpainting({"maskPrompt": "car"})
+    body["outPaintingParams"]["outPaintingMode"] = "FAST"
+    assert "FAST is not a valid enum value" in error_of(lambda: invoke(client, TITAN_V1, body))["message"]
+    body = outpainting({"maskPrompt": "car"})
+    del body["outPaintingParams"]["text"]
+    assert "required key [text] not found" in error_of(lambda: invoke(client, TITAN_V1, body))["message"]
+
+
+def test_nova_inpainting_rejects_width_and_height(client: Any) -> None:
+    body = {
+        "taskType": "INPAINTING",
+        "inPaintingParams": {"image": png(512, 512), "maskPrompt": "car", "text": "a bike"},
+        "imageGenerationConfig": {"width": 512, "height": 512},
+    }
+    assert error_of(lambda: invoke(client, NOVA, body))["code"] == "ValidationException"
+    del body["imageGenerationConfig"]
+    assert decode_image(invoke(client, NOVA, body)["images"][0]).size == (512, 512)
+
+
+def test_image_variation(client: Any, fake: FakeBedrock) -> None:
+    body = {
+        "taskType": "IMAGE_VARIATION",
+        "imageVariationParams": {"images": [png(512, 512)], "similarityStrength": 0.7},
+        "imageGenerationConfig": {"numberOfImages": 2, "width": 768, "height": 768},
+    }
+    out = invoke(client, TITAN_V1, body)
+    assert [decode_image(b).size for b in out["images"]] == [(768, 768), (768, 768)]
+    body["imageVariationParams"]["similarityStrength"] = 0.1
+    assert "similarityStrength" in error_of(lambda: invoke(client, TITAN_V1, body))["message"]
+    assert [c.status for c in fake.invocations("IMAGE_VARIATION")] == [200, 400]
+    assert fake.invocations("TEXT_IMAGE") == []
+
+
+# ----------------------------------------------------------------------------- Converse
+
+
+def test_converse_with_png_and_jpeg(client: Any, fake: FakeBedrock) -> None:
+    response = client.converse(
+        modelId=SONNET_V2_PROFILE,
+        system=[{"text": "You describe images."}],
+        inferenceConfig={"maxTokens": 300, "temperature": 0.2},
+        messages=[
+            user(
+                {"text": "Describe these."},
+                {"image": {"format": "png", "source": {"bytes": png_bytes(640, 480)}}},
+                {"image": {"format": "jpeg", "source": {"bytes": jpeg_bytes(800, 600)}}},
+            )
+        ],
+    )
+    text = response["output"]["message"]["content"][0]["text"]
+    assert response["output"]["message"]["role"] == "assistant"
+    assert "2 images" in text and "640x480" in text and "800x600" in text
+    assert response["stopReason"] == "end_turn"
+    usage = response["usage"]
+    assert usage["totalTokens"] == usage["inputTokens"] + usage["outputTokens"]
+    assert isinstance(response["metrics"]["latencyMs"], int)
+    call = fake.converse_calls()[0]
+    assert call.status == 200
+    assert decode_image(call.body["messages"][0]["content"][2]["image"]["source"]["bytes"]).size == (800, 600)
+
+
+def test_converse_answer_can_be_fixed_or_computed(client: Any, fake: FakeBedrock) -> None:
+    fake.converse_answer = "A red car."
+    out = client.converse(modelId=HAIKU_3, messages=[user({"text": "what?"})])
+    assert out["output"]["message"]["content"][0]["text"] == "A red car."
+    fake.converse_answer = lambda body: body["messages"][0]["content"][0]["text"].upper()
+    out = client.converse(modelId=HAIKU_3, messages=[user({"text": "shout"})])
+    assert out["output"]["message"]["content"][0]["text"] == "SHOUT"
+
+
+def test_converse_rejects_format_mismatch(client: Any) -> None:
+    err = error_of(
+        lambda: client.converse(
+            modelId=SONNET_V2_PROFILE,
+            messages=[user({"text": "hi"}, {"image": {"format": "png", "source": {"bytes": jpeg_bytes(64, 64)}}})],
+        )
+    )
+    assert err["code"] == "ValidationException"
+    assert err["message"] == (
+        "The model returned the following errors: The provided image does not match the specified image format."
+    )
+
+
+def test_converse_image_limits(client: Any) -> None:
+    wide = {"image": {"format": "png", "source": {"bytes": png_bytes(8001, 8)}}}
+    assert "max pixels" in error_of(lambda: client.converse(modelId=HAIKU_3, messages=[user(wide)]))["message"]
+
+    many = [{"image": {"format": "png", "source": {"bytes": png_bytes(8, 8)}}}] * 21
+    assert "Too many images" in error_of(lambda: client.converse(modelId=HAIKU_3, messages=[user(*many)]))["message"]
+    assert client.converse(modelId=HAIKU_3, messages=[user(*many[:20])])["stopReason"] == "end_turn"
+
+    noisy = Image.frombytes("RGB", (1200, 1200), random.Random(0).randbytes(1200 * 1200 * 3))
+    buf = io.BytesIO()
+    noisy.save(buf, format="PNG", compress_level=0)
+    assert len(buf.getvalue()) > 3.75 * 1024 * 1024
+    big = {"image": {"format": "png", "source": {"bytes": buf.getvalue()}}}
+    assert "3.75 MB" in error_of(lambda: client.converse(modelId=HAIKU_3, messages=[user(big)]))["message"]
+
+
+def test_converse_roles(client: Any) -> None:
+    hi = {"text": "hi"}
+    image = {"image": {"format": "png", "source": {"bytes": png_bytes(8, 8)}}}
+    starts_wrong = error_of(lambda: client.converse(modelId=HAIKU_3, messages=[{"role": "assistant", "content": [hi]}]))
+    assert "must start with a user message" in starts_wrong["message"]
+    twice = error_of(lambda: client.converse(modelId=HAIKU_3, messages=[user(hi), user(hi)]))
+    assert "must alternate between user and assistant" in twice["message"]
+    assistant_image = error_of(
+        lambda: client.converse(
+            modelId=HAIKU_3, messages=[user(hi), {"role": "assistant", "content": [image]}, user(hi)]
+        )
+    )
+    assert "only include images and documents if the role is user" in assistant_image["message"]
+    ok = client.converse(modelId=HAIKU_3, messages=[user(hi), {"role": "assistant", "content": [hi]}, user(hi)])
+    assert ok["stopReason"] == "end_turn"
+
+
+# ----------------------------------------------------------------------------- transport
+
+
+def test_unsigned_requests_are_rejected(fake: FakeBedrock) -> None:
+    request = urllib.request.Request(
+        f"{fake.url}/model/{NOVA}/invoke", data=json.dumps(text_image()).encode(), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 403
+    assert info.value.headers["x-amzn-ErrorType"].startswith("MissingAuthenticationTokenException")
+    assert json.loads(info.value.read())["message"] == "Missing Authentication Token"
+    assert fake.calls[-1].error_code == "MissingAuthenticationTokenException"
+
+
+def test_env_var_endpoint_and_helpers(fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in fake.env().items():
+        monkeypatch.setenv(key, value)
+    plain = boto3.client("bedrock-runtime")
+    out = invoke(plain, NOVA, text_image(width=512, height=512))
+    assert decode_image(out["images"][0]).size == (512, 512)
+    assert fake.last_call is not None and fake.last_call.ok
+    assert fake.client().converse(modelId=HAIKU_3, messages=[user({"text": "hi"})])["stopReason"] == "end_turn"
+
+
+def test_reset_clears_calls_and_faults(fake: FakeBedrock, client: Any) -> None:
+    fake.fail_next(5)
+    fake.blocked_terms.add("x")
+    fake.denied_models.add(NOVA)
+    fake.latency = 1
+    fake.reset()
+    assert fake.calls == []
+    assert invoke(client, NOVA, text_image("x", width=512, height=512))["images"]

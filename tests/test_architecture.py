@@ -1,0 +1,43 @@
+"""Rules of the codebase that a reviewer would otherwise have to remember."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from bot.commands import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN_IN_HANDLERS = ("bot", "slack_bolt", "slack_sdk")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_imports_flow_from_bot_to_handlers_only() -> None:
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        for module in imported_modules(path):
+            root = module.split(".")[0]
+            assert root not in FORBIDDEN_IN_HANDLERS, f"{path.name} imports {module}"
+
+
+def test_handlers_never_read_the_environment_or_build_clients() -> None:
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        source = path.read_text()
+        assert "os.environ" not in source and "getenv" not in source, path.name
+        assert "boto3.client(" not in source and "boto3.Session(" not in source, path.name
+
+
+def test_manifest_declares_every_command_the_app_serves() -> None:
+    manifest = json.loads((ROOT / "slack" / "manifest.json").read_text())
+    declared = {entry["command"].lstrip("/") for entry in manifest["features"]["slash_commands"]}
+    assert set(COMMANDS) <= declared
