@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot import messages
 from bot.clients import aws_credentials_hint, bedrock_runtime
@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images")
     args = parser.parse_args(argv)
 
-    load_dotenv()
+    # Look for .env where the admin runs the command, not beside this module.
+    load_dotenv(find_dotenv(usecwd=True))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     if args.action == "run":
@@ -77,7 +78,7 @@ def run_once(settings: Settings, command_text: str, out_dir: Path) -> int:
         path = out_dir / f"studio-{result.seed}-{index}.png"
         path.write_bytes(png)
         print(path)
-    print(f"{result.model_id} · seed {result.seed} · {result.width}x{result.height}", file=sys.stderr)
+    print(f"{result.model_id} · seed {result.seed} · {request.width}x{request.height}", file=sys.stderr)
     return 0
 
 

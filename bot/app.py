@@ -6,26 +6,37 @@ HTTP response, so everything here must finish well inside Slack's 3 seconds.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import messages
+from bot.blocks import describe_modal, modal_values, replace_background_modal
 from bot.commands import COMMANDS
-from bot.errors import StudioError
-from bot.intake import job_from_slash_command
+from bot.errors import QueueUnavailable, StudioError, UsageError
+from bot.intake import MentionHelp, job_for_message_photos, job_from_mention, job_from_slash_command
 from bot.jobs import Job
+from bot.photos import message_photos
 from bot.settings import Settings
+from bot.state import StateStore
 
 log = logging.getLogger(__name__)
 
 Submit = Callable[[Job], None]
+SHORTCUT_MODALS = {"replace_background": "replace-bg", "describe_image": "describe"}
 
 
-def build_app(settings: Settings, client: WebClient, submit: Submit, socket_mode: bool = False) -> App:
+# A job id is remembered this long, which covers Slack's retries (up to ~5 minutes).
+JOB_CLAIM_SECONDS = 3600
+
+
+def build_app(settings: Settings, client: WebClient, submit: Submit, state: StateStore,
+              socket_mode: bool = False) -> App:
     """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks."""
     app = App(
         client=client,
@@ -36,24 +47,134 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, socket_mode
         token_verification_enabled=False,
         logger=logging.getLogger("slack_bolt"),
     )
+    listeners = Listeners(settings, submit, state)
     for name in COMMANDS:
-        app.command(f"/{name}")(_slash_listener(settings, submit))
+        app.command(f"/{name}")(listeners.slash_command)
+    app.event("app_mention")(listeners.mention)
+    for callback_id in SHORTCUT_MODALS:
+        app.shortcut(callback_id)(listeners.photo_shortcut)
+    app.view("replace_background_modal")(listeners.replace_background_submitted)
+    app.view("describe_modal")(listeners.describe_submitted)
     return app
 
 
-def _slash_listener(settings: Settings, submit: Submit) -> Callable[..., None]:
-    def on_slash_command(ack: Ack, body: dict[str, Any]) -> None:
+class Listeners:
+    """Bolt listener functions sharing the settings and the job queue."""
+
+    def __init__(self, settings: Settings, submit: Submit, state: StateStore) -> None:
+        self.settings = settings
+        self.submit = submit
+        self.state = state
+
+    def slash_command(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Any Studio slash command: parse, queue, and answer privately."""
         try:
-            job = job_from_slash_command(body, settings)
+            job = job_from_slash_command(body, self.settings)
+            self._enqueue(job)
         except StudioError as error:
             ack(text=messages.error_message(error))
             return
-        try:
-            submit(job)
-        except Exception:  # noqa: BLE001 - the queue is down; say so instead of a silent timeout
-            log.exception("could not queue job", extra={"job_id": job.id})
-            ack(text=messages.queue_unavailable())
-            return
         ack(text=messages.working(job.command, int(job.request.get("count", 1))))
 
-    return on_slash_command
+    def mention(self, ack: Ack, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        """``@Studio <command> …`` in a channel or thread."""
+        ack()
+        try:
+            self._enqueue(job_from_mention(event, body.get("team_id", ""), self.settings))
+        except MentionHelp:
+            self._whisper(client, event, messages.mention_help())
+        except StudioError as error:
+            self._whisper(client, event, messages.error_message(error))
+
+    def photo_shortcut(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """A message shortcut on a photo: open the modal that asks for the missing fields."""
+        ack()
+        message = body.get("message", {})
+        if not message_photos(message):
+            self._respond(client, body, messages.no_photo_on_message())
+            return
+        metadata = json.dumps({
+            "channel_id": body["channel"]["id"],
+            "message": {"ts": message["ts"], "thread_ts": message.get("thread_ts"), "files": [
+                {"id": f["id"], "name": f.get("name", ""), "mimetype": f.get("mimetype", "")}
+                for f in message.get("files", [])
+            ]},
+            "response_url": body.get("response_url"),
+        })
+        view = (
+            replace_background_modal(metadata)
+            if body["callback_id"] == "replace_background"
+            else describe_modal(metadata, messages.DESCRIBE_CHOICES)
+        )
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError as error:
+            log.warning("views.open failed: %s", error.response.get("error"))
+            self._respond(client, body, messages.modal_failed())
+
+    def replace_background_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The "Replace background" modal was submitted."""
+        values = modal_values(view)
+        keep = values.get("keep", "").replace('"', "")
+        text = f'mode={values.get("mode") or "default"} {values.get("background", "")}'
+        if keep:
+            text = f'keep="{keep}" {text}'
+        self._submit_modal(ack, body, view, "replace-bg", text, error_block="background")
+
+    def describe_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The "Describe image" modal was submitted."""
+        values = modal_values(view)
+        if values.get("question"):
+            text = values["question"]
+        elif values.get("language"):
+            text = f'translate="{values["language"].replace(chr(34), "")}"'
+        else:
+            text = values.get("preset", "caption")
+        self._submit_modal(ack, body, view, "describe", text, error_block="question")
+
+    def _submit_modal(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], command: str,
+                      text: str, error_block: str) -> None:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        try:
+            job = job_for_message_photos(
+                command, text, self.settings,
+                team_id=body.get("team", {}).get("id", ""),
+                channel_id=metadata["channel_id"],
+                user_id=body["user"]["id"],
+                message=metadata["message"],
+                response_url=metadata.get("response_url"),
+            )
+            self._enqueue(job)
+        except UsageError as error:
+            # Keep the modal open with the problem shown under the field.
+            ack(response_action="errors", errors={error_block: error.problem})
+            return
+        except StudioError as error:
+            ack(response_action="errors", errors={error_block: messages.error_message(error)})
+            return
+        ack()
+
+    def _enqueue(self, job: Job) -> None:
+        if not self.state.claim(f"job:{job.id}", JOB_CLAIM_SECONDS):
+            log.info("duplicate delivery ignored", extra={"job_id": job.id})
+            return
+        try:
+            self.submit(job)
+        except Exception as error:  # noqa: BLE001 - the queue is down; say so instead of a silent timeout
+            log.exception("could not queue job", extra={"job_id": job.id})
+            raise QueueUnavailable() from error
+
+    @staticmethod
+    def _whisper(client: WebClient, event: dict[str, Any], text: str) -> None:
+        try:
+            client.chat_postEphemeral(channel=event["channel"], user=event.get("user", ""), text=text,
+                                      thread_ts=event.get("thread_ts") or event.get("ts"))
+        except SlackApiError as error:
+            log.warning("could not answer mention privately: %s", error.response.get("error"))
+
+    @staticmethod
+    def _respond(client: WebClient, body: dict[str, Any], text: str) -> None:
+        try:
+            client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
+        except SlackApiError as error:
+            log.warning("could not answer shortcut privately: %s", error.response.get("error"))

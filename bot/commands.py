@@ -13,10 +13,12 @@ from typing import Any
 from bot.context import WorkerContext
 from bot.flows import run_imagine
 from bot.jobs import Job
-from bot.parsers import parse_imagine
+from bot.parsers import parse_describe, parse_imagine, parse_replace_background
+from bot.photo_flows import run_describe, run_replace_background
 from bot.settings import Settings
 from handlers.imagine import ImagineRequest
 from handlers.models import ImageModelSpec, image_model_spec
+from handlers.requests import DescribeRequest, ReplaceBackgroundRequest
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Command:
     run: Callable[[Job, WorkerContext], None]
     # Which configured model the command drives: "image", "edit" or "vision".
     model_role: str
+    # Photo commands work on an image someone posted; /imagine does not.
+    uses_photo: bool = True
 
     def image_spec(self, settings: Settings) -> ImageModelSpec | None:
         """The limits of the image model this command uses (None for vision-only commands)."""
@@ -44,5 +48,20 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_imagine(text, image_model_spec(settings.image_model_id)),
         run=run_imagine,
         model_role="image",
+        uses_photo=False,
+    ),
+    "replace-bg": Command(
+        name="replace-bg",
+        request_type=ReplaceBackgroundRequest,
+        parse=lambda text, settings: parse_replace_background(text, image_model_spec(settings.edit_model_id)),
+        run=run_replace_background,
+        model_role="edit",
+    ),
+    "describe": Command(
+        name="describe",
+        request_type=DescribeRequest,
+        parse=lambda text, settings: parse_describe(text),
+        run=run_describe,
+        model_role="vision",
     ),
 }

@@ -46,3 +46,7 @@ class AlreadyReported(StudioError):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
+
+
+class QueueUnavailable(StudioError):
+    """The job queue refused the job (pool shutting down, SQS unreachable)."""

@@ -1,4 +1,4 @@
-"""What each command does in Slack around its handler call."""
+"""What /imagine does in Slack around its handler call."""
 
 from __future__ import annotations
 
@@ -17,19 +17,27 @@ from handlers.models import image_model_spec
 
 
 def run_imagine(job: Job, ctx: WorkerContext) -> None:
-    """Post a parent message, generate, upload the images into its thread, update the parent."""
+    """Post a heading, generate, upload the images into its thread, then say how they were made.
+
+    From a slash command the heading is a new channel message; from a mention
+    it goes into the mention's thread.
+    """
     request = ImagineRequest(**job.request)
     model_id = ctx.settings.image_model_id
     started = time.monotonic()
     heading = messages.imagine_started(job.user_id, request.prompt, request.count)
-    parent_ts = ctx.slack.post(job.channel_id, heading, text_blocks(heading, "Generating…"))
+    heading_ts = ctx.slack.post(job.channel_id, heading, text_blocks(heading, "Generating…"), thread_ts=job.thread_ts)
+    thread_ts = job.thread_ts or heading_ts
 
-    def show_retry(attempt: int, delay: float) -> None:
-        ctx.slack.update(job.channel_id, parent_ts, heading, text_blocks(heading, messages.retrying(attempt, delay)))
+    def show(context: str) -> None:
+        ctx.slack.update(job.channel_id, heading_ts, heading, text_blocks(heading, context))
 
     try:
-        result = with_model_retries(lambda: imagine(ctx.bedrock, model_id, request), ctx, show_retry)
-        uploads = [
+        result = with_model_retries(
+            lambda: imagine(ctx.bedrock, model_id, request), ctx,
+            lambda attempt, delay: show(messages.retrying(attempt, delay)),
+        )
+        ctx.slack.upload(job.channel_id, thread_ts, [
             Upload(
                 content=png,
                 filename=f"studio-{result.seed}-{index}.png",
@@ -37,15 +45,12 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                 alt_text=messages.alt_text(request.prompt, index, len(result.images)),
             )
             for index, png in enumerate(result.images, start=1)
-        ]
-        ctx.slack.upload(job.channel_id, parent_ts, uploads)
+        ])
     except (ModelError, StudioError) as error:
-        # The parent is where the person is looking; say there what happened.
-        ctx.slack.update(job.channel_id, parent_ts, heading, text_blocks(heading, messages.error_message(error)))
+        # The heading is where the person is looking; say there what happened.
+        show(messages.error_message(error))
         raise AlreadyReported(error) from error
-    summary = messages.generation_summary(
-        image_model_spec(model_id).label, result.seed, result.width, result.height,
+    show(messages.generation_summary(
+        image_model_spec(model_id).label, result.seed, request.width, request.height,
         time.monotonic() - started, request.count, result.blocked,
-    )
-    done = messages.imagine_done(job.user_id, request.prompt, summary)
-    ctx.slack.update(job.channel_id, parent_ts, done, text_blocks(heading, summary))
+    ))

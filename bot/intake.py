@@ -1,4 +1,4 @@
-"""Turning what a person typed into a job, before anything is acknowledged."""
+"""Turning what a person typed or clicked into a job, before anything is acknowledged."""
 
 from __future__ import annotations
 
@@ -8,9 +8,24 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from bot.commands import COMMANDS
-from bot.errors import UsageError
+from bot.errors import NoImageFound, UsageError
+from bot.grammar import clean_slack_text
 from bot.jobs import Job
+from bot.photos import message_photos, non_image_names
 from bot.settings import Settings
+
+# Words that name a command in a mention (``@Studio replace background keep=car …``).
+MENTION_WORDS = {name: name for name in COMMANDS} | {
+    "replace": "replace-bg", "replacebg": "replace-bg", "background": "replace-bg",
+    "removebg": "remove-bg", "caption": "describe", "alt": "describe",
+}
+
+
+class MentionHelp(UsageError):
+    """A mention without a command word: answer with the list of commands."""
+
+    def __init__(self) -> None:
+        super().__init__("imagine", "mention help")
 
 
 def parse_request(command: str, text: str, settings: Settings) -> Any:
@@ -19,9 +34,7 @@ def parse_request(command: str, text: str, settings: Settings) -> Any:
     Fixing the seed before the job is queued makes retries and redeliveries
     send exactly the same request, and lets the result say how to reproduce it.
     """
-    spec = COMMANDS.get(command)
-    if spec is None:
-        raise UsageError("imagine", f"Studio has no `/{command}` command.")
+    spec = COMMANDS[command]
     request = spec.parse(text, settings)
     image_spec = spec.image_spec(settings)
     if image_spec is not None and getattr(request, "seed", 0) is None:
@@ -30,7 +43,7 @@ def parse_request(command: str, text: str, settings: Settings) -> Any:
 
 
 def job_from_slash_command(body: dict[str, Any], settings: Settings) -> Job:
-    """A job from a slash-command payload (``command``, ``text``, ids, ``response_url``)."""
+    """A job from a slash-command payload; photo commands use the person's newest photo."""
     command = str(body["command"]).lstrip("/")
     request = parse_request(command, body.get("text", ""), settings)
     return Job(
@@ -41,4 +54,58 @@ def job_from_slash_command(body: dict[str, Any], settings: Settings) -> Job:
         channel_id=body["channel_id"],
         user_id=body["user_id"],
         response_url=body.get("response_url") or None,
+    )
+
+
+def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) -> Job:
+    """A job from an ``app_mention`` event; the reply goes to the mention's thread.
+
+    The files on the message are used if there are any; in a thread, the newest
+    image in the thread; otherwise the person's newest photo in the channel.
+    The job id is derived from the message, so Slack's retries map to one job.
+    """
+    text = clean_slack_text(event.get("text", ""))
+    word, _, rest = text.partition(" ")
+    command = MENTION_WORDS.get(word.lower().lstrip("/"))
+    if command is None:
+        raise MentionHelp()
+    request = parse_request(command, rest, settings)
+    photos = message_photos(event)
+    if event.get("files") and not photos and COMMANDS[command].uses_photo:
+        names = non_image_names(event)
+        raise NoImageFound(f"`{names[0]}` is not an image. Studio works with JPEG, PNG, WebP and GIF photos.")
+    source = "files" if photos else ("thread" if event.get("thread_ts") else "recent")
+    return Job(
+        id=f"{team_id}-{event['channel']}-{event['ts']}",
+        command=command,
+        request=asdict(request),
+        team_id=team_id,
+        channel_id=event["channel"],
+        user_id=event.get("user", ""),
+        thread_ts=event.get("thread_ts") or event["ts"],
+        image_source=source,
+        file_ids=tuple(photo.file_id for photo in photos),
+    )
+
+
+def job_for_message_photos(
+    command: str, text: str, settings: Settings, *, team_id: str, channel_id: str, user_id: str,
+    message: dict[str, Any], response_url: str | None = None,
+) -> Job:
+    """A job on the photos of a given message (shortcuts and their modals)."""
+    photos = message_photos(message)
+    if not photos:
+        raise NoImageFound("That message has no photo Studio can use (JPEG, PNG, WebP or GIF).")
+    request = parse_request(command, text, settings)
+    return Job(
+        id=uuid.uuid4().hex,
+        command=command,
+        request=asdict(request),
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        thread_ts=message.get("thread_ts") or message["ts"],
+        image_source="files",
+        file_ids=tuple(photo.file_id for photo in photos),
+        response_url=response_url,
     )

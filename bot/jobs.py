@@ -24,7 +24,9 @@ class Job:
     user_id: str
     # The thread the result goes to; None means "start a new parent message".
     thread_ts: str | None = None
-    # Slack file ids the job works on (already resolved by the ingress).
+    # Where the photo comes from: "files" (file_ids from the message), "thread"
+    # (newest image in thread_ts) or "recent" (the user's newest in the channel).
+    image_source: str = "recent"
     file_ids: tuple[str, ...] = ()
     # Where private notes to the requester go (slash commands and actions).
     response_url: str | None = None

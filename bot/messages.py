@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bot.errors import BotNotInChannel, HelpRequested, NoImageFound, SlackUnavailable, UsageError
+from bot.errors import (
+    BotNotInChannel,
+    HelpRequested,
+    NoImageFound,
+    QueueUnavailable,
+    SlackUnavailable,
+    UsageError,
+)
+from handlers.requests import AUTO_SUBJECT, DescribeRequest, ReplaceBackgroundRequest
 from handlers.errors import (
     InvalidImage,
     ModelAccessDenied,
@@ -19,6 +27,12 @@ EXAMPLES: dict[str, str] = {
     "edit": '/edit mask="bowl of salsa" bowl of black beans',
     "extend": "/extend ar=9:16 city street at dusk",
     "remove-bg": "/remove-bg",
+}
+
+PRESET_NAMES = {
+    "caption": "a caption", "detail": "a detailed description", "alt": "alt text",
+    "objects": "the objects in the photo", "classify": "a classification", "subject": "the main subject",
+    "story": "a short story", "text": "the text in the photo", "social": "a social media post",
 }
 
 USAGE: dict[str, str] = {
@@ -52,6 +66,9 @@ USAGE: dict[str, str] = {
 }
 
 
+DESCRIBE_CHOICES = {preset: name[0].upper() + name[1:] for preset, name in PRESET_NAMES.items()}
+
+
 def usage(command: str) -> str:
     """The help text for one command."""
     return f"{USAGE[command]}\nExample: `{EXAMPLES[command]}`"
@@ -71,11 +88,6 @@ def imagine_started(user_id: str, prompt: str, count: int) -> str:
     return f"<@{user_id}> asked for {noun}:\n> {quote(prompt)}"
 
 
-def imagine_done(user_id: str, prompt: str, summary: str) -> str:
-    """The parent message once the images are in the thread."""
-    return f"<@{user_id}> asked for:\n> {quote(prompt)}\n{summary}"
-
-
 def generation_summary(
     model_label: str, seed: int, width: int, height: int, seconds: float, count: int, blocked: int
 ) -> str:
@@ -86,20 +98,75 @@ def generation_summary(
     return line
 
 
+def describe_started(user_id: str, request: DescribeRequest) -> str:
+    """The progress message for /describe."""
+    if request.preset == "question":
+        return f"<@{user_id}> asked: _{quote(request.question)}_"
+    if request.preset == "translate":
+        return f"<@{user_id}> asked for the text, translated into {quote(request.language)}"
+    return f"<@{user_id}> asked for {PRESET_NAMES[request.preset]}"
+
+
+def describe_answer(answers: list[str], photo_names: list[str]) -> str:
+    """One answer, or one labelled answer per photo."""
+    if len(answers) == 1:
+        return answers[0]
+    return "\n\n".join(
+        f"*Image {index} · {quote(name)}*\n{answer}"
+        for index, (name, answer) in enumerate(zip(photo_names, answers, strict=True), start=1)
+    )
+
+
+def replace_started(user_id: str, request: ReplaceBackgroundRequest) -> str:
+    """The progress message for /replace-bg."""
+    keep = "the main subject" if request.keep == AUTO_SUBJECT else f"*{quote(request.keep)}*"
+    return f"<@{user_id}> asked to keep {keep} on a new background:\n> {quote(request.prompt)}"
+
+
+def replace_summary(
+    subjects: list[str], request: ReplaceBackgroundRequest, model_label: str, seconds: float,
+    failures: list[tuple[str, BaseException]],
+) -> str:
+    """How a background replacement was made, plus any photos that failed."""
+    kept = ", ".join(dict.fromkeys(subjects))
+    found = " (found automatically)" if request.keep == AUTO_SUBJECT else ""
+    mode = "precise" if request.precise else "default"
+    line = f"kept: {quote(kept)}{found} · {model_label} · seed {request.seed} · mode {mode} · {seconds:.1f}s"
+    for name, error in failures:
+        line += f"\n:warning: {quote(name)}: {error_message(error)}"
+    return line
+
+
+def replaced_alt_text(subject: str, background: str) -> str:
+    """Alt text for a photo with a replaced background."""
+    return f"{subject} on a new background: {background}"[:1000]
+
+
 def alt_text(prompt: str, index: int, count: int) -> str:
     """Alt text for a generated image (Slack caps it at 1000 characters)."""
     prefix = f"Generated image {index} of {count}: " if count > 1 else "Generated image: "
     return (prefix + prompt)[:1000]
 
 
+def mention_help() -> str:
+    """Answer to a mention that names no command."""
+    lines = "\n".join(f"• `@Studio {example.lstrip('/')}`" for example in EXAMPLES.values())
+    return f"Start with a command, for example:\n{lines}"
+
+
+def no_photo_on_message() -> str:
+    """A photo shortcut used on a message without an image."""
+    return ":frame_with_picture: That message has no photo Studio can use (JPEG, PNG, WebP or GIF)."
+
+
+def modal_failed() -> str:
+    """The shortcut's form could not be opened."""
+    return ":warning: Slack did not open the form in time. Please use the shortcut again."
+
+
 def retrying(attempt: int, wait_seconds: float) -> str:
     """Progress note while Bedrock is throttling."""
     return f":hourglass: Bedrock is busy; retrying in {wait_seconds:.0f}s (attempt {attempt})."
-
-
-def queue_unavailable() -> str:
-    """Told when a job could not be queued at all."""
-    return ":x: Studio could not accept the request right now. Please try again in a minute."
 
 
 def shutdown_cancelled() -> str:
@@ -139,6 +206,8 @@ def error_message(error: BaseException) -> str:
         return f":frame_with_picture: {error.where}"
     if isinstance(error, BotNotInChannel):
         return ":wave: Studio is not in this channel yet. Add it with `/invite @Studio`, then try again."
+    if isinstance(error, QueueUnavailable):
+        return ":x: Studio could not accept the request right now. Please try again in a minute."
     if isinstance(error, SlackUnavailable):
         return ":warning: Slack did not accept the result after several tries. Please try again."
     if isinstance(error, ModelFailed):

@@ -19,6 +19,7 @@ from bot.context import WorkerContext
 from bot.pool import WorkerPool
 from bot.settings import Settings
 from bot.slack_io import SlackIO
+from bot.state import SqliteState
 from bot.worker import run_job
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
         concurrency=settings.worker_concurrency,
         on_dropped=lambda job: ctx.slack.tell(job, messages.shutdown_cancelled()),
     )
-    app = build_app(settings, client, pool.submit, socket_mode=not http)
+    app = build_app(settings, client, pool.submit, SqliteState(settings.state_path), socket_mode=not http)
     server = None
     if http:
         server = make_server(

@@ -45,6 +45,7 @@ class Settings:
     edit_model_id: str = DEFAULT_IMAGE_MODEL
     vision_model_id: str = DEFAULT_VISION_MODEL
     worker_concurrency: int = 4
+    state_path: str = ".studio/state.db"
     job_retries: int = 4
     retry_base_seconds: float = 2.0
 
@@ -73,6 +74,7 @@ class Settings:
             edit_model_id=env.get("STUDIO_EDIT_MODEL", image_model),
             vision_model_id=env.get("STUDIO_VISION_MODEL", DEFAULT_VISION_MODEL),
             worker_concurrency=int(env.get("STUDIO_WORKERS", "4")),
+            state_path=env.get("STUDIO_STATE_PATH", ".studio/state.db"),
             job_retries=int(env.get("STUDIO_JOB_RETRIES", "4")),
             retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
         )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import random
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.bedrock import invoke_json
-from handlers.errors import ModelBlocked
-from handlers.models import Task, image_model_spec
+from handlers.image_tasks import GeneratedImages, generation_config, require_task, run_task
+from handlers.models import Task
 
 
 @dataclass(frozen=True)
@@ -26,56 +23,15 @@ class ImagineRequest:
     cfg_scale: float | None = None
 
 
-@dataclass(frozen=True)
-class GeneratedImages:
-    """What an image model returned."""
-
-    images: tuple[bytes, ...]
-    model_id: str
-    seed: int
-    width: int
-    height: int
-    # How many requested images the output filter withheld (0 when all came back).
-    blocked: int = 0
-
-
 def imagine(client: Any, model_id: str, request: ImagineRequest) -> GeneratedImages:
     """Generate ``request.count`` PNG images for ``request.prompt``."""
-    spec = image_model_spec(model_id)
-    seed = request.seed if request.seed is not None else random.randint(0, spec.max_seed)
+    spec = require_task(model_id, Task.TEXT_IMAGE)
     text_params: dict[str, Any] = {"text": request.prompt}
     if request.negative:
         text_params["negativeText"] = request.negative
-    body = {
-        "taskType": Task.TEXT_IMAGE.value,
-        "textToImageParams": text_params,
-        "imageGenerationConfig": {
-            "numberOfImages": request.count,
-            "width": request.width,
-            "height": request.height,
-            "cfgScale": request.cfg_scale or spec.default_cfg_scale,
-            "seed": seed,
-            "quality": request.quality,
-        },
-    }
-    images = decode_images(invoke_json(client, model_id, body), request.count)
-    return GeneratedImages(
-        images=images,
-        model_id=model_id,
-        seed=seed,
-        width=request.width,
-        height=request.height,
-        blocked=request.count - len(images),
+    config, seed = generation_config(
+        spec, request.count, request.seed, width=request.width, height=request.height,
+        cfgScale=request.cfg_scale, quality=request.quality,
     )
-
-
-def decode_images(response: dict[str, Any], requested: int) -> tuple[bytes, ...]:
-    """The PNG bytes in an image-model response.
-
-    The output filter reports blocked images in ``error`` and returns the rest;
-    when nothing came back that is a refusal, otherwise a partial result.
-    """
-    images = tuple(base64.b64decode(item) for item in response.get("images") or ())
-    if not images:
-        raise ModelBlocked(response.get("error") or "The model returned no images.")
-    return images[:requested]
+    body = {"taskType": Task.TEXT_IMAGE.value, "textToImageParams": text_params, "imageGenerationConfig": config}
+    return run_task(client, model_id, body, seed)

@@ -19,7 +19,15 @@ import pytest
 from bot.runtime_local import LocalRuntime, build_runtime
 from bot.settings import Settings
 from tests.fakes.bedrock import FakeBedrock
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command_body
+from tests.fakes.slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    event_body,
+    interaction_body,
+    signed_headers,
+    slash_command_body,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +76,7 @@ def settings(slack: FakeSlack, bedrock: FakeBedrock) -> Settings:
         bedrock_endpoint_url=bedrock.url,
         worker_concurrency=4,
         retry_base_seconds=0.01,
+        state_path=":memory:",
     )
 
 
@@ -87,6 +96,19 @@ class Studio:
         assert status == 200, payload
         # Bolt answers a text-only ack as text/plain, which Slack shows privately.
         return json.loads(payload) if payload.startswith("{") else {"text": payload}
+
+    def event(self, event: dict[str, Any], event_id: str = "Ev1", headers: dict[str, str] | None = None) -> int:
+        """Deliver an Events API callback; returns the HTTP status."""
+        body = event_body(event, event_id=event_id)
+        status, _ = post(self.runtime.url, body, {**signed_headers(body, content_type="application/json"), **(headers or {})})
+        return status
+
+    def interact(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Deliver an interactivity payload (shortcut, button, modal submission); returns the ack body."""
+        body = interaction_body(payload)
+        status, text = post(self.runtime.url, body, signed_headers(body))
+        assert status == 200, text
+        return json.loads(text) if text.startswith("{") else {}
 
     def wait_idle(self, timeout: float = 15.0) -> None:
         """Wait until every queued job has finished."""

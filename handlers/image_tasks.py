@@ -1,0 +1,63 @@
+"""Pieces shared by every image-model task: the config block and running the call."""
+
+from __future__ import annotations
+
+import base64
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.bedrock import invoke_json
+from handlers.errors import ModelBlocked, ModelUnsupported
+from handlers.models import ImageModelSpec, Task, image_model_spec
+
+
+@dataclass(frozen=True)
+class GeneratedImages:
+    """What an image model returned."""
+
+    images: tuple[bytes, ...]
+    model_id: str
+    seed: int
+    # How many requested images the output filter withheld (0 when all came back).
+    blocked: int = 0
+
+
+def require_task(model_id: str, task: Task) -> ImageModelSpec:
+    """The model's spec, or ``ModelUnsupported`` naming a model that can do ``task``."""
+    spec = image_model_spec(model_id)
+    if task not in spec.tasks:
+        raise ModelUnsupported(
+            model_id,
+            task.value.replace("_", " ").lower(),
+            "Ask an admin to set STUDIO_EDIT_MODEL to amazon.titan-image-generator-v2:0 or amazon.nova-canvas-v1:0.",
+        )
+    return spec
+
+
+def generation_config(spec: ImageModelSpec, count: int, seed: int | None, **extra: Any) -> tuple[dict[str, Any], int]:
+    """The ``imageGenerationConfig`` block and the seed it uses (random if none was fixed)."""
+    chosen = seed if seed is not None else random.randint(0, spec.max_seed)
+    config = {"numberOfImages": count, "seed": chosen, **{k: v for k, v in extra.items() if v is not None}}
+    config.setdefault("cfgScale", spec.default_cfg_scale)
+    return config, chosen
+
+
+def run_task(client: Any, model_id: str, body: dict[str, Any], seed: int) -> GeneratedImages:
+    """Invoke an image model and collect its images.
+
+    The output filter reports blocked images in ``error`` and returns the rest;
+    when nothing came back that is a refusal, otherwise a partial result.
+    """
+    response = invoke_json(client, model_id, body)
+    images = tuple(base64.b64decode(item) for item in response.get("images") or ())
+    requested = int(body.get("imageGenerationConfig", {}).get("numberOfImages", 1))
+    if not images:
+        raise ModelBlocked(response.get("error") or "The model returned no images.")
+    return GeneratedImages(images=images[:requested], model_id=model_id, seed=seed,
+                           blocked=max(0, requested - len(images)))
+
+
+def b64(data: bytes) -> str:
+    """Base64 text for an image field in a request body."""
+    return base64.b64encode(data).decode("ascii")

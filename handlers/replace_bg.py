@@ -1,0 +1,32 @@
+"""Background replacement: outpainting around a subject named by a mask prompt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.image_tasks import GeneratedImages, b64, generation_config, require_task, run_task
+from handlers.images import PreparedImage
+from handlers.models import Task
+from handlers.requests import ReplaceBackgroundRequest
+
+
+def replace_background(
+    client: Any, model_id: str, request: ReplaceBackgroundRequest, photo: PreparedImage, subject: str
+) -> GeneratedImages:
+    """Keep ``subject`` of ``photo`` and paint ``request.prompt`` around it.
+
+    OUTPAINTING changes what lies outside the mask, so the mask prompt names
+    what to keep; the output has the input's size, so the subject stays put.
+    """
+    spec = require_task(model_id, Task.OUTPAINTING)
+    params: dict[str, Any] = {
+        "image": b64(photo.data),
+        "text": request.prompt,
+        "maskPrompt": subject,
+        "outPaintingMode": "PRECISE" if request.precise else "DEFAULT",
+    }
+    if request.negative:
+        params["negativeText"] = request.negative
+    config, seed = generation_config(spec, request.count, request.seed)
+    body = {"taskType": Task.OUTPAINTING.value, "outPaintingParams": params, "imageGenerationConfig": config}
+    return run_task(client, model_id, body, seed)

@@ -1,0 +1,101 @@
+"""The command line and the local runtime's lifecycle."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from PIL import Image
+
+from bot.jobs import Job
+from bot.pool import PoolClosed, WorkerPool
+from bot.settings import Settings
+from tests.fakes.bedrock import FakeBedrock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(cwd)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env={**base, **env}, cwd=cwd,
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_missing_settings_are_named_with_where_to_find_them(tmp_path: Path) -> None:
+    result = run_cli([], {}, tmp_path)
+    assert result.returncode == 2
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        assert name in result.stderr
+    assert "OAuth & Permissions" in result.stderr
+    assert "No AWS credentials found" in result.stderr and "AWS_PROFILE" in result.stderr
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
+    result = run_cli([], {}, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" not in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+    assert "xoxb-from-dotenv" not in result.stderr + result.stdout
+
+
+def test_run_writes_images_without_slack(tmp_path: Path, bedrock: FakeBedrock) -> None:
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url,
+    }
+    result = run_cli(["run", "/imagine a red car ar=16:9 n=2", "--out", str(tmp_path / "out")], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    files = sorted((tmp_path / "out").glob("*.png"))
+    assert len(files) == 2
+    assert Image.open(files[0]).size == (1152, 640)
+    assert "seed" in result.stderr
+
+
+def test_run_reports_usage_errors_without_calling_bedrock(tmp_path: Path, bedrock: FakeBedrock) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url}
+    result = run_cli(["run", "/imagine a red car sed=4"], env, tmp_path)
+    assert result.returncode == 1
+    assert "Did you mean `seed=`?" in result.stderr
+    assert bedrock.calls == []
+
+
+def job(number: int) -> Job:
+    return Job(id=f"job{number}", command="imagine", request={}, team_id="T", channel_id="C1", user_id="U1")
+
+
+def test_shutdown_finishes_running_jobs_and_reports_queued_ones() -> None:
+    release = threading.Event()
+    started = threading.Event()
+    finished: list[str] = []
+    dropped: list[str] = []
+
+    def run(item: Job) -> None:
+        started.set()
+        release.wait(5)
+        finished.append(item.id)
+
+    pool = WorkerPool(run, concurrency=1, on_dropped=lambda item: dropped.append(item.id))
+    for number in range(3):
+        pool.submit(job(number))
+    started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    pool.shutdown()
+    assert finished == ["job0"]
+    assert dropped == ["job1", "job2"]
+    try:
+        pool.submit(job(9))
+    except PoolClosed:
+        pass
+    else:
+        raise AssertionError("a closed pool must refuse jobs")
+
+
+def test_settings_repr_hides_secrets() -> None:
+    settings = Settings(slack_bot_token="xoxb-secret", slack_signing_secret="shh", slack_app_token="xapp-secret")
+    assert "secret" not in repr(settings) and "shh" not in repr(settings)
