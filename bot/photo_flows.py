@@ -17,7 +17,7 @@ from bot.retry import with_model_retries
 from bot.slack_io import Upload
 from handlers.describe import describe, name_subject
 from handlers.errors import ModelError
-from handlers.images import prepare_for_image_model, prepare_for_vision
+from handlers.images import decode_for_model, model_input, prepare_for_vision, vision_input
 from handlers.models import image_model_spec
 from handlers.replace_bg import replace_background
 from handlers.requests import AUTO_SUBJECT, DescribeRequest, ReplaceBackgroundRequest
@@ -98,12 +98,12 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     failures: list[tuple[str, BaseException]] = []
     for photo in reply.photos:
         try:
-            data = reply.finder.download(photo)
-            prepared = prepare_for_image_model(data, spec)
+            image = decode_for_model(reply.finder.download(photo), spec)
+            prepared = model_input(image, spec)
             subject = request.keep
             if subject == AUTO_SUBJECT:
-                vision_input = prepare_for_vision(data)
-                subject = reply.call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, vision_input))
+                seen = vision_input(image)
+                subject = reply.call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, seen))
             result = reply.call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
             reply.ctx.slack.upload(job.channel_id, reply.thread_ts, [
                 Upload(

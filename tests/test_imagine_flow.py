@@ -139,3 +139,23 @@ def test_bot_not_in_channel_is_told_privately(studio: Studio, slack: FakeSlack, 
     studio.wait_idle()
     assert "/invite @Studio" in private_notes(slack)
     assert bedrock.calls == []
+
+
+def test_nova_canvas_sizes_follow_its_rules(make_studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    studio = make_studio(image_model_id="amazon.nova-canvas-v1:0")
+    studio.slash("/imagine", "a red car ar=16:9 " + "very " * 150)  # over Titan's 512, within Nova's 1024
+    studio.wait_idle()
+    [call] = bedrock.invocations("TEXT_IMAGE")
+    config = call.body["imageGenerationConfig"]
+    assert (config["width"], config["height"]) == (1360, 768)
+    assert image_size(slack.uploads[0]["content"]) == (1360, 768)
+    assert "Amazon Nova Canvas" in str(slack.updates[-1]["blocks"])
+
+
+def test_mention_imagine_answers_in_the_thread(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    ts = slack.post_user_message("C1", "U1", "<@UBOT> imagine a lighthouse --ar 3:2")
+    studio.event(slack.message_event("C1", ts, event_type="app_mention"))
+    studio.wait_idle()
+    replies = slack.thread_messages("C1", ts)
+    assert any(m.get("files") for m in replies)
+    assert slack.uploads[0]["thread_ts"] == ts

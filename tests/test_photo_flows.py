@@ -296,3 +296,11 @@ def test_deleted_photo(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -
     studio.event(event)
     studio.wait_idle()
     assert "deleted" in private_notes(slack)
+
+
+def test_photo_command_where_the_bot_is_not_a_member(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    slack.add_channel("C9", "secret", bot_member=False)
+    studio.slash("/describe", "", channel="C9")
+    studio.wait_idle()
+    assert "/invite @Studio" in private_notes(slack)
+    assert bedrock.calls == []

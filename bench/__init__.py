@@ -1,0 +1,1 @@
+"""Benchmarks whose figures are reported in the README (``make bench``)."""

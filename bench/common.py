@@ -1,0 +1,92 @@
+"""Helpers shared by the benchmarks: fakes, settings, realistic photos, timing."""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from bot.settings import Settings
+from tests.fakes.bedrock import FakeBedrock
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+
+
+def camera_photo(megapixels: int = 12, orientation: int = 6) -> bytes:
+    """A camera-like JPEG: 4:3, sensor noise (so it compresses like a photo), EXIF rotation."""
+    width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
+    height = width * 3 // 4
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    noise = Image.effect_noise((width, height), 24).convert("RGB")
+    image = Image.blend(image, noise, 0.3)
+    ImageDraw.Draw(image).ellipse((width // 4, height // 4, width // 2, height // 2), fill=(200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@contextmanager
+def fakes() -> Iterator[tuple[FakeSlack, FakeBedrock]]:
+    """Both fake servers with a channel C1 the bot is in."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    with FakeSlack() as slack, FakeBedrock() as bedrock:
+        slack.add_channel("C1", "bench", bot_member=True)
+        yield slack, bedrock
+
+
+def bench_settings(slack: FakeSlack, bedrock: FakeBedrock, **overrides: Any) -> Settings:
+    base = Settings(
+        slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url,
+        port=0, bedrock_endpoint_url=bedrock.url, state_path=":memory:", retry_base_seconds=0.01,
+    )
+    return replace(base, **overrides)
+
+
+class TimedBedrock:
+    """Wraps a bedrock-runtime client and adds up the time spent waiting on it."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.meta = client.meta
+        self.waited = 0.0
+
+    def _timed(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            result = method(**kwargs)
+            if "body" in result:  # InvokeModel streams its body; read it inside the timing
+                data = result["body"].read()
+                result["body"] = io.BytesIO(data)
+            return result
+        finally:
+            self.waited += time.perf_counter() - started
+
+    def invoke_model(self, **kwargs: Any) -> Any:
+        return self._timed(self._client.invoke_model, **kwargs)
+
+    def converse(self, **kwargs: Any) -> Any:
+        return self._timed(self._client.converse, **kwargs)
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def percentile_ms(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] * 1000
+
+
+def one_core() -> None:
+    """Pin this process to one core, as the speed targets are stated for one core."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
