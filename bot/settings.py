@@ -16,6 +16,8 @@ WHERE_TO_FIND = {
     "SLACK_SIGNING_SECRET": "api.slack.com/apps → your app → Basic Information → App Credentials → Signing Secret",
     "SLACK_APP_TOKEN": "api.slack.com/apps → your app → Basic Information → App-Level Tokens → generate one with connections:write (xapp-…)",
 }
+# Either one lets Slack reach Studio: Socket Mode (no public URL) or signed HTTP.
+SOCKET_OR_HTTP = "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET"
 
 
 class MissingSettings(Exception):
@@ -23,7 +25,13 @@ class MissingSettings(Exception):
 
     def __init__(self, names: list[str]) -> None:
         self.names = names
-        lines = [f"  {name}: {WHERE_TO_FIND[name]}" for name in names]
+        lines = []
+        for name in names:
+            if name == SOCKET_OR_HTTP:
+                lines.append("  SLACK_APP_TOKEN (Socket Mode, recommended): " + WHERE_TO_FIND["SLACK_APP_TOKEN"])
+                lines.append("    or SLACK_SIGNING_SECRET (HTTP mode): " + WHERE_TO_FIND["SLACK_SIGNING_SECRET"])
+            else:
+                lines.append(f"  {name}: {WHERE_TO_FIND[name]}")
         super().__init__(
             "Studio cannot start; these settings are missing (put them in .env or the environment):\n"
             + "\n".join(lines)
@@ -87,6 +95,6 @@ class Settings:
         """
         missing = [] if self.slack_bot_token else ["SLACK_BOT_TOKEN"]
         if not self.slack_app_token and not self.slack_signing_secret:
-            missing.append("SLACK_SIGNING_SECRET")
+            missing.append(SOCKET_OR_HTTP)
         if missing:
             raise MissingSettings(missing)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.error
 import subprocess
 import sys
 import threading
@@ -29,7 +30,7 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Compl
 def test_missing_settings_are_named_with_where_to_find_them(tmp_path: Path) -> None:
     result = run_cli([], {}, tmp_path)
     assert result.returncode == 2
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN (Socket Mode", "or SLACK_SIGNING_SECRET (HTTP mode)"):
         assert name in result.stderr
     assert "OAuth & Permissions" in result.stderr
     assert "No AWS credentials found" in result.stderr and "AWS_PROFILE" in result.stderr
@@ -39,7 +40,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_cli([], {}, tmp_path)
     assert result.returncode == 2
-    assert "SLACK_BOT_TOKEN" not in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+    assert "SLACK_BOT_TOKEN:" not in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
     assert "xoxb-from-dotenv" not in result.stderr + result.stdout
 
 
@@ -99,3 +100,53 @@ def test_shutdown_finishes_running_jobs_and_reports_queued_ones() -> None:
 def test_settings_repr_hides_secrets() -> None:
     settings = Settings(slack_bot_token="xoxb-secret", slack_signing_secret="shh", slack_app_token="xapp-secret")
     assert "secret" not in repr(settings) and "shh" not in repr(settings)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_python_m_bot_serves_http_and_stops_cleanly_on_ctrl_c(tmp_path: Path, slack, bedrock) -> None:
+    """The README's run command end to end: HTTP mode, a signed /imagine, Ctrl-C."""
+    import signal
+    import time
+    import urllib.request
+
+    from tests.conftest import post
+    from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, signed_headers, slash_command_body
+
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
+        "PORT": str(port), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url,
+    }
+    server = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(url.replace("/slack/events", "/"), timeout=1)
+            except urllib.error.HTTPError:
+                break  # the server answers (404 for /): it is up
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        body = slash_command_body("/imagine", "a lighthouse", response_url=slack.response_url("r1"))
+        status, ack = post(url, body, signed_headers(body))
+        assert status == 200 and "Working on your image" in ack
+        slack.wait_for(lambda: len(slack.uploads) == 1, timeout=20)
+        assert post(url, body, signed_headers(body, secret="wrong"))[0] == 401
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=20)
+    assert server.returncode == 0, stderr
+    assert "listening on" in stderr and "stopping" in stderr
+    assert BOT_TOKEN not in stderr
