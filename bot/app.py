@@ -21,7 +21,7 @@ from bot.commands import COMMANDS
 from bot.errors import QueueUnavailable, StudioError, UsageError
 from bot.intake import MentionHelp, job_for_message_photos, job_from_mention, job_from_slash_command
 from bot.jobs import Job
-from bot.photos import message_photos
+from bot.photo_refs import message_photos
 from bot.settings import Settings
 from bot.state import StateStore
 

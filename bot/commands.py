@@ -1,24 +1,26 @@
 """The command table: name -> request type, parser and flow.
 
 Adding a command touches its handler module, one row here, its tests and the
-Slack manifest.
+Slack manifest. Flows are named as ``"module:function"`` and imported on first
+use, so the Slack ingress can parse commands without loading Pillow or the
+Bedrock handlers (it must cold-start fast).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.context import WorkerContext
-from bot.flows import run_imagine
 from bot.jobs import Job
 from bot.parsers import parse_describe, parse_imagine, parse_replace_background
-from bot.photo_flows import run_describe, run_replace_background
 from bot.settings import Settings
-from handlers.imagine import ImagineRequest
 from handlers.models import ImageModelSpec, image_model_spec
-from handlers.requests import DescribeRequest, ReplaceBackgroundRequest
+from handlers.requests import DescribeRequest, ImagineRequest, ReplaceBackgroundRequest
+
+if TYPE_CHECKING:
+    from bot.context import WorkerContext
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class Command:
     name: str
     request_type: type
     parse: Callable[[str, Settings], Any]
-    run: Callable[[Job, WorkerContext], None]
+    # "module:function" of the flow that runs the job in a worker.
+    flow: str
     # Which configured model the command drives: "image", "edit" or "vision".
     model_role: str
     # Photo commands work on an image someone posted; /imagine does not.
@@ -40,13 +43,18 @@ class Command:
             return None
         return image_model_spec(settings.model_ids()[self.model_role])
 
+    def run(self, job: Job, ctx: WorkerContext) -> None:
+        """Run ``job`` with this command's flow."""
+        module, _, function = self.flow.partition(":")
+        getattr(importlib.import_module(module), function)(job, ctx)
+
 
 COMMANDS: dict[str, Command] = {
     "imagine": Command(
         name="imagine",
         request_type=ImagineRequest,
         parse=lambda text, settings: parse_imagine(text, image_model_spec(settings.image_model_id)),
-        run=run_imagine,
+        flow="bot.flows:run_imagine",
         model_role="image",
         uses_photo=False,
     ),
@@ -54,14 +62,14 @@ COMMANDS: dict[str, Command] = {
         name="replace-bg",
         request_type=ReplaceBackgroundRequest,
         parse=lambda text, settings: parse_replace_background(text, image_model_spec(settings.edit_model_id)),
-        run=run_replace_background,
+        flow="bot.photo_flows:run_replace_background",
         model_role="edit",
     ),
     "describe": Command(
         name="describe",
         request_type=DescribeRequest,
         parse=lambda text, settings: parse_describe(text),
-        run=run_describe,
+        flow="bot.photo_flows:run_describe",
         model_role="vision",
     ),
 }

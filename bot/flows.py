@@ -12,7 +12,8 @@ from bot.jobs import Job
 from bot.retry import with_model_retries
 from bot.slack_io import Upload
 from handlers.errors import ModelError
-from handlers.imagine import ImagineRequest, imagine
+from handlers.imagine import imagine
+from handlers.requests import ImagineRequest
 from handlers.models import image_model_spec
 
 

@@ -11,7 +11,7 @@ from bot.commands import COMMANDS
 from bot.errors import NoImageFound, UsageError
 from bot.grammar import clean_slack_text
 from bot.jobs import Job
-from bot.photos import message_photos, non_image_names
+from bot.photo_refs import message_photos, non_image_names
 from bot.settings import Settings
 
 # Words that name a command in a mention (``@Studio replace background keep=car …``).

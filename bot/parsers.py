@@ -11,9 +11,9 @@ from collections.abc import Mapping
 
 from bot.errors import HelpRequested, UsageError
 from bot.grammar import Option, ParsedText, parse_text
-from handlers.imagine import ImagineRequest
 from handlers.models import ImageModelSpec
 from handlers.requests import (
+    ImagineRequest,
     AUTO_SUBJECT,
     DescribeRequest,
     EditRequest,

@@ -12,7 +12,8 @@ from bot.blocks import text_blocks
 from bot.context import WorkerContext
 from bot.errors import AlreadyReported, StudioError
 from bot.jobs import Job
-from bot.photos import Photo, PhotoFinder
+from bot.photo_refs import Photo
+from bot.photos import PhotoFinder
 from bot.retry import with_model_retries
 from bot.slack_io import Upload
 from handlers.describe import describe, name_subject

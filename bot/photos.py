@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,54 +19,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import BotNotInChannel, NoImageFound, SlackUnavailable
 from handlers.errors import InvalidImage
+from bot.photo_refs import MAX_PHOTOS, Photo, message_photos, non_image_names
 from handlers.images import MAX_FILE_BYTES
 
 RECENT_WINDOW_SECONDS = 15 * 60
-MAX_PHOTOS = 50
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A Slack file that is (by its metadata) an image, and the message it is on."""
-
-    file_id: str
-    name: str
-    mimetype: str
-    size: int
-    url: str
-    message_ts: str
-    thread_ts: str  # the thread results go to: the message's thread, or the message itself
-
-
-def message_photos(message: dict[str, Any]) -> list[Photo]:
-    """The image files on one Slack message (others such as PDFs are skipped)."""
-    ts = str(message.get("ts", ""))
-    thread_ts = str(message.get("thread_ts") or ts)
-    photos = []
-    for item in message.get("files") or ():
-        if item.get("mode") == "tombstone" or not item.get("id"):
-            continue  # a deleted file leaves a tombstone behind
-        if not str(item.get("mimetype", "")).startswith("image/"):
-            continue
-        photos.append(Photo(
-            file_id=item["id"],
-            name=item.get("name") or item["id"],
-            mimetype=item.get("mimetype", ""),
-            size=int(item.get("size") or 0),
-            url=item.get("url_private_download") or item.get("url_private") or "",
-            message_ts=ts,
-            thread_ts=thread_ts,
-        ))
-    return photos
-
-
-def non_image_names(message: dict[str, Any]) -> list[str]:
-    """Names of the files on a message that are not images (for a helpful error)."""
-    return [
-        item.get("name") or item.get("id", "?")
-        for item in message.get("files") or ()
-        if item.get("mode") != "tombstone" and not str(item.get("mimetype", "")).startswith("image/")
-    ]
 
 
 class PhotoFinder:
@@ -125,7 +81,7 @@ class PhotoFinder:
             except NoImageFound:
                 raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
             photos.extend(
-                Photo(**{**photo.__dict__, "message_ts": thread_ts, "thread_ts": thread_ts})
+                replace(photo, message_ts=thread_ts, thread_ts=thread_ts)
                 for photo in message_photos({"files": [info]})
             )
         if not photos:

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from handlers.image_tasks import GeneratedImages, generation_config, require_task, run_task
 from handlers.models import Task
-
-
-@dataclass(frozen=True)
-class ImagineRequest:
-    """A validated /imagine request; sizes are already fitted to the model."""
-
-    prompt: str
-    width: int
-    height: int
-    negative: str = ""
-    count: int = 1
-    seed: int | None = None
-    quality: str = "standard"
-    cfg_scale: float | None = None
+from handlers.requests import ImagineRequest
 
 
 def imagine(client: Any, model_id: str, request: ImagineRequest) -> GeneratedImages:

@@ -1,7 +1,7 @@
-"""The parsed requests for the photo commands.
+"""The parsed request of every command.
 
 Each is a frozen dataclass of plain values, so a job can carry it through a
-queue as JSON. ``ImagineRequest`` lives beside its handler in ``imagine``.
+queue as JSON. This module imports nothing heavy: the Slack ingress uses it.
 """
 
 from __future__ import annotations
@@ -9,6 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 AUTO_SUBJECT = "auto"
+
+
+@dataclass(frozen=True)
+class ImagineRequest:
+    """A validated /imagine request; sizes are already fitted to the model."""
+
+    prompt: str
+    width: int
+    height: int
+    negative: str = ""
+    count: int = 1
+    seed: int | None = None
+    quality: str = "standard"
+    cfg_scale: float | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from bot.jobs import Job
-from handlers.imagine import ImagineRequest
+from handlers.requests import ImagineRequest
 
 
 def test_job_round_trips_through_json() -> None:
