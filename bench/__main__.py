@@ -6,12 +6,14 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import photo
+from bench import ingress, photo
 
 BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "replace-bg-overhead": photo.replace_bg_overhead,
     "describe-payload": photo.describe_payload_pixels,
     "worker-memory": photo.worker_peak_memory,
+    "ingress-cold-import": ingress.cold_import,
+    "ingress-warm-ack": ingress.warm_ack,
 }
 
 

@@ -38,14 +38,18 @@ JOB_CLAIM_SECONDS = 3600
 def build_app(settings: Settings, client: WebClient, submit: Submit, state: StateStore,
               socket_mode: bool = False) -> App:
     """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks."""
+    bolt_logger = logging.getLogger("slack_bolt")
+    bolt_logger.addFilter(_drop_client_token_notice)
     app = App(
+        # Naming the app spares Bolt an inspect.stack() call (~100 ms of cold start).
+        name="studio",
         client=client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
         # Requests over the Socket Mode websocket are authenticated by the app token.
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,
-        logger=logging.getLogger("slack_bolt"),
+        logger=bolt_logger,
     )
     listeners = Listeners(settings, submit, state)
     for name in COMMANDS:
@@ -56,6 +60,12 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stat
     app.view("replace_background_modal")(listeners.replace_background_submitted)
     app.view("describe_modal")(listeners.describe_submitted)
     return app
+
+
+def _drop_client_token_notice(record: logging.LogRecord) -> bool:
+    # Bolt warns that SLACK_BOT_TOKEN "will be unused" whenever a client is
+    # passed; Studio's client is built from that very token, so it is noise.
+    return "will be unused" not in record.getMessage()
 
 
 class Listeners:

@@ -36,6 +36,15 @@ def bedrock_runtime(settings: Settings) -> Any:
     )
 
 
+# SQS and DynamoDB calls sit on the ingress's path to Slack's 3-second ack.
+_QUICK_AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+
+def aws_client(service: str, settings: Settings) -> Any:
+    """An SQS, DynamoDB or other AWS client with short timeouts, in the configured region."""
+    return boto3.client(service, region_name=settings.aws_region, config=_QUICK_AWS_CONFIG)
+
+
 def slack_web_client(settings: Settings) -> WebClient:
     """A Slack WebClient that waits out rate limits and retries transient failures."""
     return WebClient(

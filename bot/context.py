@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.slack_io import SlackIO
+from bot.telemetry import LogTelemetry, Telemetry
 
 
 @dataclass(frozen=True)
@@ -18,4 +19,5 @@ class WorkerContext:
     settings: Settings
     slack: SlackIO
     bedrock: Any
+    telemetry: Telemetry = field(default_factory=LogTelemetry)
     sleep: Callable[[float], None] = field(default=time.sleep)

@@ -51,6 +51,7 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
         # The heading is where the person is looking; say there what happened.
         show(messages.error_message(error))
         raise AlreadyReported(error) from error
+    ctx.telemetry.images_generated(model_id, len(result.images))
     show(messages.generation_summary(
         image_model_spec(model_id).label, result.seed, request.width, request.height,
         time.monotonic() - started, request.count, result.blocked,

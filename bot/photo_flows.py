@@ -115,6 +115,7 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
                 )
                 for index, png in enumerate(result.images, start=1)
             ])
+            ctx.telemetry.images_generated(model_id, len(result.images))
             subjects.append(subject)
         except (ModelError, StudioError) as error:
             if len(reply.photos) == 1:

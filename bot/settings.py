@@ -54,6 +54,11 @@ class Settings:
     vision_model_id: str = DEFAULT_VISION_MODEL
     worker_concurrency: int = 4
     state_path: str = ".studio/state.db"
+    # AWS runtime: where jobs and state live, and the SSM names of the secrets.
+    queue_url: str = ""
+    table_name: str = ""
+    slack_bot_token_param: str = ""
+    slack_signing_secret_param: str = ""
     job_retries: int = 4
     retry_base_seconds: float = 2.0
 
@@ -83,6 +88,10 @@ class Settings:
             vision_model_id=env.get("STUDIO_VISION_MODEL", DEFAULT_VISION_MODEL),
             worker_concurrency=int(env.get("STUDIO_WORKERS", "4")),
             state_path=env.get("STUDIO_STATE_PATH", ".studio/state.db"),
+            queue_url=env.get("STUDIO_QUEUE_URL", ""),
+            table_name=env.get("STUDIO_TABLE_NAME", ""),
+            slack_bot_token_param=env.get("SLACK_BOT_TOKEN_PARAM", ""),
+            slack_signing_secret_param=env.get("SLACK_SIGNING_SECRET_PARAM", ""),
             job_retries=int(env.get("STUDIO_JOB_RETRIES", "4")),
             retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
         )

@@ -3,38 +3,93 @@
 from __future__ import annotations
 
 import logging
+import time
 from enum import Enum
 
 from bot import messages
 from bot.commands import COMMANDS
 from bot.context import WorkerContext
-from bot.errors import AlreadyReported, StudioError
+from bot.errors import (
+    AlreadyReported,
+    BotNotInChannel,
+    HelpRequested,
+    NoImageFound,
+    SlackUnavailable,
+    StudioError,
+    UsageError,
+)
 from bot.jobs import Job
-from handlers.errors import ModelError
+from handlers.errors import (
+    InvalidImage,
+    ModelAccessDenied,
+    ModelBlocked,
+    ModelBusy,
+    ModelError,
+    ModelUnsupported,
+)
 
 log = logging.getLogger(__name__)
 
 
 class Outcome(Enum):
     SUCCEEDED = "succeeded"
+    # Failed and the person was told; running it again would not help.
     FAILED = "failed"
+    # Slack could not be reached, so nobody was told: the queue should retry it.
+    UNDELIVERED = "undelivered"
+
+
+_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (ModelBlocked, "blocked"),
+    (ModelBusy, "busy"),
+    (ModelAccessDenied, "access_denied"),
+    (ModelUnsupported, "unsupported"),
+    (InvalidImage, "bad_image"),
+    (NoImageFound, "no_image"),
+    ((UsageError, HelpRequested), "usage"),  # type: ignore[arg-type]
+    (BotNotInChannel, "not_in_channel"),
+    (SlackUnavailable, "slack"),
+    (ModelError, "model_error"),
+)
+
+
+def failure_reason(error: BaseException) -> str:
+    """A short, low-cardinality name for why a job failed (a metric dimension)."""
+    if isinstance(error, AlreadyReported):
+        error = error.cause
+    for kinds, reason in _REASONS:
+        if isinstance(error, kinds):
+            return reason
+    return "crash"
 
 
 def run_job(job: Job, ctx: WorkerContext) -> Outcome:
-    """Run ``job`` to the end; never raises, always leaves the person informed."""
-    log.info("job started", extra={"job_id": job.id, "command": job.command, "channel": job.channel_id})
+    """Run ``job`` to the end; never raises, and leaves the person informed when Slack allows."""
+    started = time.monotonic()
+    log.info("job started", extra={"job_id": job.id, "command": job.command})
+    ctx.telemetry.job_started(job.command)
+    outcome, reason = _run(job, ctx)
+    seconds = time.monotonic() - started
+    log.info("job %s", outcome.value, extra={"job_id": job.id, "command": job.command, "outcome": outcome.value,
+                                             "reason": reason, "seconds": round(seconds, 3)})
+    ctx.telemetry.job_finished(job.command, outcome.value, reason, seconds)
+    return outcome
+
+
+def _run(job: Job, ctx: WorkerContext) -> tuple[Outcome, str | None]:
     try:
         COMMANDS[job.command].run(job, ctx)
     except AlreadyReported as error:
-        log.info("job failed (reported in channel): %s", type(error.cause).__name__, extra={"job_id": job.id})
-        return Outcome.FAILED
-    except (StudioError, ModelError) as error:
-        log.info("job failed: %s", type(error).__name__, extra={"job_id": job.id})
+        return Outcome.FAILED, failure_reason(error)
+    except SlackUnavailable as error:
+        log.error("Slack unreachable, result not delivered: %s", error, extra={"job_id": job.id})
         ctx.slack.tell(job, messages.error_message(error))
-        return Outcome.FAILED
-    except Exception as error:  # noqa: BLE001 - the last line of defence for a worker thread
+        return Outcome.UNDELIVERED, "slack"
+    except (StudioError, ModelError) as error:
+        ctx.slack.tell(job, messages.error_message(error))
+        return Outcome.FAILED, failure_reason(error)
+    except Exception as error:  # noqa: BLE001 - the last line of defence for a worker
         log.exception("job crashed", extra={"job_id": job.id})
         ctx.slack.tell(job, messages.error_message(error))
-        return Outcome.FAILED
-    log.info("job succeeded", extra={"job_id": job.id})
-    return Outcome.SUCCEEDED
+        return Outcome.FAILED, "crash"
+    return Outcome.SUCCEEDED, None

@@ -1,0 +1,125 @@
+"""Building blocks of the AWS runtime: secrets, the SQS queue, DynamoDB state, metrics.
+
+The Lambda entry modules (``lambda_ingress``, ``lambda_worker``) build these
+once per container and stay thin.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import ClientError
+
+from bot.jobs import Job
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+NAMESPACE = "Studio"
+SECRETS_MAX_AGE_SECONDS = 300  # a rotated token is picked up within five minutes
+
+
+_APP_LOGGERS = ("bot", "handlers", "slack_bolt", "slack_sdk")
+
+
+def structured_logging(logger: Logger) -> None:
+    """Send Studio's and Slack's module loggers through ``logger``: JSON, with its keys.
+
+    Keys appended to ``logger`` (correlation id = job id, team/channel/user
+    ids) then appear on every line, whichever module logged it.
+    """
+    for name in _APP_LOGGERS:
+        logging.getLogger(name)  # make the parents real loggers, not placeholders
+    copy_config_to_registered_loggers(source_logger=logger, include=set(_APP_LOGGERS))
+
+
+def with_secrets(settings: Settings, want_signing_secret: bool) -> Settings:
+    """``settings`` with the Slack secrets read from SSM Parameter Store (SecureString).
+
+    Secrets are never template parameters or plain environment variables on
+    AWS; the environment only names the SSM parameters. Both are fetched in
+    one batched call and cached by Powertools.
+    """
+    names = {"slack_bot_token": settings.slack_bot_token_param}
+    if want_signing_secret:
+        names["slack_signing_secret"] = settings.slack_signing_secret_param
+    wanted = {field: name for field, name in names.items() if name}
+    if not wanted:
+        return settings
+    values = parameters.get_parameters_by_name(
+        parameters={name: {} for name in wanted.values()}, decrypt=True, max_age=SECRETS_MAX_AGE_SECONDS
+    )
+    return replace(settings, **{field: str(values[name]) for field, name in wanted.items()})
+
+
+class SqsQueue:
+    """Sends jobs to the worker's SQS queue."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def submit(self, job: Job) -> None:
+        """Queue ``job``; raises if SQS does not take it (the listener then says so)."""
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=job.to_json())
+
+
+class DynamoState:
+    """``StateStore`` on the stack's DynamoDB table (shared with Powertools Idempotency).
+
+    Keys are prefixed so they cannot collide with idempotency records; items
+    expire through the table's TTL attribute ``expiration``.
+    """
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def claim(self, key: str, ttl_seconds: int) -> bool:
+        now = int(time.time())
+        try:
+            # TTL deletion is lazy (up to days), so an expired item counts as absent.
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={"id": {"S": f"claim#{key}"}, "expiration": {"N": str(now + ttl_seconds)}},
+                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class PowertoolsTelemetry:
+    """Telemetry as CloudWatch metrics in Embedded Metric Format (one log line each)."""
+
+    def job_started(self, command: str) -> None:
+        self._count("JobsStarted", command=command)
+
+    def job_finished(self, command: str, outcome: str, reason: str | None, seconds: float) -> None:
+        name = "JobsSucceeded" if outcome == "succeeded" else "JobsFailed"
+        self._count(name, command=command, **({"reason": reason} if reason else {}))
+        self._emit("EndToEndTime", MetricUnit.Milliseconds, seconds * 1000, command=command)
+
+    def images_generated(self, model_id: str, count: int) -> None:
+        self._emit("ImagesGenerated", MetricUnit.Count, count, model=model_id)
+
+    def model_called(self, model_id: str, seconds: float) -> None:
+        self._emit("ModelLatency", MetricUnit.Milliseconds, seconds * 1000, model=model_id)
+
+    def _count(self, name: str, **dimensions: str) -> None:
+        self._emit(name, MetricUnit.Count, 1, **dimensions)
+
+    @staticmethod
+    def _emit(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
+        with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
+            for key, dimension in dimensions.items():
+                metric.add_dimension(name=key, value=dimension)

@@ -1,0 +1,36 @@
+"""AWS Lambda ingress (behind a Function URL): verify, parse, ack, queue.
+
+Everything is built once per container at import time. This module imports
+no Pillow and no Bedrock client, so a cold start stays short.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+
+from bot.app import build_app
+from bot.aws import DynamoState, SqsQueue, structured_logging, with_secrets
+from bot.clients import aws_client, slack_web_client
+from bot.settings import Settings
+
+logger = Logger()
+structured_logging(logger)
+# Trace AWS SDK and HTTP calls (Bedrock, SQS, DynamoDB, Slack); patching every
+# library X-Ray knows would import them all and slow the cold start.
+tracer = Tracer(patch_modules=["botocore", "httplib"])
+
+settings = with_secrets(Settings.from_env(), want_signing_secret=True)
+settings.require_slack()
+queue = SqsQueue(aws_client("sqs", settings), settings.queue_url)
+state = DynamoState(aws_client("dynamodb", settings), settings.table_name)
+slack_handler = SlackRequestHandler(build_app(settings, slack_web_client(settings), queue.submit, state))
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Function URL / HTTP API (payload v2) event in, Slack's HTTP answer out."""
+    return slack_handler.handle(event, context)

@@ -1,0 +1,81 @@
+"""AWS Lambda worker on the SQS job queue.
+
+Each record is one job. A job runs at most once to completion (Powertools
+Idempotency keyed on the job id, so an SQS redelivery never posts twice);
+a job whose result could not be delivered is reported as a batch item failure,
+so SQS retries it and, after the redrive limit, moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from bot.aws import PowertoolsTelemetry, structured_logging, with_secrets
+from bot.clients import aws_client, bedrock_runtime, slack_web_client
+from bot.context import WorkerContext
+from bot.jobs import Job
+from bot.settings import Settings
+from bot.slack_io import SlackIO
+from bot.telemetry import MeasuredBedrock
+from bot.worker import Outcome, run_job
+
+logger = Logger()
+structured_logging(logger)
+# Trace AWS SDK and HTTP calls (Bedrock, SQS, DynamoDB, Slack); patching every
+# library X-Ray knows would import them all and slow the cold start.
+tracer = Tracer(patch_modules=["botocore", "httplib"])
+# Report every failed record, even when the whole batch failed, so each job is
+# retried (and dead-lettered) on its own count rather than failing the invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+settings = with_secrets(Settings.from_env(), want_signing_secret=False)
+telemetry = PowertoolsTelemetry()
+ctx = WorkerContext(
+    settings=settings,
+    slack=SlackIO(slack_web_client(settings)),
+    bedrock=MeasuredBedrock(bedrock_runtime(settings), telemetry.model_called),
+    telemetry=telemetry,
+)
+# A finished job is remembered for a day: far longer than SQS keeps retrying it.
+idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
+persistence = DynamoDBPersistenceLayer(table_name=settings.table_name, boto3_client=aws_client("dynamodb", settings))
+
+
+class Undelivered(Exception):
+    """Slack could not be reached; raising makes SQS deliver the job again."""
+
+
+@idempotent_function(data_keyword_argument="job", config=idempotency, persistence_store=persistence)
+def process_job(job: dict[str, Any]) -> str:
+    """Run one job; idempotent on ``job["id"]``."""
+    parsed = Job.from_json(json.dumps(job))
+    logger.set_correlation_id(parsed.id)
+    logger.append_keys(team_id=parsed.team_id, channel_id=parsed.channel_id, user_id=parsed.user_id,
+                       command=parsed.command)
+    outcome = run_job(parsed, ctx)
+    if outcome is Outcome.UNDELIVERED:
+        # Idempotency forgets a failed call, so the redelivery really runs again.
+        raise Undelivered(parsed.id)
+    return outcome.value
+
+
+def record_handler(record: SQSRecord) -> str:
+    return process_job(job=json.loads(record.body))
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS batch in, the ids of records to retry out."""
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,188 @@
+"""The AWS runtime: ingress and worker Lambda handlers with moto (SQS, DynamoDB, SSM) and the fakes."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bot.jobs import Job
+from handlers.requests import ImagineRequest
+from tests.aws_resources import create_job_queues, create_state_table
+from tests.lambda_events import LambdaContext, function_url_event, sqs_event
+from tests.fakes.bedrock import FakeBedrock
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command_body
+
+TOKEN_PARAM, SECRET_PARAM = "/studio/slack-bot-token", "/studio/slack-signing-secret"
+
+
+@dataclass
+class Aws:
+    queue_url: str
+    dlq_url: str
+    table: str
+    sqs: Any
+    dynamodb: Any
+
+    def queued_jobs(self) -> list[Job]:
+        messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [Job.from_json(message["Body"]) for message in messages]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, bedrock: FakeBedrock) -> Iterator[Aws]:
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        ssm.put_parameter(Name=TOKEN_PARAM, Value=BOT_TOKEN, Type="SecureString")
+        ssm.put_parameter(Name=SECRET_PARAM, Value=SIGNING_SECRET, Type="SecureString")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        queue_url, dlq_url = create_job_queues(sqs)
+        table = create_state_table(dynamodb)
+        for name, value in {
+            "AWS_REGION": "us-east-1", "STUDIO_QUEUE_URL": queue_url, "STUDIO_TABLE_NAME": table,
+            "SLACK_BOT_TOKEN_PARAM": TOKEN_PARAM, "SLACK_SIGNING_SECRET_PARAM": SECRET_PARAM,
+            "SLACK_API_URL": slack.api_url, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url,
+            "POWERTOOLS_SERVICE_NAME": "studio", "POWERTOOLS_METRICS_NAMESPACE": "Studio",
+            "STUDIO_RETRY_BASE_SECONDS": "0.01",
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+        monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+        yield Aws(queue_url, dlq_url, table, sqs, dynamodb)
+
+
+def fresh(module: str) -> ModuleType:
+    """Import a Lambda entry module anew, as a cold start would (it builds at import time)."""
+    sys.modules.pop(module, None)
+    return importlib.import_module(module)
+
+
+# --- ingress -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("base64_body", [True, False])
+def test_signed_slash_command_is_acked_and_queued(aws: Aws, slack: FakeSlack, base64_body: bool) -> None:
+    ingress = fresh("bot.lambda_ingress")
+    body = slash_command_body("/imagine", "a red car ar=16:9", response_url=slack.response_url("r1"))
+    response = ingress.handler(function_url_event(body, signed_headers(body), base64_body), LambdaContext())
+    assert response["statusCode"] == 200
+    assert "Working on your image" in response["body"]
+    [job] = aws.queued_jobs()
+    assert job.command == "imagine" and job.request["width"] == 1152 and job.request["seed"] is not None
+
+
+def test_usage_error_is_answered_without_queueing(aws: Aws) -> None:
+    ingress = fresh("bot.lambda_ingress")
+    body = slash_command_body("/imagine", "a car sed=4")
+    response = ingress.handler(function_url_event(body, signed_headers(body)), LambdaContext())
+    assert "Did you mean `seed=`?" in response["body"]
+    assert aws.queued_jobs() == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        signed_headers("something else entirely"),
+        signed_headers("x", secret="wrong-secret"),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    ],
+    ids=["signature-of-other-body", "wrong-secret", "unsigned"],
+)
+def test_bad_signatures_are_rejected(aws: Aws, headers: dict[str, str]) -> None:
+    ingress = fresh("bot.lambda_ingress")
+    body = slash_command_body("/imagine", "a red car")
+    response = ingress.handler(function_url_event(body, headers), LambdaContext())
+    assert response["statusCode"] == 401
+    assert aws.queued_jobs() == []
+
+
+def test_stale_timestamp_is_rejected(aws: Aws) -> None:
+    ingress = fresh("bot.lambda_ingress")
+    body = slash_command_body("/imagine", "a red car")
+    stale = signed_headers(body, timestamp=int(time.time()) - 60 * 10)
+    assert ingress.handler(function_url_event(body, stale), LambdaContext())["statusCode"] == 401
+    assert aws.queued_jobs() == []
+
+
+def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> None:
+    from tests.fakes.slack import event_body, retry_headers
+
+    ingress = fresh("bot.lambda_ingress")
+    photo = slack.add_file(b"\xff\xd8\xff" + b"0" * 100, name="car.jpg")
+    ts = slack.post_user_message("C1", "U1", "<@UBOT> describe", files=[photo])
+    body = event_body(slack.message_event("C1", ts, event_type="app_mention"), event_id="Ev42")
+    headers = signed_headers(body, content_type="application/json")
+    for attempt in range(3):
+        extra = retry_headers(attempt) if attempt else {}
+        response = ingress.handler(function_url_event(body, {**headers, **extra}), LambdaContext())
+        assert response["statusCode"] == 200
+    assert len(aws.queued_jobs()) == 1
+
+
+def test_ingress_does_not_load_pillow_or_handlers(aws: Aws) -> None:
+    for name in [name for name in sys.modules if name.startswith(("PIL", "handlers.images", "bot.flows", "bot.photo_flows"))]:
+        sys.modules.pop(name)
+    fresh("bot.lambda_ingress")
+    loaded = [name for name in ("PIL", "handlers.images", "handlers.bedrock", "bot.flows", "bot.photo_flows") if name in sys.modules]
+    assert loaded == []
+
+
+# --- worker --------------------------------------------------------------------------------
+
+def imagine_job(job_id: str = "job-1") -> str:
+    request = ImagineRequest(prompt="a lighthouse", width=1024, height=1024, seed=5)
+    return Job(id=job_id, command="imagine", request=asdict(request), team_id="T0001",
+               channel_id="C1", user_id="U1").to_json()
+
+
+def test_worker_posts_result_once_even_when_delivered_twice(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    worker = fresh("bot.lambda_worker")
+    body = imagine_job()
+    first = worker.handler(sqs_event([body]), LambdaContext())
+    second = worker.handler(sqs_event([body]), LambdaContext())
+    assert first == second == {"batchItemFailures": []}
+    assert len(slack.uploads) == 1
+    assert len(bedrock.invocations("TEXT_IMAGE")) == 1
+
+
+def test_undeliverable_job_is_a_batch_item_failure(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    worker = fresh("bot.lambda_worker")
+    slack.fail_next("chat.postMessage", error="internal_error", n=10)
+    response = worker.handler(sqs_event([imagine_job("ok-later"), ]), LambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    slack.reset_faults()
+    # SQS redelivers it; now Slack is back and the job runs (the failure was not remembered).
+    assert worker.handler(sqs_event([imagine_job("ok-later")]), LambdaContext()) == {"batchItemFailures": []}
+    assert len(slack.uploads) == 1
+
+
+def test_failed_job_is_told_and_not_retried(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    worker = fresh("bot.lambda_worker")
+    bedrock.blocked_terms.add("lighthouse")
+    assert worker.handler(sqs_event([imagine_job()]), LambdaContext()) == {"batchItemFailures": []}
+    assert "content filter" in json.dumps(slack.updates[-1]["blocks"])
+
+
+def test_worker_logs_json_with_job_ids_and_emits_metrics(aws: Aws, slack: FakeSlack, capsys: pytest.CaptureFixture[str]) -> None:
+    worker = fresh("bot.lambda_worker")
+    # Powertools configures its handler once per process; point it at a buffer for this test.
+    buffer = io.StringIO()
+    worker.logger.registered_handler.setStream(buffer)
+    worker.handler(sqs_event([imagine_job("job-metrics")]), LambdaContext())
+    output = buffer.getvalue() + capsys.readouterr().out  # metrics are printed, logs go to the handler
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    metrics = {name["Name"] for line in lines for block in line.get("_aws", {}).get("CloudWatchMetrics", [])
+               for name in block["Metrics"]}
+    assert {"JobsStarted", "JobsSucceeded", "ImagesGenerated", "ModelLatency", "EndToEndTime"} <= metrics
+    assert any(line.get("correlation_id") == "job-metrics" and line.get("channel_id") == "C1" for line in lines)
+    assert BOT_TOKEN not in json.dumps(lines)
