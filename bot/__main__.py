@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from bot import messages
 from bot.clients import aws_credentials_hint, bedrock_runtime
 from bot.errors import StudioError
 from bot.intake import parse_request
+from bot.manifest import http_manifest, load_manifest
 from bot.settings import MissingSettings, Settings
 from handlers.errors import ModelError
 from handlers.imagine import imagine
@@ -26,7 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help='run one command against Bedrock without Slack, e.g. "/imagine a red car"')
     run.add_argument("command_text", help='the command as typed in Slack, e.g. "/imagine a red car ar=16:9"')
     run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images")
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (for HTTP mode: --url)")
+    manifest.add_argument("--url", help="request URL, e.g. the stack output SlackRequestUrl")
     args = parser.parse_args(argv)
+    if args.action == "manifest":
+        print(json.dumps(http_manifest(args.url) if args.url else load_manifest(), indent=2, ensure_ascii=False))
+        return 0
 
     # Look for .env where the admin runs the command, not beside this module.
     load_dotenv(find_dotenv(usecwd=True))

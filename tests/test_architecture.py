@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 
 from bot.commands import COMMANDS
+from bot.manifest import http_manifest, load_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN_IN_HANDLERS = ("bot", "slack_bolt", "slack_sdk")
@@ -38,6 +38,16 @@ def test_handlers_never_read_the_environment_or_build_clients() -> None:
 
 
 def test_manifest_declares_every_command_the_app_serves() -> None:
-    manifest = json.loads((ROOT / "slack" / "manifest.json").read_text())
+    manifest = load_manifest()
     declared = {entry["command"].lstrip("/") for entry in manifest["features"]["slash_commands"]}
     assert set(COMMANDS) <= declared
+
+
+def test_http_manifest_points_every_request_at_the_url() -> None:
+    url = "https://abc.lambda-url.us-east-1.on.aws/slack/events"
+    manifest = http_manifest(url)
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == url
+    assert manifest["settings"]["interactivity"]["request_url"] == url
+    assert {command["url"] for command in manifest["features"]["slash_commands"]} == {url}
+    assert load_manifest()["settings"]["socket_mode_enabled"] is True, "the shipped file is unchanged"

@@ -49,7 +49,6 @@ def test_transparency_is_composited_on_white() -> None:
     assert image.getpixel((250, 250)) == (255, 0, 0)
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_bad_files_raise_invalid_image(case: str) -> None:
     content, _, expected = BAD_FILES[case]

@@ -243,8 +243,6 @@ def test_shortcut_on_message_without_photo(studio: Studio, slack: FakeSlack) -> 
 
 # --- bad files ------------------------------------------------------------------------------
 
-# Pillow's decompression-bomb guard warns on the 100 MP case before Studio refuses it.
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("case", list(BAD_FILES))
 def test_bad_files_get_a_clear_message(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock, case: str) -> None:
     content, mimetype, expected = BAD_FILES[case]
