@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 from dataclasses import asdict
 
-from bot.clients import bedrock_runtime, slack_web_client
-from bot.context import WorkerContext
+from bot.context import build_worker_context
 from bot.jobs import Job
 from bot.settings import Settings
-from bot.slack_io import SlackIO
+from bot.state import SqliteState
 from bot.worker import Outcome, run_job
 from handlers.requests import ReplaceBackgroundRequest
 from tests.fakes.slack import BOT_TOKEN
@@ -25,7 +24,7 @@ def main() -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=config["slack_api_url"],
                         bedrock_endpoint_url=config["bedrock"], state_path=":memory:")
-    ctx = WorkerContext(settings=settings, slack=SlackIO(slack_web_client(settings)), bedrock=bedrock_runtime(settings))
+    ctx = build_worker_context(settings, SqliteState(":memory:"))
     request = ReplaceBackgroundRequest(prompt="beach at sunset", keep="car", seed=1)
     job = Job(id="m", command="replace-bg", request=asdict(request), team_id="T", channel_id="C1", user_id="U1")
     assert run_job(job, ctx) is Outcome.SUCCEEDED

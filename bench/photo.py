@@ -13,10 +13,10 @@ from dataclasses import asdict
 from PIL import Image
 
 from bench.common import TimedBedrock, bench_settings, camera_photo, fakes, median_ms, one_core
-from bot.clients import bedrock_runtime, slack_web_client
-from bot.context import WorkerContext
+from bot.clients import bedrock_runtime
+from bot.context import build_worker_context
 from bot.jobs import Job
-from bot.slack_io import SlackIO
+from bot.state import SqliteState
 from bot.worker import Outcome, run_job
 from handlers.requests import DescribeRequest, ReplaceBackgroundRequest
 
@@ -30,7 +30,7 @@ def replace_bg_overhead() -> dict[str, float]:
     with fakes() as (slack, bedrock):
         settings = bench_settings(slack, bedrock)
         timed = TimedBedrock(bedrock_runtime(settings))
-        ctx = WorkerContext(settings=settings, slack=SlackIO(slack_web_client(settings)), bedrock=timed)
+        ctx = build_worker_context(settings, SqliteState(":memory:"), bedrock=timed)
         samples = []
         for run in range(RUNS + 2):
             slack.post_user_message("C1", "U1", "", files=[slack.add_file(photo, name="shoot.jpg")])
@@ -48,7 +48,7 @@ def describe_payload_pixels() -> dict[str, float]:
     """Pixels of the image /describe sends to Claude for a 12 MP photo."""
     with fakes() as (slack, bedrock):
         settings = bench_settings(slack, bedrock)
-        ctx = WorkerContext(settings=settings, slack=SlackIO(slack_web_client(settings)), bedrock=bedrock_runtime(settings))
+        ctx = build_worker_context(settings, SqliteState(":memory:"))
         slack.post_user_message("C1", "U1", "", files=[slack.add_file(camera_photo(12), name="shoot.jpg")])
         job = Job(id="d", command="describe", request=asdict(DescribeRequest()), team_id="T", channel_id="C1", user_id="U1")
         assert run_job(job, ctx) is Outcome.SUCCEEDED

@@ -9,25 +9,32 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
-from bot.blocks import describe_modal, modal_values, replace_background_modal
+from bot.access import AccessControl, AccessPolicy
+from bot.blocks import describe_modal, home_view, modal_values, replace_background_modal
 from bot.commands import COMMANDS
 from bot.errors import QueueUnavailable, StudioError, UsageError
 from bot.intake import MentionHelp, job_for_message_photos, job_from_mention, job_from_slash_command
 from bot.jobs import Job
 from bot.photo_refs import message_photos
+from bot.context import quota_from
+from bot.quota import Quota, UsageStore, resets_at
 from bot.settings import Settings
 from bot.state import StateStore
 
 log = logging.getLogger(__name__)
 
 Submit = Callable[[Job], None]
+
+
+class AppState(StateStore, UsageStore, Protocol):
+    """Claims for duplicate deliveries and usage counters for quotas."""
 SHORTCUT_MODALS = {"replace_background": "replace-bg", "describe_image": "describe"}
 
 
@@ -35,7 +42,7 @@ SHORTCUT_MODALS = {"replace_background": "replace-bg", "describe_image": "descri
 JOB_CLAIM_SECONDS = 3600
 
 
-def build_app(settings: Settings, client: WebClient, submit: Submit, state: StateStore,
+def build_app(settings: Settings, client: WebClient, submit: Submit, state: AppState,
               socket_mode: bool = False) -> App:
     """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks."""
     bolt_logger = logging.getLogger("slack_bolt")
@@ -51,7 +58,8 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stat
         token_verification_enabled=False,
         logger=bolt_logger,
     )
-    listeners = Listeners(settings, submit, state)
+    access = AccessControl(AccessPolicy(settings.allowed_channels, settings.allowed_users, settings.admins), client)
+    listeners = Listeners(settings, submit, state, access, quota_from(settings, state))
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.slash_command)
     app.event("app_mention")(listeners.mention)
@@ -59,6 +67,7 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stat
         app.shortcut(callback_id)(listeners.photo_shortcut)
     app.view("replace_background_modal")(listeners.replace_background_submitted)
     app.view("describe_modal")(listeners.describe_submitted)
+    app.event("app_home_opened")(listeners.home_opened)
     return app
 
 
@@ -71,13 +80,19 @@ def _drop_client_token_notice(record: logging.LogRecord) -> bool:
 class Listeners:
     """Bolt listener functions sharing the settings and the job queue."""
 
-    def __init__(self, settings: Settings, submit: Submit, state: StateStore) -> None:
+    def __init__(self, settings: Settings, submit: Submit, state: AppState, access: AccessControl,
+                 quota: Quota) -> None:
         self.settings = settings
         self.submit = submit
         self.state = state
+        self.access = access
+        self.quota = quota
 
     def slash_command(self, ack: Ack, body: dict[str, Any]) -> None:
         """Any Studio slash command: parse, queue, and answer privately."""
+        if body.get("command") == "/imagine" and body.get("text", "").strip().lower() == "usage":
+            ack(text=self._usage_text(body.get("team_id", ""), body["user_id"]))
+            return
         try:
             job = job_from_slash_command(body, self.settings)
             self._enqueue(job)
@@ -164,7 +179,24 @@ class Listeners:
             return
         ack()
 
+    def home_opened(self, ack: Ack, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        """The App Home tab: today's usage and how to use Studio."""
+        ack()
+        if event.get("tab") != "home":
+            return
+        usage = self._usage_text(body.get("team_id", ""), event["user"])
+        try:
+            client.views_publish(user_id=event["user"], view=home_view(usage, messages.home_help()))
+        except SlackApiError as error:
+            log.warning("views.publish failed: %s", error.response.get("error"))
+
+    def _usage_text(self, team_id: str, user_id: str) -> str:
+        usage = self.quota.usage(team_id, user_id)
+        return messages.usage_today(usage.user, usage.team, self.quota.per_user, self.quota.per_team,
+                                    self.access.is_admin(user_id), resets_at())
+
     def _enqueue(self, job: Job) -> None:
+        self.access.check(job.user_id, job.channel_id)
         if not self.state.claim(f"job:{job.id}", JOB_CLAIM_SECONDS):
             log.info("duplicate delivery ignored", extra={"job_id": job.id})
             return

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import ClientError
 
 from bot.jobs import Job
+from bot.quota import QuotaExceeded, Usage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,61 @@ class DynamoState:
                 return False
             raise
         return True
+
+    def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
+                       user_limit: int, team_limit: int) -> Usage:
+        """Add ``count`` to both daily counters in one transaction, each guarded by its limit."""
+        scopes = (("user", self._usage_key(team_id, user_id, day), user_limit),
+                  ("team", self._usage_key(team_id, None, day), team_limit))
+        for scope, _, limit in scopes:
+            if limit and count > limit:
+                raise QuotaExceeded(scope, 0, limit, count)
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": self._add(key, count, limit)} for _, key, limit in scopes
+            ])
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            usage = self.usage(team_id, user_id, day)
+            for (scope, _, limit), reason, used in zip(scopes, reasons, (usage.user, usage.team), strict=False):
+                if reason == "ConditionalCheckFailed":
+                    raise QuotaExceeded(scope, used, limit, count) from None
+            raise
+        return self.usage(team_id, user_id, day)
+
+    def release_images(self, team_id: str, user_id: str, day: str, count: int) -> None:
+        for key in (self._usage_key(team_id, user_id, day), self._usage_key(team_id, None, day)):
+            self.client.update_item(
+                TableName=self.table_name, Key={"id": {"S": key}},
+                UpdateExpression="ADD images :n", ExpressionAttributeValues={":n": {"N": str(-count)}},
+            )
+
+    def usage(self, team_id: str, user_id: str, day: str) -> Usage:
+        counts = []
+        for key in (self._usage_key(team_id, user_id, day), self._usage_key(team_id, None, day)):
+            item = self.client.get_item(TableName=self.table_name, Key={"id": {"S": key}},
+                                        ConsistentRead=True).get("Item", {})
+            counts.append(max(0, int(item.get("images", {}).get("N", "0"))))
+        return Usage(*counts)
+
+    def _add(self, key: str, count: int, limit: int) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"id": {"S": key}},
+            "UpdateExpression": "ADD images :n SET expiration = :expires",
+            # Counters are kept two days (TTL), long enough to answer "usage today".
+            "ExpressionAttributeValues": {":n": {"N": str(count)}, ":expires": {"N": str(int(time.time()) + 2 * 86400)}},
+        }
+        if limit:
+            update["ConditionExpression"] = "attribute_not_exists(images) OR images <= :room"
+            update["ExpressionAttributeValues"][":room"] = {"N": str(limit - count)}
+        return update
+
+    @staticmethod
+    def _usage_key(team_id: str, user_id: str | None, day: str) -> str:
+        return f"usage#{day}#{team_id}" + (f"#{user_id}" if user_id else "")
 
 
 class PowertoolsTelemetry:

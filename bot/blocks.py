@@ -83,3 +83,16 @@ def modal_values(view: dict[str, Any]) -> dict[str, str]:
         chosen = field.get("selected_option") or {}
         values[block_id] = (field.get("value") or chosen.get("value") or "").strip()
     return values
+
+
+def home_view(usage: str, help_text: str) -> dict[str, Any]:
+    """The App Home tab: the person's usage today, then how to use Studio."""
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": _plain("Studio")},
+            {"type": "section", "text": {"type": "mrkdwn", "text": usage[:3000]}},
+            {"type": "divider"},
+            {"type": "section", "text": {"type": "mrkdwn", "text": help_text[:3000]}},
+        ],
+    }

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.clients import bedrock_runtime, slack_web_client
+from bot.quota import Quota, UsageStore
 from bot.settings import Settings
 from bot.slack_io import SlackIO
 from bot.telemetry import LogTelemetry, Telemetry
@@ -19,5 +21,24 @@ class WorkerContext:
     settings: Settings
     slack: SlackIO
     bedrock: Any
+    quota: Quota
     telemetry: Telemetry = field(default_factory=LogTelemetry)
     sleep: Callable[[float], None] = field(default=time.sleep)
+
+
+def quota_from(settings: Settings, store: UsageStore) -> Quota:
+    """The daily quotas the settings ask for, counted in ``store``."""
+    return Quota(store=store, per_user=settings.user_daily_images, per_team=settings.team_daily_images,
+                 admins=settings.admins)
+
+
+def build_worker_context(settings: Settings, store: UsageStore, bedrock: Any = None,
+                         telemetry: Telemetry | None = None) -> WorkerContext:
+    """A worker context with clients built from ``settings`` (``bedrock`` may be a wrapped client)."""
+    return WorkerContext(
+        settings=settings,
+        slack=SlackIO(slack_web_client(settings)),
+        bedrock=bedrock if bedrock is not None else bedrock_runtime(settings),
+        quota=quota_from(settings, store),
+        telemetry=telemetry or LogTelemetry(),
+    )

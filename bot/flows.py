@@ -26,31 +26,34 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
     request = ImagineRequest(**job.request)
     model_id = ctx.settings.image_model_id
     started = time.monotonic()
-    heading = messages.imagine_started(job.user_id, request.prompt, request.count)
-    heading_ts = ctx.slack.post(job.channel_id, heading, text_blocks(heading, "Generating…"), thread_ts=job.thread_ts)
-    thread_ts = job.thread_ts or heading_ts
+    # Reserve first, so a request over the quota is refused privately, before anything is posted.
+    with ctx.quota.reserve(job.team_id, job.user_id, request.count) as reservation:
+        heading = messages.imagine_started(job.user_id, request.prompt, request.count)
+        heading_ts = ctx.slack.post(job.channel_id, heading, text_blocks(heading, "Generating…"),
+                                    thread_ts=job.thread_ts)
 
-    def show(context: str) -> None:
-        ctx.slack.update(job.channel_id, heading_ts, heading, text_blocks(heading, context))
+        def show(context: str) -> None:
+            ctx.slack.update(job.channel_id, heading_ts, heading, text_blocks(heading, context))
 
-    try:
-        result = with_model_retries(
-            lambda: imagine(ctx.bedrock, model_id, request), ctx,
-            lambda attempt, delay: show(messages.retrying(attempt, delay)),
-        )
-        ctx.slack.upload(job.channel_id, thread_ts, [
-            Upload(
-                content=png,
-                filename=f"studio-{result.seed}-{index}.png",
-                title=f"{request.prompt[:60]} ({index}/{len(result.images)})",
-                alt_text=messages.alt_text(request.prompt, index, len(result.images)),
+        try:
+            result = with_model_retries(
+                lambda: imagine(ctx.bedrock, model_id, request), ctx,
+                lambda attempt, delay: show(messages.retrying(attempt, delay)),
             )
-            for index, png in enumerate(result.images, start=1)
-        ])
-    except (ModelError, StudioError) as error:
-        # The heading is where the person is looking; say there what happened.
-        show(messages.error_message(error))
-        raise AlreadyReported(error) from error
+            reservation.use(len(result.images))
+            ctx.slack.upload(job.channel_id, job.thread_ts or heading_ts, [
+                Upload(
+                    content=png,
+                    filename=f"studio-{result.seed}-{index}.png",
+                    title=f"{request.prompt[:60]} ({index}/{len(result.images)})",
+                    alt_text=messages.alt_text(request.prompt, index, len(result.images)),
+                )
+                for index, png in enumerate(result.images, start=1)
+            ])
+        except (ModelError, StudioError) as error:
+            # The heading is where the person is looking; say there what happened.
+            show(messages.error_message(error))
+            raise AlreadyReported(error) from error
     ctx.telemetry.images_generated(model_id, len(result.images))
     show(messages.generation_summary(
         image_model_spec(model_id).label, result.seed, request.width, request.height,

@@ -20,12 +20,11 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from bot.aws import PowertoolsTelemetry, structured_logging, with_secrets
-from bot.clients import aws_client, bedrock_runtime, slack_web_client
-from bot.context import WorkerContext
+from bot.aws import DynamoState, PowertoolsTelemetry, structured_logging, with_secrets
+from bot.clients import aws_client, bedrock_runtime
+from bot.context import build_worker_context
 from bot.jobs import Job
 from bot.settings import Settings
-from bot.slack_io import SlackIO
 from bot.telemetry import MeasuredBedrock
 from bot.worker import Outcome, run_job
 
@@ -40,9 +39,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 settings = with_secrets(Settings.from_env(), want_signing_secret=False)
 telemetry = PowertoolsTelemetry()
-ctx = WorkerContext(
-    settings=settings,
-    slack=SlackIO(slack_web_client(settings)),
+ctx = build_worker_context(
+    settings,
+    DynamoState(aws_client("dynamodb", settings), settings.table_name),
     bedrock=MeasuredBedrock(bedrock_runtime(settings), telemetry.model_called),
     telemetry=telemetry,
 )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from bot.access import NotAllowed
 from bot.errors import (
     BotNotInChannel,
     HelpRequested,
@@ -10,6 +13,7 @@ from bot.errors import (
     SlackUnavailable,
     UsageError,
 )
+from bot.quota import QuotaExceeded, resets_at
 from handlers.requests import AUTO_SUBJECT, DescribeRequest, ReplaceBackgroundRequest
 from handlers.errors import (
     InvalidImage,
@@ -164,14 +168,46 @@ def modal_failed() -> str:
     return ":warning: Slack did not open the form in time. Please use the shortcut again."
 
 
+def usage_today(user: int, team: int, user_limit: int, team_limit: int, admin: bool, resets: dt.datetime) -> str:
+    """A person's image usage today (``/imagine usage`` and the App Home tab)."""
+    def of(used: int, limit: int) -> str:
+        return f"{used} of {limit}" if limit else f"{used} (no limit)"
+
+    mine = f"{user} (admins have no limit)" if admin else of(user, user_limit)
+    return (
+        f":bar_chart: Images today — you: *{mine}*, whole workspace: *{of(team, team_limit)}*.\n"
+        f"The allowance resets at {resets:%H:%M} UTC ({_until(resets)})."
+    )
+
+
+def home_help() -> str:
+    """The how-to on the App Home tab."""
+    lines = "\n".join(f"• `{example}`" for example in EXAMPLES.values())
+    return (
+        "*Make and edit images without leaving Slack.*\n" + lines +
+        "\nPost a photo first for the photo commands, or use the ⋮ menu on a photo → "
+        "*Replace background…* / *Describe image*. Add `help` to any command for its options."
+    )
+
+
 def retrying(attempt: int, wait_seconds: float) -> str:
     """Progress note while Bedrock is throttling."""
     return f":hourglass: Bedrock is busy; retrying in {wait_seconds:.0f}s (attempt {attempt})."
 
 
+def interrupted() -> str:
+    """Told after a restart to a person whose job was cut off (crash or kill)."""
+    return ":warning: Studio restarted while working on your request, so it did not finish. Please send it again."
+
+
 def shutdown_cancelled() -> str:
     """Told to a person whose queued job was dropped by a restart."""
     return ":warning: Studio was restarted before your request ran. Please send it again."
+
+
+def _until(moment: dt.datetime) -> str:
+    minutes = max(0, int((moment - dt.datetime.now(dt.UTC)).total_seconds() // 60))
+    return f"in {minutes // 60} h {minutes % 60:02d} min"
 
 
 def quote(text: str) -> str:
@@ -206,6 +242,18 @@ def error_message(error: BaseException) -> str:
         return f":frame_with_picture: {error.where}"
     if isinstance(error, BotNotInChannel):
         return ":wave: Studio is not in this channel yet. Add it with `/invite @Studio`, then try again."
+    if isinstance(error, NotAllowed):
+        who = " or ".join(f"<@{admin}>" for admin in error.admins[:3]) or "your Slack admin"
+        place = "in this channel" if error.where == "channel" else "for you"
+        return f":lock: Studio is not enabled {place}. Ask {who} to enable it."
+    if isinstance(error, QuotaExceeded):
+        whose = "your" if error.scope == "user" else "the workspace's"
+        left = max(0, error.limit - error.used)
+        resets = resets_at()
+        return (
+            f":hourglass: This needs {error.requested} image(s), but {whose} daily allowance has {left} of "
+            f"{error.limit} left. It resets at {resets:%H:%M} UTC ({_until(resets)}). Nothing was generated."
+        )
     if isinstance(error, QueueUnavailable):
         return ":x: Studio could not accept the request right now. Please try again in a minute."
     if isinstance(error, SlackUnavailable):

@@ -57,10 +57,8 @@ class PhotoReply:
         return with_model_retries(call, self.ctx, self.retrying())
 
 
-def start_reply(job: Job, ctx: WorkerContext, heading: str) -> PhotoReply:
-    """Find the job's photos and post the progress message in their thread."""
-    finder = PhotoFinder(ctx.slack.client)
-    photos = locate_photos(job, finder)
+def post_reply(job: Job, ctx: WorkerContext, finder: PhotoFinder, photos: list[Photo], heading: str) -> PhotoReply:
+    """Post the progress message in the photos' thread."""
     thread_ts = job.thread_ts or photos[0].thread_ts
     ts = ctx.slack.post(job.channel_id, heading, text_blocks(heading, "Working…"), thread_ts=thread_ts)
     return PhotoReply(ctx, job, finder, photos, thread_ts, ts, heading)
@@ -78,7 +76,9 @@ def locate_photos(job: Job, finder: PhotoFinder) -> list[Photo]:
 def run_describe(job: Job, ctx: WorkerContext) -> None:
     """Answer a /describe request in the photo's thread."""
     request = DescribeRequest(**job.request)
-    reply = start_reply(job, ctx, messages.describe_started(job.user_id, request))
+    finder = PhotoFinder(ctx.slack.client)
+    photos = locate_photos(job, finder)
+    reply = post_reply(job, ctx, finder, photos, messages.describe_started(job.user_id, request))
     try:
         images = [prepare_for_vision(reply.finder.download(photo)) for photo in reply.photos]
         answers = reply.call_model(lambda: describe(ctx.bedrock, ctx.settings.vision_model_id, request, images))
@@ -94,33 +94,37 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     model_id = ctx.settings.edit_model_id
     spec = image_model_spec(model_id)
     started = time.monotonic()
-    reply = start_reply(job, ctx, messages.replace_started(job.user_id, request))
-    subjects: list[str] = []
-    failures: list[tuple[str, BaseException]] = []
-    for photo in reply.photos:
-        try:
-            image = decode_for_model(reply.finder.download(photo), spec)
-            prepared = model_input(image, spec)
-            subject = request.keep
-            if subject == AUTO_SUBJECT:
-                seen = vision_input(image)
-                subject = reply.call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, seen))
-            result = reply.call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
-            reply.ctx.slack.upload(job.channel_id, reply.thread_ts, [
-                Upload(
-                    content=png,
-                    filename=f"{photo.name.rsplit('.', 1)[0]}-new-background-{index}.png",
-                    title=f"{photo.name}: {request.prompt[:60]}",
-                    alt_text=messages.replaced_alt_text(subject, request.prompt),
-                )
-                for index, png in enumerate(result.images, start=1)
-            ])
-            ctx.telemetry.images_generated(model_id, len(result.images))
-            subjects.append(subject)
-        except (ModelError, StudioError) as error:
-            if len(reply.photos) == 1:
-                reply.fail(error)
-            failures.append((photo.name, error))
+    finder = PhotoFinder(ctx.slack.client)
+    photos = locate_photos(job, finder)
+    with ctx.quota.reserve(job.team_id, job.user_id, request.count * len(photos)) as reservation:
+        reply = post_reply(job, ctx, finder, photos, messages.replace_started(job.user_id, request))
+        subjects: list[str] = []
+        failures: list[tuple[str, BaseException]] = []
+        for photo in photos:
+            try:
+                image = decode_for_model(finder.download(photo), spec)
+                prepared = model_input(image, spec)
+                subject = request.keep
+                if subject == AUTO_SUBJECT:
+                    seen = vision_input(image)
+                    subject = reply.call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, seen))
+                result = reply.call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
+                reservation.use(len(result.images))
+                ctx.slack.upload(job.channel_id, reply.thread_ts, [
+                    Upload(
+                        content=png,
+                        filename=f"{photo.name.rsplit('.', 1)[0]}-new-background-{index}.png",
+                        title=f"{photo.name}: {request.prompt[:60]}",
+                        alt_text=messages.replaced_alt_text(subject, request.prompt),
+                    )
+                    for index, png in enumerate(result.images, start=1)
+                ])
+                ctx.telemetry.images_generated(model_id, len(result.images))
+                subjects.append(subject)
+            except (ModelError, StudioError) as error:
+                if len(photos) == 1:
+                    reply.fail(error)
+                failures.append((photo.name, error))
     if not subjects:
         reply.fail(failures[0][1])
     reply.show(messages.replace_summary(

@@ -14,11 +14,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import messages
 from bot.app import build_app
-from bot.clients import bedrock_runtime, slack_web_client
-from bot.context import WorkerContext
+from bot.context import WorkerContext, build_worker_context
+from bot.jobs import Job
 from bot.pool import WorkerPool
 from bot.settings import Settings
-from bot.slack_io import SlackIO
 from bot.state import SqliteState
 from bot.worker import run_job
 
@@ -66,15 +65,33 @@ class LocalRuntime:
 
 
 def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) -> LocalRuntime:
-    """Build clients, the worker pool, the app and (if ``http``) the HTTP server."""
-    client = slack_web_client(settings)
-    ctx = WorkerContext(settings=settings, slack=SlackIO(client), bedrock=bedrock_runtime(settings))
-    pool = WorkerPool(
-        run=lambda job: run_job(job, ctx),
-        concurrency=settings.worker_concurrency,
-        on_dropped=lambda job: ctx.slack.tell(job, messages.shutdown_cancelled()),
-    )
-    app = build_app(settings, client, pool.submit, SqliteState(settings.state_path), socket_mode=not http)
+    """Build state, clients, the worker pool, the app and (if ``http``) the HTTP server."""
+    state = SqliteState(settings.state_path)
+    ctx = build_worker_context(settings, state)
+    report_interrupted(state, ctx)
+
+    def run(job: Job) -> None:
+        try:
+            run_job(job, ctx)
+        finally:
+            state.journal_remove(job.id)
+
+    def dropped(job: Job) -> None:
+        ctx.slack.tell(job, messages.shutdown_cancelled())
+        state.journal_remove(job.id)
+
+    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency, on_dropped=dropped)
+
+    def submit(job: Job) -> None:
+        # Journal first: if the process is killed, the next start tells the person.
+        state.journal_add(job)
+        try:
+            pool.submit(job)
+        except Exception:
+            state.journal_remove(job.id)
+            raise
+
+    app = build_app(settings, ctx.slack.client, submit, state, socket_mode=not http)
     server = None
     if http:
         server = make_server(
@@ -82,6 +99,14 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
     return LocalRuntime(app=app, pool=pool, server=server)
+
+
+def report_interrupted(state: SqliteState, ctx: WorkerContext) -> None:
+    """Tell the people whose jobs an earlier run accepted but never finished (crash, kill)."""
+    for job in state.journal_unfinished():
+        log.warning("job %s was interrupted by a restart; telling the requester", job.id)
+        ctx.slack.tell(job, messages.interrupted())
+        state.journal_remove(job.id)
 
 
 def serve(settings: Settings) -> None:

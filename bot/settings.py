@@ -59,6 +59,12 @@ class Settings:
     table_name: str = ""
     slack_bot_token_param: str = ""
     slack_signing_secret_param: str = ""
+    # Access control (empty = everyone/everywhere) and daily image quotas (0 = unlimited).
+    allowed_channels: frozenset[str] = frozenset()
+    allowed_users: frozenset[str] = frozenset()
+    admins: frozenset[str] = frozenset()
+    user_daily_images: int = 50
+    team_daily_images: int = 1000
     job_retries: int = 4
     retry_base_seconds: float = 2.0
 
@@ -92,6 +98,11 @@ class Settings:
             table_name=env.get("STUDIO_TABLE_NAME", ""),
             slack_bot_token_param=env.get("SLACK_BOT_TOKEN_PARAM", ""),
             slack_signing_secret_param=env.get("SLACK_SIGNING_SECRET_PARAM", ""),
+            allowed_channels=_id_set(env.get("STUDIO_ALLOWED_CHANNELS", "")),
+            allowed_users=_id_set(env.get("STUDIO_ALLOWED_USERS", "")),
+            admins=_id_set(env.get("STUDIO_ADMINS", "")),
+            user_daily_images=int(env.get("STUDIO_USER_DAILY_IMAGES", "50")),
+            team_daily_images=int(env.get("STUDIO_TEAM_DAILY_IMAGES", "1000")),
             job_retries=int(env.get("STUDIO_JOB_RETRIES", "4")),
             retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
         )
@@ -107,3 +118,8 @@ class Settings:
             missing.append(SOCKET_OR_HTTP)
         if missing:
             raise MissingSettings(missing)
+
+
+def _id_set(value: str) -> frozenset[str]:
+    """Slack ids from a comma- or space-separated list."""
+    return frozenset(part for part in value.replace(",", " ").split() if part)

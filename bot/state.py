@@ -1,7 +1,8 @@
-"""Durable state for the local runtime: idempotency claims (and quotas).
+"""Durable state for the local runtime: claims, daily usage and the job journal.
 
 A single SQLite file: atomic, safe across threads and restarts, and part of
-the standard library. The AWS runtime uses DynamoDB with the same interface.
+the standard library. The AWS runtime uses DynamoDB (``bot.aws.DynamoState``)
+with the same interface.
 """
 
 from __future__ import annotations
@@ -9,8 +10,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
+
+from bot.jobs import Job
+from bot.quota import QuotaExceeded, Usage
 
 
 class StateStore(Protocol):
@@ -19,26 +25,92 @@ class StateStore(Protocol):
     def claim(self, key: str, ttl_seconds: int) -> bool:
         """Record ``key``; True the first time within ``ttl_seconds``, False for a duplicate."""
 
+    def usage(self, team_id: str, user_id: str, day: str) -> Usage: ...
+
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS usage (scope TEXT NOT NULL, day TEXT NOT NULL, images INTEGER NOT NULL,"
+    " PRIMARY KEY (scope, day))",
+    "CREATE TABLE IF NOT EXISTS journal (id TEXT PRIMARY KEY, job TEXT NOT NULL)",
+)
+
 
 class SqliteState:
-    """``StateStore`` in a local SQLite file (``:memory:`` for tests)."""
+    """``StateStore``, ``UsageStore`` and job journal in a local SQLite file (``:memory:`` for tests)."""
 
     def __init__(self, path: str | Path) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by all threads, serialised by a lock: the
-        # writes are tiny, and this keeps claims strictly atomic.
+        # writes are tiny, and this keeps every check-and-update atomic.
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires REAL NOT NULL)")
+        with self._transaction() as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
 
     def claim(self, key: str, ttl_seconds: int) -> bool:
         now = time.time()
-        with self._lock:
-            self._db.execute("DELETE FROM claims WHERE expires < ?", (now,))
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO claims (key, expires) VALUES (?, ?)", (key, now + ttl_seconds)
-            )
+        with self._transaction() as db:
+            db.execute("DELETE FROM claims WHERE expires < ?", (now,))
+            cursor = db.execute("INSERT OR IGNORE INTO claims (key, expires) VALUES (?, ?)", (key, now + ttl_seconds))
             return cursor.rowcount == 1
+
+    def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
+                       user_limit: int, team_limit: int) -> Usage:
+        with self._transaction() as db:
+            usage = self._usage(db, team_id, user_id, day)
+            for scope, used, limit in (("user", usage.user, user_limit), ("team", usage.team, team_limit)):
+                if limit and used + count > limit:
+                    raise QuotaExceeded(scope, used, limit, count)
+            for scope in (f"user:{team_id}:{user_id}", f"team:{team_id}"):
+                db.execute(
+                    "INSERT INTO usage (scope, day, images) VALUES (?, ?, ?) "
+                    "ON CONFLICT (scope, day) DO UPDATE SET images = images + excluded.images",
+                    (scope, day, count),
+                )
+            return Usage(usage.user + count, usage.team + count)
+
+    def release_images(self, team_id: str, user_id: str, day: str, count: int) -> None:
+        with self._transaction() as db:
+            for scope in (f"user:{team_id}:{user_id}", f"team:{team_id}"):
+                db.execute("UPDATE usage SET images = MAX(0, images - ?) WHERE scope = ? AND day = ?",
+                           (count, scope, day))
+
+    def usage(self, team_id: str, user_id: str, day: str) -> Usage:
+        with self._transaction() as db:
+            return self._usage(db, team_id, user_id, day)
+
+    # The journal lists jobs accepted but not finished, so that after a crash
+    # or kill the people waiting on them can be told (see bot.runtime_local).
+    def journal_add(self, job: Job) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO journal (id, job) VALUES (?, ?)", (job.id, job.to_json()))
+
+    def journal_remove(self, job_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM journal WHERE id = ?", (job_id,))
+
+    def journal_unfinished(self) -> list[Job]:
+        with self._transaction() as db:
+            return [Job.from_json(row[0]) for row in db.execute("SELECT job FROM journal")]
+
+    @staticmethod
+    def _usage(db: sqlite3.Connection, team_id: str, user_id: str, day: str) -> Usage:
+        def count(scope: str) -> int:
+            row = db.execute("SELECT images FROM usage WHERE scope = ? AND day = ?", (scope, day)).fetchone()
+            return int(row[0]) if row else 0
+
+        return Usage(count(f"user:{team_id}:{user_id}"), count(f"team:{team_id}"))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import urllib.error
 import subprocess
 import sys
 import threading
@@ -114,6 +113,7 @@ def test_python_m_bot_serves_http_and_stops_cleanly_on_ctrl_c(tmp_path: Path, sl
     """The README's run command end to end: HTTP mode, a signed /imagine, Ctrl-C."""
     import signal
     import time
+    import urllib.error
     import urllib.request
 
     from tests.conftest import post

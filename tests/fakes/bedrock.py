@@ -29,6 +29,7 @@ import binascii
 import hashlib
 import io
 import json
+import random
 import re
 import threading
 import time
@@ -339,6 +340,8 @@ class FakeBedrock:
       field set and only the first image (none when one image was requested).
     - ``denied_models``: model ids (as sent, or their base id) -> ``AccessDeniedException``.
     - ``latency``: seconds to sleep before every answer.
+    - ``throttle_fraction``: share of requests (0-1) answered with ``ThrottlingException``
+      at random (seeded, so a run is repeatable), like a busy account quota.
     - ``converse_answer``: fixed text, or ``f(request_body) -> text``, or None for the
       default deterministic description of the images received.
     """
@@ -349,6 +352,8 @@ class FakeBedrock:
         self.output_blocked_terms: set[str] = set()
         self.denied_models: set[str] = set()
         self.latency: float = 0.0
+        self.throttle_fraction: float = 0.0
+        self._random = random.Random(7)
         self.converse_answer: str | Callable[[dict[str, Any]], str] | None = None
         self._failures: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
@@ -447,6 +452,7 @@ class FakeBedrock:
         self.output_blocked_terms = set()
         self.denied_models = set()
         self.latency = 0.0
+        self.throttle_fraction = 0.0
         self.converse_answer = None
 
     def fail_next(
@@ -479,6 +485,8 @@ class FakeBedrock:
                 raise BedrockError("UnknownOperationException", f"No operation matches {method} {path}")
             with self._lock:
                 failure = self._failures.pop(0) if self._failures else None
+                if failure is None and self._random.random() < self.throttle_fraction:
+                    failure = ("ThrottlingException", None)
             if failure is not None:
                 raise BedrockError(failure[0], failure[1])
             if operation == "InvokeModel":

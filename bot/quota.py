@@ -1,0 +1,92 @@
+"""Daily image quotas per person and per workspace, reserved before Bedrock is called."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.errors import StudioError
+
+
+class UsageStore(Protocol):
+    """Atomic daily counters (``SqliteState`` locally, ``DynamoState`` on AWS)."""
+
+    def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
+                       user_limit: int, team_limit: int) -> Usage:
+        """Add ``count`` to both counters if neither limit (0 = none) is passed; else raise ``QuotaExceeded``."""
+
+    def release_images(self, team_id: str, user_id: str, day: str, count: int) -> None:
+        """Give back ``count`` reserved images that were not made."""
+
+    def usage(self, team_id: str, user_id: str, day: str) -> Usage:
+        """Images counted today for the person and the workspace."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    user: int
+    team: int
+
+
+class QuotaExceeded(StudioError):
+    """The request would pass a daily limit; nothing was sent to Bedrock."""
+
+    def __init__(self, scope: str, used: int, limit: int, requested: int) -> None:
+        super().__init__(f"{scope} quota: {used}+{requested} > {limit}")
+        self.scope = scope  # "user" or "team"
+        self.used = used
+        self.limit = limit
+        self.requested = requested
+
+
+def today(now: dt.datetime | None = None) -> str:
+    """The quota day (UTC), e.g. ``2026-11-21``."""
+    return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d")
+
+
+def resets_at(now: dt.datetime | None = None) -> dt.datetime:
+    """When today's allowance resets: the next midnight UTC."""
+    now = now or dt.datetime.now(dt.UTC)
+    return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Limits (0 = unlimited) applied to everyone but admins."""
+
+    store: UsageStore
+    per_user: int = 0
+    per_team: int = 0
+    admins: frozenset[str] = frozenset()
+
+    def usage(self, team_id: str, user_id: str) -> Usage:
+        return self.store.usage(team_id, user_id, today())
+
+    @contextmanager
+    def reserve(self, team_id: str, user_id: str, count: int) -> Iterator[Reservation]:
+        """Reserve ``count`` images; whatever the block does not ``use`` is given back."""
+        exempt = user_id in self.admins
+        day = today()
+        self.store.reserve_images(team_id, user_id, day, count,
+                                  0 if exempt else self.per_user, 0 if exempt else self.per_team)
+        reservation = Reservation(count)
+        try:
+            yield reservation
+        finally:
+            unused = count - reservation.used
+            if unused > 0:
+                self.store.release_images(team_id, user_id, day, unused)
+
+
+@dataclass
+class Reservation:
+    """Images reserved for one model call; ``use`` records how many were delivered."""
+
+    count: int
+    used: int = 0
+
+    def use(self, images: int) -> None:
+        self.used = min(self.count, self.used + images)
