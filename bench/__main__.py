@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import ingress, photo
+from bench import ingress, load, photo
 
 BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "replace-bg-overhead": photo.replace_bg_overhead,
@@ -14,6 +14,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "worker-memory": photo.worker_peak_memory,
     "ingress-cold-import": ingress.cold_import,
     "ingress-warm-ack": ingress.warm_ack,
+    "load": load.load_test,
 }
 
 

@@ -21,6 +21,8 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": 
 _SLACK_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")  # <url|label> -> label
 _SLACK_MARKUP = re.compile(r"<([^<>]+)>")  # <url>, <@U123> -> inner text
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+# Control characters (other than whitespace) are never part of a prompt; models reject some.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TOKEN = re.compile(
     r"""
       (?P<key>[A-Za-z][\w-]*)=(?P<value>"[^"]*"|'[^']*'|\S*)
@@ -57,7 +59,7 @@ def clean_slack_text(text: str) -> str:
     text = _LEADING_MENTION.sub("", text)
     text = _SLACK_LINK.sub(r"\2", text)
     text = _SLACK_MARKUP.sub(r"\1", text)
-    return html.unescape(text).translate(_QUOTES).strip()
+    return _CONTROL.sub(" ", html.unescape(text).translate(_QUOTES)).strip()
 
 
 def parse_text(command: str, text: str, options: Mapping[str, Option]) -> ParsedText:

@@ -28,6 +28,9 @@ EVENTS_PATH = "/slack/events"
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     # Each Slack request gets its own thread so one slow ack cannot delay others.
     daemon_threads = True
+    # socketserver's default backlog of 5 refuses connections when a channel
+    # fires many commands at once.
+    request_queue_size = 256
 
 
 class _QuietHandler(WSGIRequestHandler):

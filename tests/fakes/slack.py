@@ -70,6 +70,7 @@ DEFAULT_SCOPES: list[str] = [
     "groups:read",
     "im:history",
     "reactions:write",
+    "usergroups:read",
     "users:read",
 ]
 
@@ -77,6 +78,8 @@ DEFAULT_SCOPES: list[str] = [
 # Methods whose scope depends on the conversation type are handled inline.
 _METHOD_SCOPES: dict[str, str | None] = {
     "auth.test": None,
+    "usergroups.users.list": "usergroups:read",
+    "views.publish": None,
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
@@ -511,6 +514,8 @@ class FakeSlack:
         self.updates: list[dict[str, Any]] = []
         self.deletes: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
+        # User group id -> member user ids (usergroups.users.list).
+        self.usergroups: dict[str, set[str]] = {}
         self.reactions: list[dict[str, Any]] = []
         self.downloads: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -612,6 +617,7 @@ class FakeSlack:
             self._pending_by_file.clear()
             self._response_urls.clear()
             self._faults.clear()
+            self.usergroups.clear()
         self.add_user(BOT_USER_ID, BOT_NAME, is_bot=True)
 
     # ------------------------------------------------------------ arranging
@@ -1726,14 +1732,16 @@ class FakeSlack:
 
     # -- views (modals)
 
-    def _view_arg(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _view_arg(self, args: dict[str, Any], view_type: str = "modal") -> dict[str, Any]:
         view = _opt_json(args, "view", "invalid_arguments")
         if not isinstance(view, dict):
             raise _invalid_arguments("[ERROR] missing required field: view")
         errors: list[str] = []
-        if view.get("type") != "modal":
-            errors.append("[ERROR] must be 'modal' [json-pointer:/view/type]")
-        if "title" not in view:
+        if view.get("type") != view_type:
+            errors.append(f"[ERROR] must be '{view_type}' [json-pointer:/view/type]")
+        if view_type == "home":
+            pass  # home tabs have no title, submit or close
+        elif "title" not in view:
             errors.append("[ERROR] missing required field: title [json-pointer:/view]")
         else:
             _check_text_object(view["title"], "/view/title", errors, max_len=24, plain_only=True)
@@ -1756,7 +1764,7 @@ class FakeSlack:
             "id": view_id,
             "team_id": TEAM_ID,
             "type": view["type"],
-            "title": view["title"],
+            "title": view.get("title"),
             "blocks": view.get("blocks", []),
             "close": view.get("close"),
             "submit": view.get("submit"),
@@ -1774,6 +1782,21 @@ class FakeSlack:
         }
         self.views.append({"method": method, "trigger_id": trigger_id, "view_id": view_id, "view": copy.deepcopy(full)})
         return full
+
+    def _api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = _opt_str(args, "user_id")
+        if user_id is None:
+            raise _invalid_arguments("[ERROR] missing required field: user_id")
+        view = self._view_arg(args, view_type="home")
+        return {"ok": True, "view": self._record_view("views.publish", view, self._new_id("V"), user_id)}
+
+    def _api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = _opt_str(args, "usergroup")
+        if group is None:
+            raise _invalid_arguments("[ERROR] missing required field: usergroup")
+        if group not in self.usergroups:
+            raise _ApiError("no_such_subteam")
+        return {"ok": True, "users": sorted(self.usergroups[group])}
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger_id = _opt_str(args, "trigger_id") or _opt_str(args, "interactivity_pointer")
