@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -17,29 +18,44 @@ from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.access import AccessControl, AccessPolicy
-from bot.blocks import describe_modal, home_view, modal_values, replace_background_modal
+from bot.blocks import (
+    ACTION_PREFIX,
+    describe_modal,
+    extend_modal,
+    home_view,
+    modal_values,
+    parse_action_value,
+    replace_background_modal,
+)
 from bot.commands import COMMANDS
-from bot.errors import QueueUnavailable, StudioError, UsageError
-from bot.intake import MentionHelp, job_for_message_photos, job_from_mention, job_from_slash_command
+from bot.errors import NoImageFound, QueueUnavailable, StudioError, UsageError
+from bot.intake import (
+    MentionHelp,
+    job_for_message_photos,
+    job_for_result_image,
+    job_from_action,
+    job_from_mention,
+    job_from_slash_command,
+)
 from bot.jobs import Job
 from bot.photo_refs import message_photos
-from bot.context import quota_from
-from bot.quota import Quota, UsageStore, resets_at
+from bot.context import Store, quota_from
+from bot.quota import Quota, resets_at
+from bot.results import load_result
 from bot.settings import Settings
-from bot.state import StateStore
 
 log = logging.getLogger(__name__)
 
 Submit = Callable[[Job], None]
 
 
-class AppState(StateStore, UsageStore, Protocol):
-    """Claims for duplicate deliveries and usage counters for quotas."""
+AppState = Store
 SHORTCUT_MODALS = {"replace_background": "replace-bg", "describe_image": "describe"}
 
 
 # A job id is remembered this long, which covers Slack's retries (up to ~5 minutes).
 JOB_CLAIM_SECONDS = 3600
+CLICK_DEBOUNCE_SECONDS = 10
 
 
 def build_app(settings: Settings, client: WebClient, submit: Submit, state: AppState,
@@ -60,14 +76,18 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: AppS
     )
     access = AccessControl(AccessPolicy(settings.allowed_channels, settings.allowed_users, settings.admins), client)
     listeners = Listeners(settings, submit, state, access, quota_from(settings, state))
-    for name in COMMANDS:
-        app.command(f"/{name}")(listeners.slash_command)
+    for name, command in COMMANDS.items():
+        if command.slash:
+            app.command(f"/{name}")(listeners.slash_command)
     app.event("app_mention")(listeners.mention)
     for callback_id in SHORTCUT_MODALS:
         app.shortcut(callback_id)(listeners.photo_shortcut)
     app.view("replace_background_modal")(listeners.replace_background_submitted)
     app.view("describe_modal")(listeners.describe_submitted)
     app.event("app_home_opened")(listeners.home_opened)
+    app.shortcut("remove_background")(listeners.remove_background_shortcut)
+    app.action(re.compile(f"^{ACTION_PREFIX}"))(listeners.result_action)
+    app.view("extend_modal")(listeners.extend_submitted)
     return app
 
 
@@ -179,6 +199,61 @@ class Listeners:
             return
         ack()
 
+    def remove_background_shortcut(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The "Remove background" shortcut needs no questions: cut out the message's photos."""
+        ack()
+        try:
+            self._enqueue(job_for_message_photos(
+                "remove-bg", "", self.settings, team_id=body.get("team", {}).get("id", ""),
+                channel_id=body["channel"]["id"], user_id=body["user"]["id"], message=body.get("message", {}),
+                response_url=body.get("response_url"),
+            ))
+        except StudioError as error:
+            self._respond(client, body, messages.error_message(error))
+
+    def result_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """A button (or per-image menu) under a result."""
+        ack()
+        value = action.get("value") or action.get("selected_option", {}).get("value", "")
+        name, ref, index = parse_action_value(value)
+        user_id = body["user"]["id"]
+        # A double click (or Slack's redelivery) within a few seconds starts one job, not two.
+        if not self.state.claim(f"click:{ref}:{name}:{index}:{user_id}", CLICK_DEBOUNCE_SECONDS):
+            return
+        try:
+            result = load_result(self.state, ref)
+            if result is None:
+                raise NoImageFound("That result is too old to reuse; run the command again.")
+            if name == "extend":
+                metadata = json.dumps({"ref": ref, "index": index})
+                client.views_open(trigger_id=body["trigger_id"], view=extend_modal(metadata))
+                return
+            self._enqueue(job_from_action(name, result, index, user_id, self.settings))
+        except StudioError as error:
+            self._respond(client, body, messages.error_message(error))
+        except SlackApiError as error:
+            log.warning("views.open failed: %s", error.response.get("error"))
+            self._respond(client, body, messages.modal_failed())
+
+    def extend_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The Extend modal was submitted: outpaint that result image to the chosen format."""
+        values = modal_values(view)
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        result = load_result(self.state, metadata.get("ref", ""))
+        try:
+            if result is None:
+                raise NoImageFound("That result is too old to reuse; run the command again.")
+            text = f'ar={values.get("format") or "story"} {values.get("prompt", "")}'
+            self._enqueue(job_for_result_image("extend", text, result, int(metadata.get("index", 0)),
+                                               body["user"]["id"], self.settings))
+        except UsageError as error:
+            ack(response_action="errors", errors={"prompt": error.problem})
+            return
+        except StudioError as error:
+            ack(response_action="errors", errors={"prompt": messages.error_message(error)})
+            return
+        ack()
+
     def home_opened(self, ack: Ack, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         """The App Home tab: today's usage and how to use Studio."""
         ack()
@@ -216,7 +291,8 @@ class Listeners:
 
     @staticmethod
     def _respond(client: WebClient, body: dict[str, Any], text: str) -> None:
+        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id", "")
         try:
-            client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
+            client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
         except SlackApiError as error:
             log.warning("could not answer shortcut privately: %s", error.response.get("error"))

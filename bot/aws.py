@@ -98,6 +98,18 @@ class DynamoState:
             raise
         return True
 
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self.client.put_item(TableName=self.table_name, Item={
+            "id": {"S": f"kv#{key}"}, "value": {"S": value},
+            "expiration": {"N": str(int(time.time()) + ttl_seconds)},
+        })
+
+    def get(self, key: str) -> str | None:
+        item = self.client.get_item(TableName=self.table_name, Key={"id": {"S": f"kv#{key}"}}).get("Item")
+        if not item or int(item["expiration"]["N"]) < time.time():
+            return None  # TTL deletion is lazy; an expired item is absent
+        return str(item["value"]["S"])
+
     def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
                        user_limit: int, team_limit: int) -> Usage:
         """Add ``count`` to both daily counters in one transaction, each guarded by its limit."""

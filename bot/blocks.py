@@ -96,3 +96,65 @@ def home_view(usage: str, help_text: str) -> dict[str, Any]:
             {"type": "section", "text": {"type": "mrkdwn", "text": help_text[:3000]}},
         ],
     }
+
+
+# What a result's buttons do, in the order they are shown.
+IMAGE_ACTIONS: dict[str, str] = {
+    "variations": "Variations",
+    "remove-bg": "Remove background",
+    "extend": "Extend…",
+    "describe": "Describe",
+}
+ACTION_PREFIX = "studio_"
+# Beyond this (a batch), per-image menus would crowd the message; use the photos' own shortcuts.
+MAX_IMAGE_MENUS = 5
+
+
+def action_value(action: str, ref: str, index: int = 0) -> str:
+    """The compact value a result button carries: what to do, to which result, to which image."""
+    return f"{action}|{ref}|{index}"
+
+
+def parse_action_value(value: str) -> tuple[str, str, int]:
+    """``action_value`` read back; raises ValueError for anything else."""
+    action, ref, index = value.split("|")
+    return action, ref, int(index)
+
+
+def result_blocks(text: str, context: str, ref: str, image_count: int, rerollable: bool) -> list[Block]:
+    """A result message: what was asked, how it was made, and buttons for the next step.
+
+    One image gets a button per action; several get a menu per image, so each
+    image can be varied, cut out, extended or described on its own.
+    """
+    elements: list[dict[str, Any]] = []
+    if rerollable:
+        elements.append(_button("reroll", "Re-roll", action_value("reroll", ref)))
+    if image_count == 1:
+        elements += [_button(action, label, action_value(action, ref)) for action, label in IMAGE_ACTIONS.items()]
+    elif image_count <= MAX_IMAGE_MENUS:
+        for index in range(image_count):
+            elements.append({
+                "type": "static_select",
+                "action_id": f"{ACTION_PREFIX}image_{index + 1}",
+                "placeholder": _plain(f"Image {index + 1}…"),
+                "options": [_option(action_value(action, ref, index), label) for action, label in IMAGE_ACTIONS.items()],
+            })
+    if not elements:
+        return text_blocks(text, context)
+    return [*text_blocks(text, context), {"type": "actions", "block_id": "result_actions", "elements": elements}]
+
+
+def _button(action: str, label: str, value: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": f"{ACTION_PREFIX}{action}", "text": _plain(label), "value": value}
+
+
+def extend_modal(metadata: str) -> dict[str, Any]:
+    """The modal the Extend button opens: which format, and what to paint around."""
+    return _modal("extend_modal", "Extend image", "Extend", metadata, [
+        _select("format", "New format", [
+            ("story", "Story 9:16"), ("square", "Square 1:1"), ("banner", "Banner 16:9"),
+            ("portrait", "Portrait 4:5"), ("4:3", "Landscape 4:3"),
+        ]),
+        _text_input("prompt", "New surroundings", "city street at dusk", multiline=True),
+    ])

@@ -14,10 +14,26 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.jobs import Job
-from bot.parsers import parse_describe, parse_imagine, parse_replace_background
+from bot.errors import UsageError
+from bot.parsers import (
+    parse_describe,
+    parse_edit,
+    parse_extend,
+    parse_imagine,
+    parse_remove_background,
+    parse_replace_background,
+)
 from bot.settings import Settings
 from handlers.models import ImageModelSpec, image_model_spec
-from handlers.requests import DescribeRequest, ImagineRequest, ReplaceBackgroundRequest
+from handlers.requests import (
+    DescribeRequest,
+    EditRequest,
+    ExtendRequest,
+    ImagineRequest,
+    RemoveBackgroundRequest,
+    ReplaceBackgroundRequest,
+    VariationsRequest,
+)
 
 if TYPE_CHECKING:
     from bot.context import WorkerContext
@@ -36,6 +52,8 @@ class Command:
     model_role: str
     # Photo commands work on an image someone posted; /imagine does not.
     uses_photo: bool = True
+    # Internal commands (Variations) are reached only through result buttons.
+    slash: bool = True
 
     def image_spec(self, settings: Settings) -> ImageModelSpec | None:
         """The limits of the image model this command uses (None for vision-only commands)."""
@@ -47,6 +65,10 @@ class Command:
         """Run ``job`` with this command's flow."""
         module, _, function = self.flow.partition(":")
         getattr(importlib.import_module(module), function)(job, ctx)
+
+
+def _not_typed(text: str, settings: Settings) -> Any:
+    raise UsageError("imagine", "Variations come from the button under a result.")
 
 
 COMMANDS: dict[str, Command] = {
@@ -71,5 +93,34 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_describe(text),
         flow="bot.photo_flows:run_describe",
         model_role="vision",
+    ),
+    "edit": Command(
+        name="edit",
+        request_type=EditRequest,
+        parse=lambda text, settings: parse_edit(text, image_model_spec(settings.edit_model_id)),
+        flow="bot.photo_flows:run_photo_edit",
+        model_role="edit",
+    ),
+    "extend": Command(
+        name="extend",
+        request_type=ExtendRequest,
+        parse=lambda text, settings: parse_extend(text, image_model_spec(settings.edit_model_id)),
+        flow="bot.photo_flows:run_photo_edit",
+        model_role="edit",
+    ),
+    "remove-bg": Command(
+        name="remove-bg",
+        request_type=RemoveBackgroundRequest,
+        parse=lambda text, settings: parse_remove_background(text),
+        flow="bot.photo_flows:run_photo_edit",
+        model_role="edit",
+    ),
+    "variations": Command(
+        name="variations",
+        request_type=VariationsRequest,
+        parse=_not_typed,
+        flow="bot.photo_flows:run_photo_edit",
+        model_role="edit",
+        slash=False,
     ),
 }

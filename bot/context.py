@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clients import bedrock_runtime, slack_web_client
 from bot.quota import Quota, UsageStore
 from bot.settings import Settings
 from bot.slack_io import SlackIO
+from bot.state import StateStore
 from bot.telemetry import LogTelemetry, Telemetry
 
 
@@ -22,8 +23,14 @@ class WorkerContext:
     slack: SlackIO
     bedrock: Any
     quota: Quota
+    # Durable state: result records for buttons (and the quota counters).
+    store: StateStore
     telemetry: Telemetry = field(default_factory=LogTelemetry)
     sleep: Callable[[float], None] = field(default=time.sleep)
+
+
+class Store(StateStore, UsageStore, Protocol):
+    """Everything a worker keeps durably: claims, result records and usage counters."""
 
 
 def quota_from(settings: Settings, store: UsageStore) -> Quota:
@@ -32,7 +39,7 @@ def quota_from(settings: Settings, store: UsageStore) -> Quota:
                  admins=settings.admins)
 
 
-def build_worker_context(settings: Settings, store: UsageStore, bedrock: Any = None,
+def build_worker_context(settings: Settings, store: Store, bedrock: Any = None,
                          telemetry: Telemetry | None = None) -> WorkerContext:
     """A worker context with clients built from ``settings`` (``bedrock`` may be a wrapped client)."""
     return WorkerContext(
@@ -40,5 +47,6 @@ def build_worker_context(settings: Settings, store: UsageStore, bedrock: Any = N
         slack=SlackIO(slack_web_client(settings)),
         bedrock=bedrock if bedrock is not None else bedrock_runtime(settings),
         quota=quota_from(settings, store),
+        store=store,
         telemetry=telemetry or LogTelemetry(),
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from bot import messages
-from bot.blocks import text_blocks
+from bot.blocks import result_blocks, text_blocks
 from bot.context import WorkerContext
 from bot.errors import AlreadyReported, StudioError
 from bot.jobs import Job
+from bot.results import Result, save_result
 from bot.retry import with_model_retries
 from bot.slack_io import Upload
 from handlers.errors import ModelError
@@ -41,7 +42,8 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                 lambda attempt, delay: show(messages.retrying(attempt, delay)),
             )
             reservation.use(len(result.images))
-            ctx.slack.upload(job.channel_id, job.thread_ts or heading_ts, [
+            thread_ts = job.thread_ts or heading_ts
+            file_ids = ctx.slack.upload(job.channel_id, thread_ts, [
                 Upload(
                     content=png,
                     filename=f"studio-{result.seed}-{index}.png",
@@ -55,7 +57,9 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
             show(messages.error_message(error))
             raise AlreadyReported(error) from error
     ctx.telemetry.images_generated(model_id, len(result.images))
-    show(messages.generation_summary(
+    summary = messages.generation_summary(
         image_model_spec(model_id).label, result.seed, request.width, request.height,
         time.monotonic() - started, request.count, result.blocked,
-    ))
+    )
+    ref = save_result(ctx.store, Result(job, tuple(file_ids), thread_ts))
+    ctx.slack.update(job.channel_id, heading_ts, heading, result_blocks(heading, summary, ref, len(file_ids), True))

@@ -12,10 +12,12 @@ from bot.errors import NoImageFound, UsageError
 from bot.grammar import clean_slack_text
 from bot.jobs import Job
 from bot.photo_refs import message_photos, non_image_names
+from bot.results import Result
 from bot.settings import Settings
+from handlers.requests import DescribeRequest, RemoveBackgroundRequest, VariationsRequest
 
 # Words that name a command in a mention (``@Studio replace background keep=car …``).
-MENTION_WORDS = {name: name for name in COMMANDS} | {
+MENTION_WORDS = {name: name for name, command in COMMANDS.items() if command.slash} | {
     "replace": "replace-bg", "replacebg": "replace-bg", "background": "replace-bg",
     "removebg": "remove-bg", "caption": "describe", "alt": "describe",
 }
@@ -34,12 +36,53 @@ def parse_request(command: str, text: str, settings: Settings) -> Any:
     Fixing the seed before the job is queued makes retries and redeliveries
     send exactly the same request, and lets the result say how to reproduce it.
     """
-    spec = COMMANDS[command]
-    request = spec.parse(text, settings)
-    image_spec = spec.image_spec(settings)
+    return with_fixed_seed(command, COMMANDS[command].parse(text, settings), settings)
+
+
+def with_fixed_seed(command: str, request: Any, settings: Settings) -> Any:
+    """``request`` with a random seed if it has an unset one."""
+    image_spec = COMMANDS[command].image_spec(settings)
     if image_spec is not None and getattr(request, "seed", 0) is None:
         request = replace(request, seed=random.randint(0, image_spec.max_seed))
     return request
+
+
+def job_from_action(action: str, result: Result, index: int, user_id: str, settings: Settings) -> Job:
+    """A job for a result button: Re-roll the same request with a new seed, or act on image ``index``.
+
+    The person who pressed is credited; the result goes to the same thread.
+    """
+    source = result.job
+    base = {"id": uuid.uuid4().hex, "team_id": source.team_id, "channel_id": source.channel_id,
+            "user_id": user_id, "thread_ts": result.thread_ts}
+    if action == "reroll":
+        request = replace(COMMANDS[source.command].request_type(**source.request), seed=None)
+        request = with_fixed_seed(source.command, request, settings)
+        return Job(command=source.command, request=asdict(request), image_source=source.image_source,
+                   file_ids=source.file_ids, **base)
+    if not 0 <= index < len(result.file_ids):
+        raise NoImageFound("That image is no longer part of the result.")
+    requests: dict[str, Any] = {
+        "variations": VariationsRequest(prompt=str(source.request.get("prompt", ""))),
+        "remove-bg": RemoveBackgroundRequest(),
+        "describe": DescribeRequest(),
+    }
+    if action not in requests:
+        raise UsageError("imagine", f"Unknown button action `{action}`.")
+    request = with_fixed_seed(action, requests[action], settings)
+    return Job(command=action, request=asdict(request), image_source="files",
+               file_ids=(result.file_ids[index],), **base)
+
+
+def job_for_result_image(command: str, text: str, result: Result, index: int, user_id: str,
+                         settings: Settings) -> Job:
+    """A typed command (the Extend modal) on image ``index`` of a result."""
+    if not 0 <= index < len(result.file_ids):
+        raise NoImageFound("That image is no longer part of the result.")
+    request = parse_request(command, text, settings)
+    return Job(id=uuid.uuid4().hex, command=command, request=asdict(request), team_id=result.job.team_id,
+               channel_id=result.job.channel_id, user_id=user_id, thread_ts=result.thread_ts,
+               image_source="files", file_ids=(result.file_ids[index],))
 
 
 def job_from_slash_command(body: dict[str, Any], settings: Settings) -> Job:

@@ -14,7 +14,7 @@ from bot.errors import (
     UsageError,
 )
 from bot.quota import QuotaExceeded, resets_at
-from handlers.requests import AUTO_SUBJECT, DescribeRequest, ReplaceBackgroundRequest
+from handlers.requests import AUTO_SUBJECT, DescribeRequest, EditRequest, ExtendRequest, ReplaceBackgroundRequest
 from handlers.errors import (
     InvalidImage,
     ModelAccessDenied,
@@ -139,6 +139,41 @@ def replace_summary(
     for name, error in failures:
         line += f"\n:warning: {quote(name)}: {error_message(error)}"
     return line
+
+
+EDIT_VERBS = {
+    "edit": "a repaint", "extend": "an extended version", "remove-bg": "a cut-out", "variations": "variations",
+}
+
+
+def edit_started(user_id: str, command: str, request: object) -> str:
+    """The progress message for /edit, /extend, /remove-bg and Variations."""
+    heading = f"<@{user_id}> asked for {EDIT_VERBS[command]}"
+    if isinstance(request, EditRequest):
+        target = f"*{quote(request.mask)}*" if request.mask else "the black area of the mask"
+        return f"{heading}: repaint {target} with\n> {quote(request.prompt)}"
+    if isinstance(request, ExtendRequest):
+        return f"{heading} at {request.ratio_w}:{request.ratio_h}:\n> {quote(request.prompt)}"
+    return heading
+
+
+def edit_summary(command: str, request: object, model_label: str, seed: int, blocked: int, seconds: float) -> str:
+    """How an edit was made (command, model, seed, mode), so it can be reproduced."""
+    parts = [f"/{command}", model_label]
+    if command != "remove-bg":
+        parts.append(f"seed {seed}")
+    if isinstance(request, ExtendRequest):
+        parts.append(f"{request.ratio_w}:{request.ratio_h}, mode precise")
+    line = " · ".join(parts) + f" · {seconds:.1f}s"
+    if blocked:
+        line += f"\n:warning: {blocked} image(s) were withheld by the content filter."
+    return line
+
+
+def edit_alt_text(command: str, request: object) -> str:
+    """Alt text for an edited photo."""
+    prompt = getattr(request, "prompt", "")
+    return (f"{EDIT_VERBS[command].capitalize()} of the photo" + (f": {prompt}" if prompt else ""))[:1000]
 
 
 def replaced_alt_text(subject: str, background: str) -> str:

@@ -1,27 +1,50 @@
-"""What the photo commands (/describe, /replace-bg) do in Slack around their handlers."""
+"""What the photo commands do in Slack around their handlers.
+
+Each finds its photo(s), reserves quota, keeps one progress message up to date
+in the photo's thread, and ends with the result (and its buttons) there.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NoReturn, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, NoReturn, TypeVar
 
 from bot import messages
-from bot.blocks import text_blocks
+from bot.blocks import result_blocks, text_blocks
 from bot.context import WorkerContext
-from bot.errors import AlreadyReported, StudioError
+from bot.errors import AlreadyReported, StudioError, UsageError
 from bot.jobs import Job
 from bot.photo_refs import Photo
 from bot.photos import PhotoFinder
+from bot.results import Result, save_result
 from bot.retry import with_model_retries
 from bot.slack_io import Upload
 from handlers.describe import describe, name_subject
+from handlers.edit_tasks import extend, inpaint, remove_background, variations
 from handlers.errors import ModelError
-from handlers.images import decode_for_model, model_input, prepare_for_vision, vision_input
-from handlers.models import image_model_spec
+from handlers.image_tasks import GeneratedImages
+from handlers.images import (
+    PreparedImage,
+    decode_for_model,
+    extend_canvas,
+    model_input,
+    prepare_for_vision,
+    prepare_mask,
+    vision_input,
+)
+from handlers.models import ImageModelSpec, image_model_spec
 from handlers.replace_bg import replace_background
-from handlers.requests import AUTO_SUBJECT, DescribeRequest, ReplaceBackgroundRequest
+from handlers.requests import (
+    AUTO_SUBJECT,
+    DescribeRequest,
+    EditRequest,
+    ExtendRequest,
+    RemoveBackgroundRequest,
+    ReplaceBackgroundRequest,
+    VariationsRequest,
+)
 
 T = TypeVar("T")
 
@@ -43,9 +66,17 @@ class PhotoReply:
         text = body if body is not None else self.heading
         self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context))
 
-    def retrying(self) -> Callable[[int, float], None]:
-        """A retry callback for ``with_model_retries`` that shows the wait."""
-        return lambda attempt, delay: self.show(messages.retrying(attempt, delay))
+    def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool) -> None:
+        """The final message: how the result was made, with buttons for the next step."""
+        if not file_ids:
+            self.show(context)
+            return
+        # Remember the photos actually used, so a Re-roll works on them, not on whatever is newest then.
+        source = replace(self.job, image_source="files", file_ids=tuple(p.file_id for p in self.photos),
+                         thread_ts=self.thread_ts)
+        ref = save_result(self.ctx.store, Result(source, tuple(file_ids), self.thread_ts))
+        blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable)
+        self.ctx.slack.update(self.job.channel_id, self.ts, self.heading, blocks)
 
     def fail(self, error: BaseException) -> NoReturn:
         """Say in the thread what went wrong, then stop the job."""
@@ -54,7 +85,7 @@ class PhotoReply:
 
     def call_model(self, call: Callable[[], T]) -> T:
         """Run a model call with visible retries."""
-        return with_model_retries(call, self.ctx, self.retrying())
+        return with_model_retries(call, self.ctx, lambda attempt, delay: self.show(messages.retrying(attempt, delay)))
 
 
 def post_reply(job: Job, ctx: WorkerContext, finder: PhotoFinder, photos: list[Photo], heading: str) -> PhotoReply:
@@ -73,6 +104,14 @@ def locate_photos(job: Job, finder: PhotoFinder) -> list[Photo]:
     return finder.newest_from_user(job.channel_id, job.user_id)
 
 
+def result_uploads(images: Sequence[bytes], stem: str, suffix: str, title: str, alt: str) -> list[Upload]:
+    """Uploads for a result's PNGs, named after the photo they came from."""
+    return [
+        Upload(content=png, filename=f"{stem}-{suffix}-{index}.png", title=title, alt_text=alt)
+        for index, png in enumerate(images, start=1)
+    ]
+
+
 def run_describe(job: Job, ctx: WorkerContext) -> None:
     """Answer a /describe request in the photo's thread."""
     request = DescribeRequest(**job.request)
@@ -80,12 +119,11 @@ def run_describe(job: Job, ctx: WorkerContext) -> None:
     photos = locate_photos(job, finder)
     reply = post_reply(job, ctx, finder, photos, messages.describe_started(job.user_id, request))
     try:
-        images = [prepare_for_vision(reply.finder.download(photo)) for photo in reply.photos]
+        images = [prepare_for_vision(finder.download(photo)) for photo in photos]
         answers = reply.call_model(lambda: describe(ctx.bedrock, ctx.settings.vision_model_id, request, images))
     except (ModelError, StudioError) as error:
         reply.fail(error)
-    names = [photo.name for photo in reply.photos]
-    reply.show(reply.heading, body=messages.describe_answer(answers, names))
+    reply.show(reply.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]))
 
 
 def run_replace_background(job: Job, ctx: WorkerContext) -> None:
@@ -96,10 +134,11 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     started = time.monotonic()
     finder = PhotoFinder(ctx.slack.client)
     photos = locate_photos(job, finder)
+    subjects: list[str] = []
+    file_ids: list[str] = []
+    failures: list[tuple[str, BaseException]] = []
     with ctx.quota.reserve(job.team_id, job.user_id, request.count * len(photos)) as reservation:
         reply = post_reply(job, ctx, finder, photos, messages.replace_started(job.user_id, request))
-        subjects: list[str] = []
-        failures: list[tuple[str, BaseException]] = []
         for photo in photos:
             try:
                 image = decode_for_model(finder.download(photo), spec)
@@ -110,15 +149,10 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
                     subject = reply.call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, seen))
                 result = reply.call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
                 reservation.use(len(result.images))
-                ctx.slack.upload(job.channel_id, reply.thread_ts, [
-                    Upload(
-                        content=png,
-                        filename=f"{photo.name.rsplit('.', 1)[0]}-new-background-{index}.png",
-                        title=f"{photo.name}: {request.prompt[:60]}",
-                        alt_text=messages.replaced_alt_text(subject, request.prompt),
-                    )
-                    for index, png in enumerate(result.images, start=1)
-                ])
+                file_ids += ctx.slack.upload(job.channel_id, reply.thread_ts, result_uploads(
+                    result.images, photo.name.rsplit(".", 1)[0], "new-background",
+                    f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
+                ))
                 ctx.telemetry.images_generated(model_id, len(result.images))
                 subjects.append(subject)
             except (ModelError, StudioError) as error:
@@ -127,6 +161,83 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
                 failures.append((photo.name, error))
     if not subjects:
         reply.fail(failures[0][1])
-    reply.show(messages.replace_summary(
-        subjects, request, spec.label, time.monotonic() - started, failures,
-    ))
+    reply.show_result(
+        messages.replace_summary(subjects, request, spec.label, time.monotonic() - started, failures),
+        file_ids, rerollable=True,
+    )
+
+
+@dataclass(frozen=True)
+class EditTask:
+    """How one photo-editing command prepares its inputs and calls its handler."""
+
+    request_type: type
+    suffix: str
+    # Inputs are prepared once, outside the retry loop: photo bytes in, model inputs out.
+    prepare: Callable[[Any, ImageModelSpec, list[bytes]], tuple[PreparedImage, ...]]
+    call: Callable[[Any, str, Any, tuple[PreparedImage, ...]], GeneratedImages]
+    rerollable: bool = True
+
+
+def _prepare_edit(request: EditRequest, spec: ImageModelSpec, photos: list[bytes]) -> tuple[PreparedImage, ...]:
+    photo = model_input(decode_for_model(photos[0], spec), spec)
+    if request.mask:
+        return (photo,)
+    if len(photos) < 2:
+        raise UsageError("edit", "Say what to repaint with `mask=`, or post the photo together with a "
+                                 "black-and-white mask image (black = repaint) and mention @Studio.")
+    return photo, prepare_mask(photos[1], photo.width, photo.height)
+
+
+EDIT_TASKS: dict[str, EditTask] = {
+    "edit": EditTask(
+        EditRequest, "edited", _prepare_edit,
+        lambda client, model, request, inputs: inpaint(client, model, request, inputs[0], (inputs[1:] or [None])[0]),
+    ),
+    "extend": EditTask(
+        ExtendRequest, "extended",
+        lambda request, spec, photos: extend_canvas(decode_for_model(photos[0], spec),
+                                                    request.ratio_w, request.ratio_h, spec),
+        lambda client, model, request, inputs: extend(client, model, request, *inputs),
+    ),
+    "remove-bg": EditTask(
+        RemoveBackgroundRequest, "cutout",
+        lambda request, spec, photos: (model_input(decode_for_model(photos[0], spec), spec),),
+        lambda client, model, request, inputs: remove_background(client, model, inputs[0]),
+        rerollable=False,
+    ),
+    "variations": EditTask(
+        VariationsRequest, "variation",
+        lambda request, spec, photos: (model_input(decode_for_model(photos[0], spec), spec),),
+        lambda client, model, request, inputs: variations(client, model, request, inputs[0]),
+    ),
+}
+
+
+def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
+    """/edit, /extend, /remove-bg and Variations: one photo in, new images in its thread."""
+    task = EDIT_TASKS[job.command]
+    request = task.request_type(**job.request)
+    model_id = ctx.settings.edit_model_id
+    spec = image_model_spec(model_id)
+    started = time.monotonic()
+    finder = PhotoFinder(ctx.slack.client)
+    photos = locate_photos(job, finder)
+    with ctx.quota.reserve(job.team_id, job.user_id, getattr(request, "count", 1)) as reservation:
+        reply = post_reply(job, ctx, finder, photos, messages.edit_started(job.user_id, job.command, request))
+        try:
+            inputs = task.prepare(request, spec, [finder.download(photo) for photo in photos[:2]])
+            result = reply.call_model(lambda: task.call(ctx.bedrock, model_id, request, inputs))
+            reservation.use(len(result.images))
+            file_ids = ctx.slack.upload(job.channel_id, reply.thread_ts, result_uploads(
+                result.images, photos[0].name.rsplit(".", 1)[0], task.suffix,
+                f"{photos[0].name} ({task.suffix})", messages.edit_alt_text(job.command, request),
+            ))
+        except (ModelError, StudioError) as error:
+            reply.fail(error)
+    ctx.telemetry.images_generated(model_id, len(result.images))
+    reply.show_result(
+        messages.edit_summary(job.command, request, spec.label, result.seed, result.blocked,
+                              time.monotonic() - started),
+        file_ids, rerollable=task.rerollable,
+    )

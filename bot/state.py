@@ -27,12 +27,19 @@ class StateStore(Protocol):
 
     def usage(self, team_id: str, user_id: str, day: str) -> Usage: ...
 
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        """Store ``value`` under ``key`` for ``ttl_seconds``."""
+
+    def get(self, key: str) -> str | None:
+        """The value under ``key``, or None if absent or expired."""
+
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS usage (scope TEXT NOT NULL, day TEXT NOT NULL, images INTEGER NOT NULL,"
     " PRIMARY KEY (scope, day))",
     "CREATE TABLE IF NOT EXISTS journal (id TEXT PRIMARY KEY, job TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)",
 )
 
 
@@ -81,6 +88,16 @@ class SqliteState:
     def usage(self, team_id: str, user_id: str, day: str) -> Usage:
         with self._transaction() as db:
             return self._usage(db, team_id, user_id, day)
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO kv (key, value, expires) VALUES (?, ?, ?)",
+                       (key, value, time.time() + ttl_seconds))
+
+    def get(self, key: str) -> str | None:
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM kv WHERE key = ? AND expires >= ?", (key, time.time())).fetchone()
+            return str(row[0]) if row else None
 
     # The journal lists jobs accepted but not finished, so that after a crash
     # or kill the people waiting on them can be told (see bot.runtime_local).

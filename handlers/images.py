@@ -198,3 +198,55 @@ def fit_to_input_rules(image: Image.Image, spec: ImageModelSpec) -> Image.Image:
     if (width, height) != image.size:
         image = image.resize((width, height), Image.Resampling.BICUBIC)
     return image
+
+
+# A mask may differ this much in shape from the photo and still be stretched onto it.
+MASK_ASPECT_TOLERANCE = 0.03
+
+
+def prepare_mask(data: bytes, width: int, height: int) -> PreparedImage:
+    """A second uploaded image as a pure black/white PNG mask of exactly ``width`` x ``height``.
+
+    Black marks what to repaint. Greys are thresholded at the midpoint, because
+    the models accept only pure black and pure white.
+    """
+    mask = decode_rgb(data, max_edge=max(width, height) * 2).convert("L")
+    if abs(mask.width / mask.height - width / height) > MASK_ASPECT_TOLERANCE * (width / height):
+        raise InvalidImage(
+            f"The mask is {mask.width}×{mask.height} but the photo is {width}×{height}; "
+            "the mask must have the photo's shape (black = repaint, white = keep)."
+        )
+    mask = mask.resize((width, height), Image.Resampling.BILINEAR).point(lambda v: 255 if v >= 128 else 0)
+    low, high = mask.getextrema()
+    if low == 255:
+        raise InvalidImage("The mask is all white, so there is nothing to repaint. Paint the area to change black.")
+    if high == 0:
+        raise InvalidImage("The mask is all black, which would repaint everything; use /imagine for a new picture.")
+    return encode(mask.convert("RGB"), "png")
+
+
+def extend_canvas(image: Image.Image, ratio_w: int, ratio_h: int, spec: ImageModelSpec) -> tuple[PreparedImage, PreparedImage]:
+    """The photo centred on a larger canvas of ``ratio_w:ratio_h``, and the mask that protects it.
+
+    The canvas is the smallest of that shape that holds the photo, scaled to the
+    model's limits; the mask is black over the photo (kept) and white around
+    it (to be painted). The surroundings start neutral grey.
+    """
+    target = ratio_w / ratio_h
+    if image.width / image.height < target:
+        canvas_w, canvas_h = image.height * target, float(image.height)
+    else:
+        canvas_w, canvas_h = float(image.width), image.width / target
+    scale = min(1.0, spec.max_side / max(canvas_w, canvas_h), math.sqrt((spec.max_pixels - 1) / (canvas_w * canvas_h)))
+    multiple = spec.side_multiple
+    width = max(spec.min_side, int(canvas_w * scale) // multiple * multiple)
+    height = max(spec.min_side, int(canvas_h * scale) // multiple * multiple)
+    photo_scale = min(width / image.width, height / image.height, scale)
+    photo = image.resize((max(1, int(image.width * photo_scale)), max(1, int(image.height * photo_scale))),
+                         Image.Resampling.BICUBIC)
+    left, top = (width - photo.width) // 2, (height - photo.height) // 2
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    canvas.paste(photo, (left, top))
+    mask = Image.new("RGB", (width, height), (255, 255, 255))
+    mask.paste((0, 0, 0), (left, top, left + photo.width, top + photo.height))
+    return encode(canvas, "png"), encode(mask, "png")

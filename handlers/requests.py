@@ -72,3 +72,13 @@ class ExtendRequest:
 @dataclass(frozen=True)
 class RemoveBackgroundRequest:
     """Cut the subject out onto a transparent background."""
+
+
+@dataclass(frozen=True)
+class VariationsRequest:
+    """New images in the spirit of a result (IMAGE_VARIATION); ``prompt`` guides them if known."""
+
+    prompt: str = ""
+    count: int = 1
+    seed: int | None = None
+    similarity: float = 0.7

@@ -40,7 +40,9 @@ def test_handlers_never_read_the_environment_or_build_clients() -> None:
 def test_manifest_declares_every_command_the_app_serves() -> None:
     manifest = load_manifest()
     declared = {entry["command"].lstrip("/") for entry in manifest["features"]["slash_commands"]}
-    assert set(COMMANDS) <= declared
+    assert {name for name, command in COMMANDS.items() if command.slash} == declared
+    shortcuts = {entry["callback_id"] for entry in manifest["features"]["shortcuts"]}
+    assert shortcuts == {"replace_background", "describe_image", "remove_background"}
 
 
 def test_http_manifest_points_every_request_at_the_url() -> None:
