@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import ingress, load, photo
+from bench import batch, ingress, load, photo
 
 BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "replace-bg-overhead": photo.replace_bg_overhead,
@@ -15,6 +15,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "ingress-cold-import": ingress.cold_import,
     "ingress-warm-ack": ingress.warm_ack,
     "load": load.load_test,
+    "batch": batch.batch_both,
 }
 
 

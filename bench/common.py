@@ -90,3 +90,33 @@ def one_core() -> None:
     """Pin this process to one core, as the speed targets are stated for one core."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+@contextmanager
+def studio_process(settings: Settings) -> Iterator[str]:
+    """Run the local runtime in its own process and yield its events URL.
+
+    Slack and Bedrock are remote in production; with the fakes in this process
+    and Studio in another, their CPU does not compete for one interpreter.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    parent_end, child_end = context.Pipe()
+    stop = context.Event()
+    process = context.Process(target=_serve_studio, args=(settings, child_end, stop), daemon=True)
+    process.start()
+    try:
+        yield parent_end.recv()
+    finally:
+        stop.set()
+        process.join(timeout=30)
+
+
+def _serve_studio(settings: Settings, url_pipe: Any, stop: Any) -> None:
+    from bot.runtime_local import build_runtime
+
+    runtime = build_runtime(settings, host="127.0.0.1").serve_in_background()
+    url_pipe.send(runtime.url)
+    stop.wait()
+    runtime.close()

@@ -6,6 +6,7 @@ once per container and stay thin.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import replace
@@ -20,6 +21,7 @@ from botocore.exceptions import ClientError
 from bot.jobs import Job
 from bot.quota import QuotaExceeded, Usage
 from bot.settings import Settings
+from bot.state import BatchProgress
 
 log = logging.getLogger(__name__)
 NAMESPACE = "Studio"
@@ -109,6 +111,43 @@ class DynamoState:
         if not item or int(item["expiration"]["N"]) < time.time():
             return None  # TTL deletion is lazy; an expired item is absent
         return str(item["value"]["S"])
+
+    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress | None:
+        """One item per batch: a map of rows plus counters, updated with conditions.
+
+        The condition on the row makes a redelivered photo a no-op; the second
+        conditional update elects exactly one reporter when the batch completes.
+        """
+        key = {"id": {"S": f"batch#{batch_id}"}}
+        failed = int(json.loads(row).get("outcome") != "done")
+        try:
+            item = self.client.update_item(
+                TableName=self.table_name, Key=key,
+                UpdateExpression="SET #rows.#i = :row, expiration = :expires ADD done :one, failed :failed",
+                ConditionExpression="attribute_not_exists(#rows.#i)",
+                ExpressionAttributeNames={"#rows": "rows", "#i": str(index)},
+                ExpressionAttributeValues={":row": {"S": row}, ":one": {"N": "1"}, ":failed": {"N": str(failed)},
+                                           ":expires": {"N": str(int(time.time()) + 7 * 86400)}},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
+                return None
+            if code != "ValidationException":
+                raise
+            # The first row of a batch: the map does not exist yet, so create it.
+            self.client.update_item(
+                TableName=self.table_name, Key=key, UpdateExpression="SET #rows = if_not_exists(#rows, :empty)",
+                ExpressionAttributeNames={"#rows": "rows"}, ExpressionAttributeValues={":empty": {"M": {}}},
+            )
+            return self.batch_record(batch_id, index, row, total)
+        done, failures = int(item["done"]["N"]), int(item["failed"]["N"])
+        rows = None
+        if done == total and self.claim(f"batch-report:{batch_id}", 7 * 86400):
+            by_index = item["rows"]["M"]
+            rows = [by_index[k]["S"] for k in sorted(by_index, key=int)]
+        return BatchProgress(done=done, failed=failures, total=total, rows=rows)
 
     def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
                        user_limit: int, team_limit: int) -> Usage:

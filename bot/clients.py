@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
@@ -38,6 +39,29 @@ def bedrock_runtime(settings: Settings) -> Any:
 
 # SQS and DynamoDB calls sit on the ingress's path to Slack's 3-second ack.
 _QUICK_AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+
+class BoundedBedrock:
+    """A bedrock-runtime client that allows at most ``limit`` model calls at once.
+
+    The local pool runs a few more jobs than this, so the next photos are
+    downloaded and decoded while others wait on the model; this bound is what
+    protects the account's Bedrock quota (on AWS the worker's maximum
+    concurrency does the same).
+    """
+
+    def __init__(self, client: Any, limit: int) -> None:
+        self._client = client
+        self._slots = threading.BoundedSemaphore(limit)
+        self.meta = client.meta
+
+    def invoke_model(self, **kwargs: Any) -> Any:
+        with self._slots:
+            return self._client.invoke_model(**kwargs)
+
+    def converse(self, **kwargs: Any) -> Any:
+        with self._slots:
+            return self._client.converse(**kwargs)
 
 
 def aws_client(service: str, settings: Settings) -> Any:

@@ -67,6 +67,12 @@ class Command:
         getattr(importlib.import_module(module), function)(job, ctx)
 
 
+def load_flows() -> None:
+    """Import every flow now, so a worker's first job does not pay for Pillow and the handlers."""
+    for command in COMMANDS.values():
+        importlib.import_module(command.flow.partition(":")[0])
+
+
 def _not_typed(text: str, settings: Settings) -> Any:
     raise UsageError("imagine", "Variations come from the button under a result.")
 

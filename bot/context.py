@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.clients import bedrock_runtime, slack_web_client
+from bot.jobs import Job
 from bot.quota import Quota, UsageStore
 from bot.settings import Settings
 from bot.slack_io import SlackIO
@@ -26,6 +27,8 @@ class WorkerContext:
     # Durable state: result records for buttons (and the quota counters).
     store: StateStore
     telemetry: Telemetry = field(default_factory=LogTelemetry)
+    # Queues more jobs (a batch fans out one per photo); None where nothing may be queued.
+    enqueue: Callable[[Job], None] | None = None
     sleep: Callable[[float], None] = field(default=time.sleep)
 
 
@@ -40,7 +43,8 @@ def quota_from(settings: Settings, store: UsageStore) -> Quota:
 
 
 def build_worker_context(settings: Settings, store: Store, bedrock: Any = None,
-                         telemetry: Telemetry | None = None) -> WorkerContext:
+                         telemetry: Telemetry | None = None,
+                         enqueue: Callable[[Job], None] | None = None) -> WorkerContext:
     """A worker context with clients built from ``settings`` (``bedrock`` may be a wrapped client)."""
     return WorkerContext(
         settings=settings,
@@ -49,4 +53,5 @@ def build_worker_context(settings: Settings, store: Store, bedrock: Any = None,
         quota=quota_from(settings, store),
         store=store,
         telemetry=telemetry or LogTelemetry(),
+        enqueue=enqueue,
     )

@@ -50,3 +50,12 @@ class AlreadyReported(StudioError):
 
 class QueueUnavailable(StudioError):
     """The job queue refused the job (pool shutting down, SQS unreachable)."""
+
+
+class BatchTooLarge(StudioError):
+    """More photos than one batch may hold."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} photos > {limit}")
+        self.count = count
+        self.limit = limit

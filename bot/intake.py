@@ -117,7 +117,9 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) ->
     if event.get("files") and not photos and COMMANDS[command].uses_photo:
         names = non_image_names(event)
         raise NoImageFound(f"`{names[0]}` is not an image. Studio works with JPEG, PNG, WebP and GIF photos.")
-    source = "files" if photos else ("thread" if event.get("thread_ts") else "recent")
+    # In a thread, /replace-bg takes every photo there (a shoot); the others take the newest.
+    in_thread = "thread_all" if command == "replace-bg" else "thread"
+    source = "files" if photos else (in_thread if event.get("thread_ts") else "recent")
     return Job(
         id=f"{team_id}-{event['channel']}-{event['ts']}",
         command=command,

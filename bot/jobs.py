@@ -30,6 +30,8 @@ class Job:
     file_ids: tuple[str, ...] = ()
     # Where private notes to the requester go (slash commands and actions).
     response_url: str | None = None
+    # For one photo of a batch: {"id", "index", "total", "progress_ts"}.
+    batch: dict[str, Any] | None = None
     created_at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:

@@ -20,8 +20,9 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from bot.aws import DynamoState, PowertoolsTelemetry, structured_logging, with_secrets
+from bot.aws import DynamoState, PowertoolsTelemetry, SqsQueue, structured_logging, with_secrets
 from bot.clients import aws_client, bedrock_runtime
+from bot.commands import load_flows
 from bot.context import build_worker_context
 from bot.jobs import Job
 from bot.settings import Settings
@@ -38,12 +39,14 @@ tracer = Tracer(patch_modules=["botocore", "httplib"])
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 settings = with_secrets(Settings.from_env(), want_signing_secret=False)
+load_flows()
 telemetry = PowertoolsTelemetry()
 ctx = build_worker_context(
     settings,
     DynamoState(aws_client("dynamodb", settings), settings.table_name),
     bedrock=MeasuredBedrock(bedrock_runtime(settings), telemetry.model_called),
     telemetry=telemetry,
+    enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit,
 )
 # A finished job is remembered for a day: far longer than SQS keeps retrying it.
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bot.access import NotAllowed
 from bot.errors import (
+    BatchTooLarge,
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
@@ -176,6 +178,33 @@ def edit_alt_text(command: str, request: object) -> str:
     return (f"{EDIT_VERBS[command].capitalize()} of the photo" + (f": {prompt}" if prompt else ""))[:1000]
 
 
+def batch_started(user_id: str, request: ReplaceBackgroundRequest, count: int) -> str:
+    """The progress message of a batch."""
+    keep = "each photo's subject" if request.keep == AUTO_SUBJECT else f"*{quote(request.keep)}*"
+    return f"<@{user_id}> asked to put {keep} on a new background in {count} photos:\n> {quote(request.prompt)}"
+
+
+def batch_progress(done: int, failed: int, total: int) -> str:
+    """How far a batch is ("7/12 done, 1 failed")."""
+    line = f"{done}/{total} done" + (f", {failed} failed" if failed else "")
+    return line + (" · report below" if done == total else " · working…")
+
+
+def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBackgroundRequest) -> str:
+    """The comment on the batch report file."""
+    failed = [row for row in rows if row["outcome"] != "done"]
+    line = f"<@{user_id}> {len(rows) - len(failed)} of {len(rows)} photos are on the new background"
+    line += f" (seed {request.seed}, mode {'precise' if request.precise else 'default'})."
+    if failed:
+        line += f" {len(failed)} failed: " + "; ".join(f"{row['photo']}: {row['reason']}" for row in failed[:5])
+    return line + " The report lists every photo."
+
+
+def plain_reason(error: BaseException) -> str:
+    """A failure reason without Slack markup, for a report file."""
+    return re.sub(r":[a-z_]+: ", "", error_message(error)).replace("`", "").split("\n")[0]
+
+
 def replaced_alt_text(subject: str, background: str) -> str:
     """Alt text for a photo with a replaced background."""
     return f"{subject} on a new background: {background}"[:1000]
@@ -288,6 +317,11 @@ def error_message(error: BaseException) -> str:
         return (
             f":hourglass: This needs {error.requested} image(s), but {whose} daily allowance has {left} of "
             f"{error.limit} left. It resets at {resets:%H:%M} UTC ({_until(resets)}). Nothing was generated."
+        )
+    if isinstance(error, BatchTooLarge):
+        return (
+            f":warning: That is {error.count} photos; Studio replaces backgrounds on up to {error.limit} at once. "
+            "Split them over several threads."
         )
     if isinstance(error, QueueUnavailable):
         return ":x: Studio could not accept the request right now. Please try again in a minute."

@@ -6,6 +6,10 @@ in the photo's thread, and ends with the result (and its buttons) there.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -14,9 +18,9 @@ from typing import Any, NoReturn, TypeVar
 from bot import messages
 from bot.blocks import result_blocks, text_blocks
 from bot.context import WorkerContext
-from bot.errors import AlreadyReported, StudioError, UsageError
+from bot.errors import AlreadyReported, BatchTooLarge, QueueUnavailable, StudioError, UsageError
 from bot.jobs import Job
-from bot.photo_refs import Photo
+from bot.photo_refs import MAX_PHOTOS, Photo
 from bot.photos import PhotoFinder
 from bot.results import Result, save_result
 from bot.retry import with_model_retries
@@ -47,6 +51,7 @@ from handlers.requests import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -101,6 +106,8 @@ def locate_photos(job: Job, finder: PhotoFinder) -> list[Photo]:
         return finder.by_ids(job.file_ids, job.thread_ts or "")
     if job.image_source == "thread" and job.thread_ts:
         return finder.newest_in_thread(job.channel_id, job.thread_ts)
+    if job.image_source == "thread_all" and job.thread_ts:
+        return finder.all_in_thread(job.channel_id, job.thread_ts)
     return finder.newest_from_user(job.channel_id, job.user_id)
 
 
@@ -126,45 +133,127 @@ def run_describe(job: Job, ctx: WorkerContext) -> None:
     reply.show(reply.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]))
 
 
-def run_replace_background(job: Job, ctx: WorkerContext) -> None:
-    """Put each photo's subject on the new background; results go to the photo's thread."""
-    request = ReplaceBackgroundRequest(**job.request)
+@dataclass(frozen=True)
+class PhotoOutcome:
+    """What replacing one photo's background produced."""
+
+    subject: str
+    file_ids: list[str]
+    images: int
+
+
+def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBackgroundRequest,
+                finder: PhotoFinder, photo: Photo, call_model: Callable[[Callable[[], T]], T]) -> PhotoOutcome:
+    """Put one photo's subject on the new background and upload the result into ``thread_ts``."""
     model_id = ctx.settings.edit_model_id
     spec = image_model_spec(model_id)
-    started = time.monotonic()
+    image = decode_for_model(finder.download(photo), spec)
+    prepared = model_input(image, spec)
+    subject = request.keep
+    if subject == AUTO_SUBJECT:
+        seen = vision_input(image)
+        subject = call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, seen))
+    result = call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
+    file_ids = ctx.slack.upload(job.channel_id, thread_ts, result_uploads(
+        result.images, photo.name.rsplit(".", 1)[0], "new-background",
+        f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
+    ))
+    ctx.telemetry.images_generated(model_id, len(result.images))
+    return PhotoOutcome(subject, file_ids, len(result.images))
+
+
+def run_replace_background(job: Job, ctx: WorkerContext) -> None:
+    """/replace-bg: one photo here; several become a batch of one job per photo."""
+    request = ReplaceBackgroundRequest(**job.request)
     finder = PhotoFinder(ctx.slack.client)
     photos = locate_photos(job, finder)
-    subjects: list[str] = []
-    file_ids: list[str] = []
-    failures: list[tuple[str, BaseException]] = []
-    with ctx.quota.reserve(job.team_id, job.user_id, request.count * len(photos)) as reservation:
-        reply = post_reply(job, ctx, finder, photos, messages.replace_started(job.user_id, request))
-        for photo in photos:
-            try:
-                image = decode_for_model(finder.download(photo), spec)
-                prepared = model_input(image, spec)
-                subject = request.keep
-                if subject == AUTO_SUBJECT:
-                    seen = vision_input(image)
-                    subject = reply.call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, seen))
-                result = reply.call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
-                reservation.use(len(result.images))
-                file_ids += ctx.slack.upload(job.channel_id, reply.thread_ts, result_uploads(
-                    result.images, photo.name.rsplit(".", 1)[0], "new-background",
-                    f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
-                ))
-                ctx.telemetry.images_generated(model_id, len(result.images))
-                subjects.append(subject)
-            except (ModelError, StudioError) as error:
-                if len(photos) == 1:
-                    reply.fail(error)
-                failures.append((photo.name, error))
-    if not subjects:
-        reply.fail(failures[0][1])
-    reply.show_result(
-        messages.replace_summary(subjects, request, spec.label, time.monotonic() - started, failures),
-        file_ids, rerollable=True,
-    )
+    if job.batch is not None:
+        run_batch_photo(job, ctx, request, finder, photos[0])
+    elif len(photos) > 1:
+        start_batch(job, ctx, request, photos)
+    else:
+        replace_single(job, ctx, request, finder, photos[0])
+
+
+def replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, finder: PhotoFinder,
+                   photo: Photo) -> None:
+    started = time.monotonic()
+    with ctx.quota.reserve(job.team_id, job.user_id, request.count) as reservation:
+        reply = post_reply(job, ctx, finder, [photo], messages.replace_started(job.user_id, request))
+        try:
+            outcome = replace_one(ctx, job, reply.thread_ts, request, finder, photo, reply.call_model)
+        except (ModelError, StudioError) as error:
+            reply.fail(error)
+        reservation.use(outcome.images)
+    label = image_model_spec(ctx.settings.edit_model_id).label
+    reply.show_result(messages.replace_summary([outcome.subject], request, label, time.monotonic() - started, []),
+                      outcome.file_ids, rerollable=True)
+
+
+def start_batch(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, photos: list[Photo]) -> None:
+    """Refuse up front if over the batch limit or quota; otherwise fan out one job per photo."""
+    if len(photos) > MAX_PHOTOS:
+        raise BatchTooLarge(len(photos), MAX_PHOTOS)
+    if ctx.enqueue is None:
+        raise QueueUnavailable("no queue for a batch")
+    # All images are counted now, so the batch is refused whole rather than stopping halfway;
+    # each photo gives back what it did not make.
+    ctx.quota.take(job.team_id, job.user_id, request.count * len(photos))
+    thread_ts = job.thread_ts or photos[0].thread_ts
+    heading = messages.batch_started(job.user_id, request, len(photos))
+    progress_ts = ctx.slack.post(job.channel_id, heading,
+                                 text_blocks(heading, messages.batch_progress(0, 0, len(photos))), thread_ts=thread_ts)
+    for index, photo in enumerate(photos):
+        child = replace(job, id=f"{job.id}-{index}", image_source="files", file_ids=(photo.file_id,),
+                        thread_ts=thread_ts, batch={"id": job.id, "index": index, "total": len(photos),
+                                                    "progress_ts": progress_ts})
+        try:
+            ctx.enqueue(child)
+        except Exception as error:  # noqa: BLE001 - record it so the batch still completes and reports
+            log.exception("could not queue batch photo", extra={"job_id": child.id})
+            record_batch_photo(child, ctx, request, photo.name, None, QueueUnavailable(str(error)))
+
+
+def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, finder: PhotoFinder,
+                    photo: Photo) -> None:
+    """One photo of a batch: process it, record the outcome, and report if it completes the batch."""
+    call_model = lambda call: with_model_retries(call, ctx, lambda attempt, delay: None)  # noqa: E731
+    try:
+        outcome: PhotoOutcome | None = replace_one(ctx, job, str(job.thread_ts), request, finder, photo, call_model)
+        error: BaseException | None = None
+    except (ModelError, StudioError) as failure:
+        outcome, error = None, failure
+    ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0))
+    record_batch_photo(job, ctx, request, photo.name, outcome, error)
+
+
+def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, name: str,
+                       outcome: PhotoOutcome | None, error: BaseException | None) -> None:
+    """Count the photo's outcome once, update the progress message, and post the report if last."""
+    batch = job.batch or {}
+    row = {"photo": name, "file_id": job.file_ids[0] if job.file_ids else "",
+           "subject": outcome.subject if outcome else "", "outcome": "done" if outcome else "failed",
+           "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0}
+    progress = ctx.store.batch_record(batch["id"], batch["index"], json.dumps(row), batch["total"])
+    if progress is None:
+        return  # a redelivered photo job: already counted
+    heading = messages.batch_started(job.user_id, request, progress.total)
+    status = messages.batch_progress(progress.done, progress.failed, progress.total)
+    ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status))
+    if progress.rows is not None:
+        rows = [json.loads(item) for item in progress.rows]
+        ctx.slack.upload(job.channel_id, job.thread_ts, [Upload(
+            content=batch_report_csv(rows), filename="replace-bg-report.csv", title="Background replacement report",
+        )], comment=messages.batch_done(job.user_id, rows, request))
+
+
+def batch_report_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The batch report: one line per photo with its subject, outcome and the reason for any failure."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["photo", "file_id", "subject", "outcome", "reason", "images"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,14 @@ class PhotoFinder:
             raise NoImageFound("There is no photo in this thread yet. Post one here, then ask again.")
         return message_photos(max(with_photos, key=lambda m: float(m["ts"])))
 
+    def all_in_thread(self, channel: str, thread_ts: str) -> list[Photo]:
+        """Every photo people posted in a thread, oldest first (a product shoot); Studio's own results are skipped."""
+        photos = [photo for message in self._thread(channel, thread_ts, None) if not message.get("bot_id")
+                  for photo in message_photos(message)]
+        if not photos:
+            raise NoImageFound("There is no photo in this thread yet. Post them here, then ask again.")
+        return photos
+
     def by_ids(self, file_ids: Iterable[str], thread_ts: str) -> list[Photo]:
         """Photos for file ids a job carries, re-read from Slack so deletions are noticed."""
         photos = []

@@ -65,20 +65,26 @@ class Quota:
     def usage(self, team_id: str, user_id: str) -> Usage:
         return self.store.usage(team_id, user_id, today())
 
+    def take(self, team_id: str, user_id: str, count: int) -> None:
+        """Count ``count`` images now, or raise ``QuotaExceeded`` (admins are never limited)."""
+        exempt = user_id in self.admins
+        self.store.reserve_images(team_id, user_id, today(), count,
+                                  0 if exempt else self.per_user, 0 if exempt else self.per_team)
+
+    def give_back(self, team_id: str, user_id: str, count: int) -> None:
+        """Uncount ``count`` images that were taken but not made."""
+        if count > 0:
+            self.store.release_images(team_id, user_id, today(), count)
+
     @contextmanager
     def reserve(self, team_id: str, user_id: str, count: int) -> Iterator[Reservation]:
-        """Reserve ``count`` images; whatever the block does not ``use`` is given back."""
-        exempt = user_id in self.admins
-        day = today()
-        self.store.reserve_images(team_id, user_id, day, count,
-                                  0 if exempt else self.per_user, 0 if exempt else self.per_team)
+        """Take ``count`` images for a block; whatever it does not ``use`` is given back."""
+        self.take(team_id, user_id, count)
         reservation = Reservation(count)
         try:
             yield reservation
         finally:
-            unused = count - reservation.used
-            if unused > 0:
-                self.store.release_images(team_id, user_id, day, unused)
+            self.give_back(team_id, user_id, count - reservation.used)
 
 
 @dataclass

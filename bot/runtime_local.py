@@ -14,6 +14,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import messages
 from bot.app import build_app
+from bot.clients import BoundedBedrock, bedrock_runtime
+from bot.commands import load_flows
 from bot.context import WorkerContext, build_worker_context
 from bot.jobs import Job
 from bot.pool import WorkerPool
@@ -23,6 +25,7 @@ from bot.worker import run_job
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+LOOKAHEAD_JOBS = 4
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -70,7 +73,19 @@ class LocalRuntime:
 def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) -> LocalRuntime:
     """Build state, clients, the worker pool, the app and (if ``http``) the HTTP server."""
     state = SqliteState(settings.state_path)
-    ctx = build_worker_context(settings, state)
+    load_flows()
+
+    def submit(job: Job) -> None:
+        # Journal first: if the process is killed, the next start tells the person.
+        state.journal_add(job)
+        try:
+            pool.submit(job)
+        except Exception:
+            state.journal_remove(job.id)
+            raise
+
+    bedrock = BoundedBedrock(bedrock_runtime(settings), settings.worker_concurrency)
+    ctx = build_worker_context(settings, state, bedrock=bedrock, enqueue=submit)
     report_interrupted(state, ctx)
 
     def run(job: Job) -> None:
@@ -83,16 +98,8 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
         ctx.slack.tell(job, messages.shutdown_cancelled())
         state.journal_remove(job.id)
 
-    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency, on_dropped=dropped)
-
-    def submit(job: Job) -> None:
-        # Journal first: if the process is killed, the next start tells the person.
-        state.journal_add(job)
-        try:
-            pool.submit(job)
-        except Exception:
-            state.journal_remove(job.id)
-            raise
+    # A few more jobs than model calls: the next photos are prepared while others wait on Bedrock.
+    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency + LOOKAHEAD_JOBS, on_dropped=dropped)
 
     app = build_app(settings, ctx.slack.client, submit, state, socket_mode=not http)
     server = None

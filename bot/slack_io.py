@@ -58,7 +58,8 @@ class SlackIO:
         with _slack_errors("files.uploadV2"):
             response = self.client.files_upload_v2(
                 file_uploads=[
-                    {"content": u.content, "filename": u.filename, "title": u.title, "alt_txt": u.alt_text}
+                    {"content": u.content, "filename": u.filename, "title": u.title,
+                     **({"alt_txt": u.alt_text} if u.alt_text else {})}
                     for u in uploads
                 ],
                 channel=channel,

@@ -195,3 +195,25 @@ def test_worker_logs_json_with_job_ids_and_emits_metrics(aws: Aws, slack: FakeSl
     assert {"JobsStarted", "JobsSucceeded", "ImagesGenerated", "ModelLatency", "EndToEndTime"} <= metrics
     assert any(line.get("correlation_id") == "job-metrics" and line.get("channel_id") == "C1" for line in lines)
     assert BOT_TOKEN not in json.dumps(lines)
+
+
+def test_batch_fans_out_on_sqs_and_reports_once_despite_a_duplicate(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    from handlers.requests import ReplaceBackgroundRequest
+    from tests.photos import small_jpeg
+
+    worker = fresh("bot.lambda_worker")
+    files = [slack.add_file(small_jpeg(), name=f"p{i}.jpg") for i in range(3)]
+    ts = slack.post_user_message("C1", "U1", "", files=files)
+    parent = Job(id="batch-1", command="replace-bg", team_id="T0001", channel_id="C1", user_id="U1",
+                 request=asdict(ReplaceBackgroundRequest(prompt="a beach", keep="bag", seed=3)),
+                 thread_ts=ts, image_source="files", file_ids=tuple(f["id"] for f in files))
+    assert worker.handler(sqs_event([parent.to_json()]), LambdaContext()) == {"batchItemFailures": []}
+    children = [job.to_json() for job in aws.queued_jobs()]
+    assert len(children) == 3 and all('"batch"' in child for child in children)
+    # SQS delivers at least once: photo 0 arrives twice, once in each batch.
+    assert worker.handler(sqs_event(children[:2]), LambdaContext()) == {"batchItemFailures": []}
+    assert worker.handler(sqs_event([children[0], children[2]]), LambdaContext()) == {"batchItemFailures": []}
+    images = [u for u in slack.uploads if u["filename"].endswith(".png")]
+    reports = [u for u in slack.uploads if u["filename"].endswith(".csv")]
+    assert len(images) == 3 and len(bedrock.invocations("OUTPAINTING")) == 3
+    assert len(reports) == 1 and reports[0]["content"].decode().count("\n") == 4

@@ -1,0 +1,103 @@
+"""Batch background replacement: a product shoot in a thread."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+
+from tests.conftest import Studio
+from tests.fakes.bedrock import FakeBedrock
+from tests.fakes.slack import FakeSlack
+from tests.photos import BAD_FILES, small_jpeg
+
+ASK = "<@UBOT> replace-bg keep=auto london city background mode=precise"
+
+
+def shoot(slack: FakeSlack, good: int, bad: list[str] = ()) -> str:
+    """A thread holding ``good`` photos plus the named bad files; returns the thread ts."""
+    parent = slack.post_user_message("C1", "U1", "today's shoot")
+    for index in range(good):
+        photo = slack.add_file(small_jpeg(640 + index * 16, 480), name=f"shot-{index:02d}.jpg")
+        slack.post_user_message("C1", "U1", "", files=[photo], thread_ts=parent)
+    for name in bad:
+        content, mimetype, _ = BAD_FILES[name]
+        bad_file = slack.add_file(content, name=f"{name.replace(' ', '-')}.jpg", mimetype=mimetype)
+        slack.post_user_message("C1", "U1", "", files=[bad_file], thread_ts=parent)
+    return parent
+
+
+def ask(studio: Studio, slack: FakeSlack, parent: str, text: str = ASK) -> None:
+    ts = slack.post_user_message("C1", "U1", text, thread_ts=parent)
+    studio.event(slack.message_event("C1", ts, event_type="app_mention"), event_id=f"Ev{ts}")
+
+
+def report(slack: FakeSlack) -> list[dict[str, str]]:
+    [upload] = [u for u in slack.uploads if u["filename"].endswith(".csv")]
+    return list(csv.DictReader(io.StringIO(upload["content"].decode())))
+
+
+def test_twelve_photos_with_two_bad_files(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.converse_answer = "leather handbag"
+    parent = shoot(slack, 10, bad=["truncated jpeg", "html login page"])
+    ask(studio, slack, parent)
+    studio.wait_idle(timeout=60)
+
+    outpaints = bedrock.invocations("OUTPAINTING")
+    assert len(outpaints) == 10
+    assert len({c.body["imageGenerationConfig"]["seed"] for c in outpaints}) == 1, "one seed for the whole shoot"
+    assert {c.body["outPaintingParams"]["maskPrompt"] for c in outpaints} == {"leather handbag"}
+    assert all(c.body["outPaintingParams"]["outPaintingMode"] == "PRECISE" for c in outpaints)
+    images = [u for u in slack.uploads if u["filename"].endswith(".png")]
+    assert len(images) == 10 and {u["thread_ts"] for u in images} == {parent}
+
+    rows = report(slack)
+    assert len(rows) == 12
+    outcomes = Counter(row["outcome"] for row in rows)
+    assert outcomes == {"done": 10, "failed": 2}
+    failed = {row["photo"]: row["reason"] for row in rows if row["outcome"] == "failed"}
+    assert "damaged or incomplete" in failed["truncated-jpeg.jpg"]
+    assert "files:read" in failed["html-login-page.jpg"]
+    assert all(row["subject"] == "leather handbag" for row in rows if row["outcome"] == "done")
+
+    progress = [u for u in slack.updates if "in 12 photos" in u.get("text", "")]
+    assert "12/12 done, 2 failed" in json.dumps(progress[-1]["blocks"])
+    assert len([u for u in slack.uploads if u["filename"].endswith(".csv")]) == 1, "reported exactly once"
+
+
+def test_batch_over_the_limit_is_refused_up_front(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    parent = shoot(slack, 51)
+    ask(studio, slack, parent)
+    studio.wait_idle()
+    notes = json.dumps(slack.ephemerals) + json.dumps(slack.responses)
+    assert "That is 51 photos" in notes and "up to 50" in notes
+    assert bedrock.calls == [] and slack.uploads == []
+
+
+def test_batch_over_the_quota_is_refused_up_front(make_studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    studio = make_studio(user_daily_images=5)
+    parent = shoot(slack, 6)
+    ask(studio, slack, parent, "<@UBOT> replace-bg keep=bag a beach")
+    studio.wait_idle()
+    assert "needs 6 image(s)" in json.dumps(slack.ephemerals)
+    assert bedrock.calls == []
+    assert "you: *0 of 5*" in studio.slash("/imagine", "usage")["text"]
+
+
+def test_failed_photos_give_their_quota_back(make_studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    studio = make_studio(user_daily_images=10)
+    parent = shoot(slack, 3, bad=["zero bytes"])
+    ask(studio, slack, parent, "<@UBOT> replace-bg keep=bag a beach")
+    studio.wait_idle(timeout=30)
+    assert "you: *3 of 10*" in studio.slash("/imagine", "usage")["text"]
+
+
+def test_slash_command_on_a_message_with_several_photos(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    files = [slack.add_file(small_jpeg(), name=f"p{i}.jpg") for i in range(3)]
+    ts = slack.post_user_message("C1", "U1", "", files=files)
+    studio.slash("/replace-bg", "keep=car a beach")
+    studio.wait_idle(timeout=30)
+    assert len(bedrock.invocations("OUTPAINTING")) == 3
+    assert [row["outcome"] for row in report(slack)] == ["done", "done", "done"]
+    assert {u["thread_ts"] for u in slack.uploads} == {ts}
