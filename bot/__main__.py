@@ -11,11 +11,11 @@ from pathlib import Path
 from dotenv import find_dotenv, load_dotenv
 
 from bot import messages
-from bot.clients import aws_credentials_hint, bedrock_runtime
+from bot.clients import aws_credentials_hint, bedrock_control, bedrock_runtime, slack_web_client
 from bot.errors import StudioError
 from bot.intake import parse_request
 from bot.manifest import http_manifest, load_manifest
-from bot.settings import MissingSettings, Settings
+from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
 from handlers.errors import ModelError
 from handlers.imagine import imagine
 
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help='run one command against Bedrock without Slack, e.g. "/imagine a red car"')
     run.add_argument("command_text", help='the command as typed in Slack, e.g. "/imagine a red car ar=16:9"')
     run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images")
+    sub.add_parser("doctor", help="check the Slack token and scopes, model access and model lifecycle")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (for HTTP mode: --url)")
     manifest.add_argument("--url", help="request URL, e.g. the stack output SlackRequestUrl")
     args = parser.parse_args(argv)
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.action == "run":
         return run_once(settings, args.command_text, args.out)
+    if args.action == "doctor":
+        return doctor(settings)
     return serve(settings)
 
 
@@ -62,6 +65,23 @@ def serve(settings: Settings) -> int:
 
     serve_forever(settings)
     return 0
+
+
+def doctor(settings: Settings) -> int:
+    """Print the setup checks as a table; exit 1 if any failed."""
+    from bot.doctor import FAIL, Check, model_checks, render, slack_checks
+
+    checks = (
+        slack_checks(slack_web_client(settings)) if settings.slack_bot_token
+        else [Check("Slack token", FAIL, "SLACK_BOT_TOKEN is not set", WHERE_TO_FIND["SLACK_BOT_TOKEN"])]
+    )
+    aws_hint = aws_credentials_hint(settings)
+    if aws_hint:
+        checks.append(Check("AWS credentials", FAIL, "none found", aws_hint))
+    else:
+        checks += model_checks(settings, bedrock_control(settings))
+    print(render(checks))
+    return 1 if any(check.status == FAIL for check in checks) else 0
 
 
 def run_once(settings: Settings, command_text: str, out_dir: Path) -> int:

@@ -69,6 +69,12 @@ def aws_client(service: str, settings: Settings) -> Any:
     return boto3.client(service, region_name=settings.aws_region, config=_QUICK_AWS_CONFIG)
 
 
+def bedrock_control(settings: Settings) -> Any:
+    """A Bedrock control-plane client (model lifecycle and access; never invokes a model)."""
+    return boto3.client("bedrock", region_name=settings.aws_region,
+                        endpoint_url=settings.bedrock_control_endpoint_url, config=_QUICK_AWS_CONFIG)
+
+
 def slack_web_client(settings: Settings) -> WebClient:
     """A Slack WebClient that waits out rate limits and retries transient failures."""
     return WebClient(

@@ -119,7 +119,7 @@ COMMANDS: dict[str, Command] = {
         request_type=RemoveBackgroundRequest,
         parse=lambda text, settings: parse_remove_background(text),
         flow="bot.photo_flows:run_photo_edit",
-        model_role="edit",
+        model_role="remove_bg",
     ),
     "variations": Command(
         name="variations",

@@ -21,9 +21,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from bot.aws import DynamoState, PowertoolsTelemetry, SqsQueue, structured_logging, with_secrets
-from bot.clients import aws_client, bedrock_runtime
+from bot.clients import aws_client, bedrock_control, bedrock_runtime
 from bot.commands import load_flows
 from bot.context import build_worker_context
+from bot.doctor import model_checks, warn_admins
 from bot.jobs import Job
 from bot.settings import Settings
 from bot.telemetry import MeasuredBedrock
@@ -48,6 +49,12 @@ ctx = build_worker_context(
     telemetry=telemetry,
     enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit,
 )
+# The lifecycle check: a cold start warns (logs, and admins once a day) about Legacy models.
+try:
+    warn_admins(model_checks(settings, bedrock_control(settings)), ctx.slack.client, settings.admins, ctx.store.claim)
+except Exception:  # noqa: BLE001 - a failed check must never stop the worker
+    logger.exception("model check failed")
+
 # A finished job is remembered for a day: far longer than SQS keeps retrying it.
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
 persistence = DynamoDBPersistenceLayer(table_name=settings.table_name, boto3_client=aws_client("dynamodb", settings))

@@ -26,6 +26,9 @@ from handlers.errors import (
     ModelUnsupported,
 )
 
+# Which setting chooses the model for a Bedrock task (named when the model cannot do it).
+TASK_SETTINGS = {"TEXT_IMAGE": "STUDIO_IMAGE_MODEL", "BACKGROUND_REMOVAL": "STUDIO_REMOVE_BG_MODEL"}
+
 EXAMPLES: dict[str, str] = {
     "imagine": "/imagine sneaker on a neon street no=people ar=16:9 n=3",
     "replace-bg": "/replace-bg keep=car beach at sunset mode=precise",
@@ -297,7 +300,10 @@ def error_message(error: BaseException) -> str:
             "An AWS admin must enable access to it in the Bedrock console (Model access)."
         )
     if isinstance(error, ModelUnsupported):
-        return f":warning: `{error.model_id}` cannot do {error.task}. {error.suggestion}"
+        setting = TASK_SETTINGS.get(error.task, "STUDIO_EDIT_MODEL")
+        task = error.task.replace("_", " ").lower()
+        choices = " or ".join(f"`{model}`" for model in error.capable)
+        return f":warning: `{error.model_id}` cannot do {task}. Ask an admin to set {setting} to {choices}."
     if isinstance(error, ModelBusy):
         return ":hourglass: Bedrock is too busy right now and did not recover after several retries. Please try again in a few minutes."
     if isinstance(error, InvalidImage):

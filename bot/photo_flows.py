@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 from bot import messages
 from bot.blocks import result_blocks, text_blocks
+from bot.commands import COMMANDS
 from bot.context import WorkerContext
 from bot.errors import AlreadyReported, BatchTooLarge, QueueUnavailable, StudioError, UsageError
 from bot.jobs import Job
@@ -307,7 +308,7 @@ def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
     """/edit, /extend, /remove-bg and Variations: one photo in, new images in its thread."""
     task = EDIT_TASKS[job.command]
     request = task.request_type(**job.request)
-    model_id = ctx.settings.edit_model_id
+    model_id = ctx.settings.model_ids()[COMMANDS[job.command].model_role]
     spec = image_model_spec(model_id)
     started = time.monotonic()
     finder = PhotoFinder(ctx.slack.client)

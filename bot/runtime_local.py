@@ -14,9 +14,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import messages
 from bot.app import build_app
-from bot.clients import BoundedBedrock, bedrock_runtime
+from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime
 from bot.commands import load_flows
 from bot.context import WorkerContext, build_worker_context
+from bot.doctor import model_checks, warn_admins
 from bot.jobs import Job
 from bot.pool import WorkerPool
 from bot.settings import Settings
@@ -47,6 +48,7 @@ class LocalRuntime:
 
     app: App
     pool: WorkerPool
+    state: SqliteState
     server: WSGIServer | None = None
 
     @property
@@ -108,7 +110,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             host, settings.port, SlackRequestHandler(app, path=EVENTS_PATH),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
-    return LocalRuntime(app=app, pool=pool, server=server)
+    return LocalRuntime(app=app, pool=pool, state=state, server=server)
 
 
 def report_interrupted(state: SqliteState, ctx: WorkerContext) -> None:
@@ -119,10 +121,20 @@ def report_interrupted(state: SqliteState, ctx: WorkerContext) -> None:
         state.journal_remove(job.id)
 
 
+def check_models(settings: Settings, runtime: LocalRuntime) -> None:
+    """The start-up lifecycle check: warn in the log, and admins in Slack, about Legacy or unusable models."""
+    try:
+        checks = model_checks(settings, bedrock_control(settings))
+        warn_admins(checks, runtime.app.client, settings.admins, runtime.state.claim)
+    except Exception:  # noqa: BLE001 - a failed check must never stop the bot
+        log.exception("model check failed")
+
+
 def serve(settings: Settings) -> None:
     """Run until Ctrl-C: Socket Mode when an app token is set, else HTTP on ``PORT``."""
     socket_mode = bool(settings.slack_app_token)
     runtime = build_runtime(settings, http=not socket_mode)
+    threading.Thread(target=check_models, args=(settings, runtime), daemon=True, name="studio-model-check").start()
     try:
         if socket_mode:
             log.info("Studio is running in Socket Mode; press Ctrl-C to stop")

@@ -49,8 +49,11 @@ class Settings:
     port: int = 3000
     aws_region: str = "us-east-1"
     bedrock_endpoint_url: str | None = None
+    # The Bedrock control plane (model lifecycle, access), for the doctor and the start-up check.
+    bedrock_control_endpoint_url: str | None = None
     image_model_id: str = DEFAULT_IMAGE_MODEL
     edit_model_id: str = DEFAULT_IMAGE_MODEL
+    remove_bg_model_id: str = DEFAULT_IMAGE_MODEL
     vision_model_id: str = DEFAULT_VISION_MODEL
     worker_concurrency: int = 4
     state_path: str = ".studio/state.db"
@@ -74,7 +77,8 @@ class Settings:
 
     def model_ids(self) -> dict[str, str]:
         """The configured model id for each role."""
-        return {"image": self.image_model_id, "edit": self.edit_model_id, "vision": self.vision_model_id}
+        return {"image": self.image_model_id, "edit": self.edit_model_id, "remove_bg": self.remove_bg_model_id,
+                "vision": self.vision_model_id}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,8 +93,10 @@ class Settings:
             port=int(env.get("PORT", "3000")),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             bedrock_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or None,
+            bedrock_control_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK") or None,
             image_model_id=image_model,
             edit_model_id=env.get("STUDIO_EDIT_MODEL", image_model),
+            remove_bg_model_id=env.get("STUDIO_REMOVE_BG_MODEL") or env.get("STUDIO_EDIT_MODEL", image_model),
             vision_model_id=env.get("STUDIO_VISION_MODEL", DEFAULT_VISION_MODEL),
             worker_concurrency=int(env.get("STUDIO_WORKERS", "4")),
             state_path=env.get("STUDIO_STATE_PATH", ".studio/state.db"),

@@ -30,11 +30,11 @@ class ModelAccessDenied(ModelError):
 class ModelUnsupported(ModelError):
     """The configured model cannot do the requested task (e.g. Titan v1 background removal)."""
 
-    def __init__(self, model_id: str, task: str, suggestion: str) -> None:
+    def __init__(self, model_id: str, task: str, capable: tuple[str, ...]) -> None:
         super().__init__(f"{model_id} does not support {task}")
         self.model_id = model_id
-        self.task = task
-        self.suggestion = suggestion
+        self.task = task  # e.g. "BACKGROUND_REMOVAL"
+        self.capable = capable  # model ids that can do it
 
 
 class ModelFailed(ModelError):

@@ -9,7 +9,7 @@ from typing import Any
 
 from handlers.bedrock import invoke_json
 from handlers.errors import ModelBlocked, ModelUnsupported
-from handlers.models import ImageModelSpec, Task, image_model_spec
+from handlers.models import ImageModelSpec, Task, image_model_spec, models_for
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,7 @@ def require_task(model_id: str, task: Task) -> ImageModelSpec:
     """The model's spec, or ``ModelUnsupported`` naming a model that can do ``task``."""
     spec = image_model_spec(model_id)
     if task not in spec.tasks:
-        raise ModelUnsupported(
-            model_id,
-            task.value.replace("_", " ").lower(),
-            "Ask an admin to set STUDIO_EDIT_MODEL to amazon.titan-image-generator-v2:0 or amazon.nova-canvas-v1:0.",
-        )
+        raise ModelUnsupported(model_id, task.value, models_for(task))
     return spec
 
 

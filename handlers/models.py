@@ -144,3 +144,10 @@ def image_model_spec(model_id: str) -> ImageModelSpec:
         f"{model_id!r} is not an image model Studio supports "
         "(Titan Image Generator v1/v2 or Amazon Nova Canvas)"
     )
+
+
+def models_for(task: Task) -> tuple[str, ...]:
+    """Model ids (one per family) that can do ``task``, for "configure one of these" messages."""
+    ids = {TITAN_V2: "amazon.titan-image-generator-v2:0", NOVA_CANVAS: "amazon.nova-canvas-v1:0",
+           TITAN_V1: "amazon.titan-image-generator-v1"}
+    return tuple(model for spec, model in ids.items() if task in spec.tasks)

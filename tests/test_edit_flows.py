@@ -138,12 +138,13 @@ def test_remove_background_returns_a_transparent_png(studio: Studio, slack: Fake
 
 
 def test_remove_background_with_titan_v1_names_a_model_to_use(make_studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
-    studio = make_studio(edit_model_id="amazon.titan-image-generator-v1")
+    studio = make_studio(remove_bg_model_id="amazon.titan-image-generator-v1")
     ts = post_photo(slack, camera_jpeg(800, 600))
     studio.slash("/remove-bg", "")
     studio.wait_idle()
     text = json.dumps(slack.thread_messages("C1", ts))
-    assert "cannot do background removal" in text and "amazon.nova-canvas-v1:0" in text
+    assert "cannot do background removal" in text and "STUDIO_REMOVE_BG_MODEL" in text
+    assert "amazon.nova-canvas-v1:0" in text and "amazon.titan-image-generator-v2:0" in text
     assert bedrock.calls == []
 
 
