@@ -32,7 +32,7 @@ SHARED_ENV = {
     "STUDIO_ALLOWED_USERS", "STUDIO_ADMINS", "STUDIO_USER_DAILY_IMAGES", "STUDIO_TEAM_DAILY_IMAGES",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL",
 }
-MODEL_PARAMETERS = ("ImageModelId", "EditModelId", "VisionModelId", "VisionBaseModelId")
+MODEL_PARAMETERS = ("ImageModelId", "EditModelId", "RemoveBgModelId", "VisionModelId", "VisionBaseModelId")
 FOUNDATION_MODEL = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${%s}"
 PROFILE = "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/${VisionModelId}"
 BASE_MODEL_ANY_REGION = "arn:${AWS::Partition}:bedrock:*::foundation-model/${VisionBaseModelId}"
@@ -287,8 +287,12 @@ def test_bedrock_is_allowed_only_on_the_configured_models(template: dict[str, An
     invoke: set[str] = set()
     for statement in bedrock:
         actions = set(as_list(statement["Action"]))
-        assert actions <= {"bedrock:InvokeModel", "bedrock:GetFoundationModel"}, actions
+        if actions == {"bedrock:GetFoundationModelAvailability"}:
+            # Read-only and without resource-level permissions: "*" is the only form IAM accepts.
+            assert statement["Resource"] == "*"
+            continue
         resources = {sub(r) for r in as_list(statement["Resource"])}
+        assert actions <= {"bedrock:InvokeModel", "bedrock:GetFoundationModel"}, actions
         assert resources <= allowed, resources - allowed
         if BASE_MODEL_ANY_REGION in resources:
             # Any Region, but only through our inference profile, never the bare model.
