@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     # Look for .env where the admin runs the command, not beside this module.
     load_dotenv(find_dotenv(usecwd=True))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials in …" is noise
     settings = Settings.from_env()
     if args.action == "run":
         return run_once(settings, args.command_text, args.out)

@@ -19,6 +19,13 @@ Usage::
         ...
         assert fake.invocations("TEXT_IMAGE")[0].body["imageGenerationConfig"]["width"] == 1024
 
+The same server also answers the Bedrock *control plane* call GetFoundationModel
+(``GET /foundation-models/{id}``, service ``bedrock``); point
+``AWS_ENDPOINT_URL_BEDROCK`` (or ``endpoint_url=``) of a ``bedrock`` client at
+``fake.url``. InvokeModel understands Titan, Nova Canvas and the Stability AI
+models (Stable Image Core/Ultra, SD3.5 Large and the Stability AI Image
+Services); see ``_validate_stability`` for their rules.
+
 Only the standard library and Pillow are used.
 """
 
@@ -49,6 +56,8 @@ __all__ = [
     "encode_image",
     "ERROR_STATUS",
     "TITAN_SIZES",
+    "STABILITY_MODELS",
+    "STABILITY_OUTPUT_SIZES",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -231,6 +240,141 @@ NOVA_STYLES = (
 )
 
 # --------------------------------------------------------------------------------------
+# Stability AI facts
+# --------------------------------------------------------------------------------------
+
+# Text-to-image models (AWS user guide: "Stable Image Core request and response",
+# "Stable Image Ultra request and response", "Stability.ai Stable Diffusion 3.5 Large").
+# One image per call; the body is flat JSON (prompt, negative_prompt, aspect_ratio,
+# seed, output_format[, mode]). Invocable by the bare id (on-demand) in their regions.
+STABILITY_GENERATORS: dict[str, str] = {
+    "stability.stable-image-core-v1:0": "core",
+    "stability.stable-image-core-v1:1": "core",
+    "stability.stable-image-ultra-v1:0": "ultra",
+    "stability.stable-image-ultra-v1:1": "ultra",
+    "stability.sd3-5-large-v1:0": "sd3.5",
+}
+# Stability AI Image Services (AWS user guide "Stability AI Image Services"). Bedrock
+# lists them with inferenceTypesSupported = [INFERENCE_PROFILE] only, and every AWS code
+# sample calls them as ``us.stability....``: the bare id is refused like a newer Claude.
+# The Control/Style services (sketch, structure, style guide, style transfer) are not
+# implemented by the fake.
+STABILITY_SERVICES: dict[str, str] = {
+    "stability.stable-image-search-replace-v1:0": "search-replace",
+    "stability.stable-image-search-recolor-v1:0": "search-recolor",
+    "stability.stable-image-inpaint-v1:0": "inpaint",
+    "stability.stable-outpaint-v1:0": "outpaint",
+    "stability.stable-image-remove-background-v1:0": "remove-background",
+    "stability.stable-image-erase-object-v1:0": "erase",
+    "stability.stable-creative-upscale-v1:0": "creative-upscale",
+    "stability.stable-conservative-upscale-v1:0": "conservative-upscale",
+    "stability.stable-fast-upscale-v1:0": "fast-upscale",
+}
+STABILITY_MODELS: dict[str, str] = {**STABILITY_GENERATORS, **STABILITY_SERVICES}
+
+# aspect_ratio enum, default 1:1 (same list on the Core, Ultra and SD3.5 pages).
+STABILITY_ASPECT_RATIOS = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
+# Output size per aspect ratio. AWS only says "1 megapixel" (SD3.5) and "640 to 1,536 px"
+# a side (Core); these are Stability's ~1 MP buckets for those ratios. The exact pixels
+# Bedrock returns per ratio (and whether Ultra is larger) are NOT verified.
+STABILITY_OUTPUT_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "21:9": (1536, 640),
+    "9:21": (640, 1536), "3:2": (1216, 832), "2:3": (832, 1216), "5:4": (1088, 896),
+    "4:5": (896, 1088),
+}
+# prompt / negative_prompt: "Maximum 10,000 characters". seed: 0 (= random) to
+# 4,294,967,294 (Stability API reference; one AWS translation says ...295).
+STABILITY_MAX_TEXT = 10_000
+STABILITY_SEED_MAX = 4_294_967_294
+# output_format: Core/Ultra take jpeg|png (AWS Core page: "JPEG, PNG"; a Bedrock client
+# project reports webp is rejected); SD3.5 and the services also take webp. Remove
+# background returns an alpha channel, so png|webp only (Stability API reference).
+STABILITY_FORMATS = {"core": ("jpeg", "png"), "ultra": ("jpeg", "png")}
+STABILITY_FORMATS_DEFAULT = ("jpeg", "png", "webp")
+STABILITY_FORMATS_REMOVE_BG = ("png", "webp")
+STABILITY_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+STYLE_PRESETS = (
+    "3d-model", "analog-film", "anime", "cinematic", "comic-book", "digital-art", "enhance",
+    "fantasy-art", "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk",
+    "origami", "photographic", "pixel-art", "tile-texture",
+)
+# Input images (Stability API reference for the edit/upscale services; the AWS pages
+# point there): jpeg/png/webp, every side >= 64 px, 4,096 to 9,437,184 pixels, aspect
+# ratio between 1:2.5 and 2.5:1. Remove background caps at 4,194,304 pixels, creative
+# upscale at 1,048,576; fast upscale takes 32-1,536 px a side and 1,024-1,048,576 pixels.
+STABILITY_MIN_SIDE = 64
+STABILITY_MIN_PIXELS = 4_096
+STABILITY_MAX_PIXELS = 9_437_184
+STABILITY_MAX_ASPECT = 2.5
+STABILITY_MAX_PIXELS_BY_SERVICE = {"remove-background": 4_194_304, "creative-upscale": 1_048_576}
+FAST_UPSCALE_SIDES = (32, 1_536)
+FAST_UPSCALE_PIXELS = (1_024, 1_048_576)
+# Outpaint: left/right/up/down 0-2000 px each, at least one > 0; creativity 0-1.
+OUTPAINT_MAX = 2_000
+# grow_mask: inpaint 0-100 (default 5); erase and search services 0-20.
+GROW_MASK_MAX = {"inpaint": 100}
+GROW_MASK_MAX_DEFAULT = 20
+# creativity ranges: outpaint 0-1 (0.5), creative upscale 0.1-0.5 (0.3),
+# conservative upscale 0.2-0.5 (0.35).
+CREATIVITY = {"outpaint": (0.0, 1.0), "creative-upscale": (0.1, 0.5), "conservative-upscale": (0.2, 0.5)}
+# Upscaled output: fast = 4x each side; creative/conservative "up to 4 megapixels"
+# (the fake scales the input to ~4 MP, never below 1x).
+UPSCALE_TARGET_PIXELS = 4_194_304
+# finish_reasons values (AWS pages): null = success.
+FILTER_PROMPT = "Filter reason: prompt"
+FILTER_OUTPUT = "Filter reason: output image"
+FILTER_INPUT = "Filter reason: input image"
+
+# Fields each service accepts (anything else is "extraneous", as Bedrock's schema check
+# answers for Core/Ultra style_preset/width/height).
+_SERVICE_FIELDS: dict[str, set[str]] = {
+    "search-replace": {"image", "prompt", "search_prompt", "negative_prompt", "grow_mask", "seed",
+                       "output_format", "style_preset"},
+    "search-recolor": {"image", "prompt", "select_prompt", "negative_prompt", "grow_mask", "seed",
+                       "output_format", "style_preset"},
+    "inpaint": {"image", "prompt", "mask", "negative_prompt", "grow_mask", "seed", "output_format",
+                "style_preset"},
+    "outpaint": {"image", "prompt", "negative_prompt", "left", "right", "up", "down", "creativity", "seed",
+                 "output_format", "style_preset"},
+    "remove-background": {"image", "output_format"},
+    "erase": {"image", "mask", "grow_mask", "seed", "output_format"},
+    "creative-upscale": {"image", "prompt", "negative_prompt", "creativity", "seed", "output_format",
+                         "style_preset"},
+    "conservative-upscale": {"image", "prompt", "negative_prompt", "creativity", "seed", "output_format"},
+    "fast-upscale": {"image", "output_format"},
+}
+_SERVICE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "search-replace": ("image", "prompt", "search_prompt"),
+    "search-recolor": ("image", "prompt", "select_prompt"),
+    "inpaint": ("image", "prompt"),
+    "outpaint": ("image",),
+    "remove-background": ("image",),
+    "erase": ("image",),
+    "creative-upscale": ("image", "prompt"),
+    "conservative-upscale": ("image", "prompt"),
+    "fast-upscale": ("image",),
+}
+
+# GetFoundationModel metadata for the models the fake knows (name, provider, inputs).
+_MODEL_NAMES: dict[str, str] = {
+    TITAN_V1: "Titan Image Generator G1", "amazon.titan-image-generator-v1:0": "Titan Image Generator G1",
+    TITAN_V2: "Titan Image Generator G1 v2", NOVA_CANVAS: "Nova Canvas",
+    "stability.stable-image-core-v1:0": "Stable Image Core", "stability.stable-image-core-v1:1": "Stable Image Core 1.0",
+    "stability.stable-image-ultra-v1:0": "Stable Image Ultra",
+    "stability.stable-image-ultra-v1:1": "Stable Image Ultra 1.0",
+    "stability.sd3-5-large-v1:0": "Stable Diffusion 3.5 Large",
+    "stability.stable-image-search-replace-v1:0": "Stable Image Search and Replace",
+    "stability.stable-image-search-recolor-v1:0": "Stable Image Search and Recolor",
+    "stability.stable-image-inpaint-v1:0": "Stable Image Inpaint",
+    "stability.stable-outpaint-v1:0": "Stable Image Outpaint",
+    "stability.stable-image-remove-background-v1:0": "Stable Image Remove Background",
+    "stability.stable-image-erase-object-v1:0": "Stable Image Erase Object",
+    "stability.stable-creative-upscale-v1:0": "Stable Image Creative Upscale",
+    "stability.stable-conservative-upscale-v1:0": "Stable Image Conservative Upscale",
+    "stability.stable-fast-upscale-v1:0": "Stable Image Fast Upscale",
+}
+
+# --------------------------------------------------------------------------------------
 # Claude / Converse facts
 # --------------------------------------------------------------------------------------
 
@@ -259,6 +403,13 @@ CLAUDE_ON_DEMAND = frozenset(
         "anthropic.claude-3-opus-20240229-v1:0",
         "anthropic.claude-3-5-sonnet-20240620-v1:0",
     }
+)
+
+# (seen) InvokeModel on an unknown or retired model id.
+MSG_NO_FOUNDATION_MODEL = "Could not resolve the foundation model from the provided model identifier."
+# (seen) InvokeModel on a model past its end-of-life date.
+MSG_END_OF_LIFE = (
+    "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
 )
 
 # Region used in ARNs of simulated responses.
@@ -345,6 +496,15 @@ class FakeBedrock:
       at random (seeded, so a run is repeatable), like a busy account quota.
     - ``converse_answer``: fixed text, or ``f(request_body) -> text``, or None for the
       default deterministic description of the images received.
+    - ``lifecycle``: base model id -> (``"ACTIVE"`` | ``"LEGACY"``, end-of-life date as ISO
+      ``YYYY-MM-DD`` or None), answered by GetFoundationModel. Known models default to
+      ACTIVE; an id set here is known even if the fake does not implement it. A LEGACY
+      model whose date has passed answers InvokeModel/Converse with
+      ``ResourceNotFoundException`` "...reached the end of its life...".
+
+    Stability AI models report content-filter refusals the way the AWS pages say:
+    HTTP 200 with ``finish_reasons`` ``["Filter reason: prompt"]`` (a ``blocked_terms``
+    hit) or ``["Filter reason: output image"]`` (an ``output_blocked_terms`` hit).
     """
 
     def __init__(self) -> None:
@@ -356,6 +516,9 @@ class FakeBedrock:
         self.throttle_fraction: float = 0.0
         self._random = random.Random(7)
         self.converse_answer: str | Callable[[dict[str, Any]], str] | None = None
+        self.lifecycle: dict[str, tuple[str, str | None]] = {}
+        # Base model ids this account has not been granted access to (GetFoundationModelAvailability).
+        self.unauthorized_models: set[str] = set()
         self._failures: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -406,6 +569,11 @@ class FakeBedrock:
             calls = [c for c in calls if c.body.get("taskType") == task_type]
         return calls
 
+    def foundation_model_calls(self) -> list[BedrockCall]:
+        """GetFoundationModel calls (successful or not)."""
+        with self._lock:
+            return [c for c in self.calls if c.operation == "GetFoundationModel"]
+
     def converse_calls(self) -> list[BedrockCall]:
         """Converse calls (successful or not)."""
         with self._lock:
@@ -421,6 +589,8 @@ class FakeBedrock:
         """Environment variables that point boto3 at this fake (for monkeypatch.setenv)."""
         return {
             "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url,
+            # The control plane (GetFoundationModel) is served by the same server.
+            "AWS_ENDPOINT_URL_BEDROCK": self.url,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": REGION,
@@ -442,6 +612,21 @@ class FakeBedrock:
             config=Config(**config),
         )
 
+    def control_client(self, **config: Any) -> Any:
+        """A real boto3 ``bedrock`` (control plane) client bound to this fake (no retries)."""
+        import boto3
+        from botocore.config import Config
+
+        config.setdefault("retries", {"total_max_attempts": 1})
+        return boto3.client(
+            "bedrock",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(**config),
+        )
+
     # ----------------------------------------------------------------- faults
 
     def reset(self) -> None:
@@ -455,6 +640,8 @@ class FakeBedrock:
         self.latency = 0.0
         self.throttle_fraction = 0.0
         self.converse_answer = None
+        self.lifecycle = {}
+        self.unauthorized_models = set()
 
     def fail_next(
         self, n: int, code: str = "ThrottlingException", message: str | None = None
@@ -494,6 +681,22 @@ class FakeBedrock:
                 payload = self._invoke_model(model_id, headers, raw)
                 out = json.dumps(payload).encode("utf-8")
                 resp_headers = {"Content-Type": "application/json"}
+            elif operation == "GetFoundationModel":
+                payload = self._get_foundation_model(model_id)
+                out = json.dumps(payload).encode("utf-8")
+                resp_headers = {"Content-Type": "application/json"}
+            elif operation == "GetFoundationModelAvailability":
+                self._get_foundation_model(model_id)  # same existence and permission rules
+                granted = model_id not in self.unauthorized_models
+                payload = {
+                    "modelId": model_id,
+                    "agreementAvailability": {"status": "NOT_AVAILABLE"},
+                    "authorizationStatus": "AUTHORIZED" if granted else "NOT_AUTHORIZED",
+                    "entitlementAvailability": "AVAILABLE" if granted else "NOT_AVAILABLE",
+                    "regionAvailability": "AVAILABLE",
+                }
+                out = json.dumps(payload).encode("utf-8")
+                resp_headers = {"Content-Type": "application/json"}
             else:
                 payload = self._converse(model_id, raw)
                 out = json.dumps(payload).encode("utf-8")
@@ -520,12 +723,51 @@ class FakeBedrock:
         denied = self.denied_models
         if model_id in denied or base in denied:
             raise BedrockError("AccessDeniedException")
+        self._check_end_of_life(base)
+
+    def _check_end_of_life(self, base: str) -> None:
+        status, date = self.lifecycle.get(base, ("ACTIVE", None))
+        if status == "LEGACY" and date is not None and date <= time.strftime("%Y-%m-%d", time.gmtime()):
+            raise BedrockError("ResourceNotFoundException", MSG_END_OF_LIFE)
+
+    # ----------------------------------------------------------------- GetFoundationModel
+
+    def _get_foundation_model(self, model_id: str) -> dict[str, Any]:
+        """GetFoundationModel, shaped like botocore's bedrock service model (2023-04-20)."""
+        mid = model_id
+        if mid.startswith("arn:"):
+            arn = re.match(r"^arn:aws[a-z\-]*:bedrock:[a-z0-9\-]*::foundation-model/(.+)$", mid)
+            if arn is None:
+                raise BedrockError("ValidationException", MSG_INVALID_MODEL)
+            mid = arn.group(1)
+        if mid.split(".", 1)[0] in PROFILE_PREFIXES:
+            # An inference-profile id is not a foundation model id (stand-in wording;
+            # real behaviour unverified): callers must strip the prefix.
+            raise BedrockError("ValidationException", MSG_INVALID_MODEL)
+        if mid in self.denied_models:
+            raise BedrockError("AccessDeniedException")
+        details = _foundation_model_details(mid)
+        if details is None and mid not in self.lifecycle:
+            raise BedrockError("ResourceNotFoundException", MSG_NO_FOUNDATION_MODEL)
+        if details is None:
+            details = _foundation_model_details(mid, force=True)
+            assert details is not None
+        status, date = self.lifecycle.get(mid, ("ACTIVE", None))
+        lifecycle: dict[str, Any] = {"status": status}
+        if date is not None:
+            # Timestamps in rest-json bodies are epoch seconds by default; botocore
+            # parses them into datetimes.
+            lifecycle["endOfLifeTime"] = _epoch(date)
+        details["modelLifecycle"] = lifecycle
+        return {"modelDetails": details}
 
     # ----------------------------------------------------------------- InvokeModel
 
     def _invoke_model(self, model_id: str, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
         base = _base_model_id(model_id)
         family = IMAGE_MODELS.get(base)
+        if family is None and base in STABILITY_MODELS:
+            return self._invoke_stability(model_id, base, headers, raw)
         if family is None:
             if base is not None and CLAUDE_ID.match(base):
                 self._check_denied(model_id, base)
@@ -536,20 +778,26 @@ class FakeBedrock:
                 )
             raise BedrockError("ValidationException", MSG_INVALID_MODEL)
         self._check_denied(model_id, base)
-        accept = headers.get("accept", "")
-        if accept and accept not in ("application/json", "*/*"):
-            raise BedrockError(
-                "ValidationException", f"The provided Accept Type is invalid or not supported for this model: {accept}"
-            )
-        ctype = headers.get("content-type", "")
-        if ctype and not ctype.startswith("application/json"):
-            raise BedrockError(
-                "ValidationException", f"The provided Content Type is invalid or not supported for this model: {ctype}"
-            )
+        _check_json_headers(headers)
         body = _parse_json_object(raw)
         req = _validate_image_request(family, body)
         self._check_blocked(req.texts, titan=family.startswith("titan"))
         return self._generate(family, req)
+
+    def _invoke_stability(self, model_id: str, base: str, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
+        self._check_denied(model_id, base)
+        if base in STABILITY_SERVICES and not _is_profile(model_id):
+            raise BedrockError("ValidationException", MSG_NEEDS_PROFILE.format(model=model_id))
+        _check_json_headers(headers)
+        body = _parse_json_object(raw)
+        req = _validate_stability(STABILITY_MODELS[base], body)
+        # Stability reports refusals in the body (HTTP 200), per the AWS model pages:
+        # {"finish_reasons": ["Filter reason: prompt"]}.
+        if _contains_any(req.texts, self.blocked_terms):
+            return {"finish_reasons": [FILTER_PROMPT]}
+        if _contains_any(req.texts, self.output_blocked_terms):
+            return {"finish_reasons": [FILTER_OUTPUT]}
+        return {"seeds": [req.seed], "finish_reasons": [None], "images": [_render_stability(req)]}
 
     def _check_blocked(self, texts: list[str], titan: bool) -> None:
         if _contains_any(texts, self.blocked_terms):
@@ -647,9 +895,19 @@ def _make_handler(fake: FakeBedrock) -> type[BaseHTTPRequestHandler]:
 
 
 _PATH = re.compile(r"^/model/(?P<model>[^/?]+)/(?P<op>invoke|converse)/?(?:\?.*)?$")
+# botocore bedrock service model: GetFoundationModel is GET /foundation-models/{modelIdentifier}.
+_FOUNDATION_MODEL_PATH = re.compile(r"^/foundation-models/(?P<model>[^/?]+)/?(?:\?.*)?$")
+# GetFoundationModelAvailability is GET /foundation-model-availability/{modelId}.
+_AVAILABILITY_PATH = re.compile(r"^/foundation-model-availability/(?P<model>[^/?]+)/?(?:\?.*)?$")
 
 
 def _route(method: str, path: str) -> tuple[str, str]:
+    control = _FOUNDATION_MODEL_PATH.match(path)
+    if method == "GET" and control is not None:
+        return "GetFoundationModel", unquote(control.group("model"))
+    availability = _AVAILABILITY_PATH.match(path)
+    if method == "GET" and availability is not None:
+        return "GetFoundationModelAvailability", unquote(availability.group("model"))
     match = _PATH.match(path)
     if method != "POST" or match is None:
         return "Unknown", ""
@@ -686,6 +944,19 @@ def _check_auth(headers: dict[str, str]) -> None:
         raise BedrockError(
             "IncompleteSignatureException",
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        )
+
+
+def _check_json_headers(headers: dict[str, str]) -> None:
+    accept = headers.get("accept", "")
+    if accept and accept not in ("application/json", "*/*"):
+        raise BedrockError(
+            "ValidationException", f"The provided Accept Type is invalid or not supported for this model: {accept}"
+        )
+    ctype = headers.get("content-type", "")
+    if ctype and not ctype.startswith("application/json"):
+        raise BedrockError(
+            "ValidationException", f"The provided Content Type is invalid or not supported for this model: {ctype}"
         )
 
 
@@ -1277,3 +1548,260 @@ def _default_answer(images: list[tuple[str, int, int]]) -> str:
     described = ", ".join(f"{w}x{h} {fmt}" for fmt, w, h in images)
     noun = "image" if len(images) == 1 else "images"
     return f"Fake Claude answer: {len(images)} {noun} received ({described})."
+
+
+# --------------------------------------------------------------------------------------
+# Stability AI validation and rendering
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _StabilityRequest:
+    kind: str  # "core" | "ultra" | "sd3.5" | a STABILITY_SERVICES value
+    texts: list[str]
+    width: int
+    height: int
+    seed: int
+    output_format: str
+    source: _Input | None = None
+    mask: _Input | None = None
+    key: str = ""
+    # Outpaint: where the original's top-left corner lands on the larger canvas.
+    offset: tuple[int, int] = (0, 0)
+
+
+def _stability_seed(body: dict[str, Any], key: str) -> int:
+    seed = _number(body, "seed", "#", 0, STABILITY_SEED_MAX, integer=True)
+    if seed:
+        return int(seed)
+    # 0 or absent means "random"; the response reports the seed actually used.
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:4], "big") or 1
+
+
+def _validate_stability(kind: str, body: dict[str, Any]) -> _StabilityRequest:
+    """Validate a Stability AI InvokeModel body (generation or Image Service); raise BedrockError."""
+    texts: list[str] = []
+
+    def text(key: str, required: bool) -> str | None:
+        value = _string(body, key, "#", required, STABILITY_MAX_TEXT)
+        if value is not None:
+            texts.append(value)
+        return value
+
+    if kind in ("core", "ultra", "sd3.5"):
+        allowed = {"prompt", "negative_prompt", "aspect_ratio", "seed", "output_format", "mode"}
+        if kind == "sd3.5":
+            allowed |= {"image", "strength"}
+        _only_keys(body, allowed, "#")
+        text("prompt", required=True)
+        text("negative_prompt", required=False)
+        formats = STABILITY_FORMATS.get(kind, STABILITY_FORMATS_DEFAULT)
+        fmt = _enum(body, "output_format", "#", formats) or "png"
+        ratio = _enum(body, "aspect_ratio", "#", STABILITY_ASPECT_RATIOS) or "1:1"
+        modes = ("text-to-image", "image-to-image") if kind == "sd3.5" else ("text-to-image",)
+        mode = _enum(body, "mode", "#", modes) or "text-to-image"
+        source = None
+        if mode == "image-to-image":
+            if "image" not in body:
+                raise _malformed("#", "required key [image] not found")
+            if "strength" not in body:
+                raise _malformed("#", "required key [strength] not found")
+            _number(body, "strength", "#", 0.0, 1.0, integer=False)
+            source = _decode_stability_input(body["image"], "#/image", kind)
+            # Output keeps the input's shape at ~1 MP: the nearest bucket.
+            ratio = _nearest_ratio(*source.size)
+        elif "image" in body or "strength" in body:
+            raise BedrockError(
+                "ValidationException", "image and strength are only valid when mode is image-to-image."
+            )
+        width, height = STABILITY_OUTPUT_SIZES[ratio]
+        key = json.dumps([kind, texts, ratio, body.get("seed")], sort_keys=True)
+        return _StabilityRequest(kind=kind, texts=texts, width=width, height=height,
+                                 seed=_stability_seed(body, key), output_format=fmt, source=source, key=key)
+
+    _only_keys(body, _SERVICE_FIELDS[kind], "#")
+    for key in _SERVICE_REQUIRED[kind]:
+        if key not in body:
+            raise _malformed("#", f"required key [{key}] not found")
+    for key in ("prompt", "search_prompt", "select_prompt", "negative_prompt"):
+        if key in body:
+            text(key, required=False)
+    formats = STABILITY_FORMATS_REMOVE_BG if kind == "remove-background" else STABILITY_FORMATS_DEFAULT
+    fmt = _enum(body, "output_format", "#", formats) or "png"
+    _enum(body, "style_preset", "#", STYLE_PRESETS)
+    _number(body, "grow_mask", "#", 0, GROW_MASK_MAX.get(kind, GROW_MASK_MAX_DEFAULT), integer=False)
+    if kind in CREATIVITY:
+        low, high = CREATIVITY[kind]
+        _number(body, "creativity", "#", low, high, integer=False)
+    source = _decode_stability_input(body["image"], "#/image", kind)
+    mask = _decode_stability_input(body["mask"], "#/mask", "mask") if "mask" in body else None
+    width, height = source.size
+    offset = (0, 0)
+    if kind == "outpaint":
+        sides = [_number(body, side, "#", 0, OUTPAINT_MAX, integer=True) or 0 for side in ("left", "right", "up", "down")]
+        if not any(sides):
+            raise BedrockError(
+                "ValidationException", "At least one of left, right, up or down must be greater than 0."
+            )
+        left, right, up, down = (int(v) for v in sides)
+        width, height = width + left + right, height + up + down
+        offset = (left, up)
+    elif kind == "fast-upscale":
+        width, height = width * 4, height * 4
+    elif kind in ("creative-upscale", "conservative-upscale"):
+        scale = max(1.0, (UPSCALE_TARGET_PIXELS / (width * height)) ** 0.5)
+        width, height = int(width * scale), int(height * scale)
+    key = json.dumps([kind, texts, body.get("seed"), source.size, width, height], sort_keys=True)
+    return _StabilityRequest(kind=kind, texts=texts, width=width, height=height,
+                             seed=_stability_seed(body, key), output_format=fmt, source=source, mask=mask, key=key,
+                             offset=offset)
+
+
+def _nearest_ratio(width: int, height: int) -> str:
+    import math
+
+    target = math.log(width / height)
+    return min(STABILITY_ASPECT_RATIOS, key=lambda r: abs(math.log(int(r.split(":")[0]) / int(r.split(":")[1])) - target))
+
+
+def _decode_stability_input(value: Any, path: str, kind: str) -> _Input:
+    """Decode one Stability input image and apply the service's documented size limits."""
+    if not isinstance(value, str):
+        raise _malformed(path, f"expected type: String, found: {_type_name(value)}")
+    try:
+        data = base64.b64decode(value, validate=True)
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except (binascii.Error, ValueError, OSError):
+        raise BedrockError(
+            "ValidationException",
+            f"{MODEL_ERRORS}Unable to decode the image at {path}. Images must be base64-encoded JPEG, PNG or WEBP.",
+        ) from None
+    fmt = img.format or ""
+    if fmt not in ("PNG", "JPEG", "WEBP"):
+        raise BedrockError(
+            "ValidationException",
+            f"{MODEL_ERRORS}Unsupported image format {fmt or 'unknown'} at {path}. Supported formats: jpeg, png, webp.",
+        )
+    if kind == "mask":
+        # Masks are resized to the image by the service, so only decoding is checked.
+        return _Input(image=img, fmt=fmt, nbytes=len(data))
+    width, height = img.size
+    pixels = width * height
+    if kind == "fast-upscale":
+        low_side, high_side = FAST_UPSCALE_SIDES
+        low_pixels, high_pixels = FAST_UPSCALE_PIXELS
+    else:
+        low_side, high_side = STABILITY_MIN_SIDE, None
+        low_pixels = STABILITY_MIN_PIXELS
+        high_pixels = STABILITY_MAX_PIXELS_BY_SERVICE.get(kind, STABILITY_MAX_PIXELS)
+    problem = None
+    if min(width, height) < low_side:
+        problem = f"every side must be at least {low_side} pixels"
+    elif high_side is not None and max(width, height) > high_side:
+        problem = f"every side must be at most {high_side} pixels"
+    elif kind != "sd3.5" and not low_pixels <= pixels <= high_pixels:
+        problem = f"the total pixel count must be between {low_pixels:,} and {high_pixels:,}"
+    elif kind != "sd3.5" and max(width, height) > STABILITY_MAX_ASPECT * min(width, height):
+        problem = "the aspect ratio must be between 1:2.5 and 2.5:1"
+    if problem:
+        raise BedrockError(
+            "ValidationException",
+            f"{MODEL_ERRORS}Invalid input image at {path} ({width}x{height}): {problem}.",
+        )
+    return _Input(image=img, fmt=fmt, nbytes=len(data))
+
+
+def _encode_as(img: Image.Image, output_format: str) -> str:
+    buf = io.BytesIO()
+    fmt = STABILITY_PIL_FORMATS[output_format]
+    if fmt == "JPEG":
+        img = img.convert("RGB")
+        img.save(buf, format="JPEG", quality=85)
+    elif fmt == "PNG":
+        img.save(buf, format="PNG", compress_level=1)
+    else:
+        img.save(buf, format="WEBP", quality=80)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _render_stability(req: _StabilityRequest) -> str:
+    """The one output image of a Stability request, base64 in ``req.output_format``."""
+    if req.kind in ("core", "ultra", "sd3.5") and req.source is None and req.output_format == "png":
+        return _art_png_b64(req.width, req.height, req.key)
+    art = _gradient(req.width, req.height, req.key)
+    if req.source is None or req.kind in ("core", "ultra", "sd3.5"):
+        return _encode_as(art, req.output_format)
+    base = req.source.image.convert("RGB")
+    if req.kind == "remove-background":
+        out = req.source.image.convert("RGBA")
+        alpha = Image.new("L", out.size, 0)
+        w, h = out.size
+        ImageDraw.Draw(alpha).ellipse((w // 6, h // 6, w - w // 6, h - h // 6), fill=255)
+        out.putalpha(alpha)
+        return _encode_as(out, req.output_format)
+    if req.kind == "outpaint":
+        # The original pixels sit where left/up put them; the rest is new art.
+        canvas = art.copy()
+        canvas.paste(base, req.offset)
+        return _encode_as(canvas, req.output_format)
+    if req.kind in ("inpaint", "erase") and req.mask is not None:
+        # Stability masks: white = repaint, black = keep.
+        white = req.mask.image.convert("L").resize(base.size).point(lambda v: 255 if v >= 128 else 0)
+        return _encode_as(Image.composite(art, base, white), req.output_format)
+    if req.kind.endswith("upscale"):
+        return _encode_as(base.resize((req.width, req.height), Image.Resampling.BILINEAR), req.output_format)
+    # search-replace / search-recolor / inpaint without a mask: the fake cannot find the
+    # object, so it tints the whole photo with its art (same size as the input).
+    return _encode_as(Image.blend(base, art, 0.5), req.output_format)
+
+
+# --------------------------------------------------------------------------------------
+# GetFoundationModel metadata
+# --------------------------------------------------------------------------------------
+
+
+def _epoch(date: str) -> float:
+    """``YYYY-MM-DD`` (or a full ISO timestamp) as epoch seconds, UTC."""
+    from datetime import datetime, timezone
+
+    value = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+def _foundation_model_details(model_id: str, force: bool = False) -> dict[str, Any] | None:
+    """``modelDetails`` for a known base model id (without ``modelLifecycle``), or None."""
+    provider_key = model_id.split(".", 1)[0]
+    if model_id in IMAGE_MODELS:
+        inputs = ["TEXT", "IMAGE"]
+        outputs = ["IMAGE"]
+        inference = ["ON_DEMAND"]
+        customizations = [] if model_id == NOVA_CANVAS else ["FINE_TUNING"]
+    elif model_id in STABILITY_GENERATORS:
+        inputs = ["TEXT", "IMAGE"] if STABILITY_GENERATORS[model_id] == "sd3.5" else ["TEXT"]
+        outputs, inference, customizations = ["IMAGE"], ["ON_DEMAND"], []
+    elif model_id in STABILITY_SERVICES:
+        # Real listings show INFERENCE_PROFILE here (not in botocore's enum; botocore
+        # does not validate response enums).
+        inputs, outputs, inference, customizations = ["TEXT", "IMAGE"], ["IMAGE"], ["INFERENCE_PROFILE"], []
+    elif CLAUDE_ID.match(model_id):
+        inputs, outputs, customizations = ["TEXT", "IMAGE"], ["TEXT"], []
+        inference = ["ON_DEMAND"] if model_id in CLAUDE_ON_DEMAND else ["INFERENCE_PROFILE"]
+    elif force:
+        inputs, outputs, inference, customizations = ["TEXT"], ["TEXT"], ["ON_DEMAND"], []
+    else:
+        return None
+    providers = {"amazon": "Amazon", "stability": "Stability AI", "anthropic": "Anthropic"}
+    return {
+        "modelArn": f"arn:aws:bedrock:{REGION}::foundation-model/{model_id}",
+        "modelId": model_id,
+        "modelName": _MODEL_NAMES.get(model_id, model_id),
+        "providerName": providers.get(provider_key, provider_key.title()),
+        "inputModalities": inputs,
+        "outputModalities": outputs,
+        "responseStreamingSupported": bool(CLAUDE_ID.match(model_id)),
+        "customizationsSupported": customizations,
+        "inferenceTypesSupported": inference,
+    }

@@ -606,3 +606,202 @@ def test_reset_clears_calls_and_faults(fake: FakeBedrock, client: Any) -> None:
     fake.reset()
     assert fake.calls == []
     assert invoke(client, NOVA, text_image("x", width=512, height=512))["images"]
+
+
+# ----------------------------------------------------------------------------- Stability AI
+
+CORE = "stability.stable-image-core-v1:1"
+ULTRA = "stability.stable-image-ultra-v1:1"
+SD35 = "stability.sd3-5-large-v1:0"
+INPAINT = "us.stability.stable-image-inpaint-v1:0"
+OUTPAINT = "us.stability.stable-outpaint-v1:0"
+SEARCH_REPLACE = "us.stability.stable-image-search-replace-v1:0"
+REMOVE_BG = "us.stability.stable-image-remove-background-v1:0"
+FAST_UPSCALE = "us.stability.stable-fast-upscale-v1:0"
+
+
+@pytest.mark.parametrize("model_id", [CORE, ULTRA, SD35])
+@pytest.mark.parametrize(("ratio", "size"), [("1:1", (1024, 1024)), ("16:9", (1344, 768)), ("9:21", (640, 1536))])
+def test_stability_text_to_image(client: Any, model_id: str, ratio: str, size: tuple[int, int]) -> None:
+    out = invoke(client, model_id, {"prompt": "a red sneaker", "aspect_ratio": ratio, "seed": 7,
+                                    "negative_prompt": "people", "output_format": "png"})
+
+    assert out["seeds"] == [7]
+    assert out["finish_reasons"] == [None]
+    assert len(out["images"]) == 1
+    img = decode_image(out["images"][0])
+    assert (img.format, img.size) == ("PNG", size)
+
+
+def test_stability_output_format_and_random_seed(client: Any) -> None:
+    out = invoke(client, CORE, {"prompt": "a red sneaker", "output_format": "jpeg"})
+
+    assert decode_image(out["images"][0]).format == "JPEG"
+    assert out["seeds"][0] > 0  # seed 0/absent means random; the used seed is reported
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({}, "required key [prompt] not found"),
+        ({"prompt": ""}, "expected minLength: 1"),
+        ({"prompt": "x" * 10_001}, "expected maxLength: 10000, actual: 10001"),
+        ({"prompt": "x", "aspect_ratio": "4:3"}, "#/aspect_ratio: 4:3 is not a valid enum value"),
+        ({"prompt": "x", "seed": 4_294_967_295}, "4294967295 is not less or equal to 4294967294"),
+        ({"prompt": "x", "output_format": "webp"}, "#/output_format: webp is not a valid enum value"),
+        ({"prompt": "x", "style_preset": "anime"}, "extraneous key [style_preset] is not permitted"),
+        ({"prompt": "x", "width": 1024}, "extraneous key [width] is not permitted"),
+    ],
+)
+def test_stability_core_validation(client: Any, body: dict[str, Any], fragment: str) -> None:
+    err = error_of(lambda: invoke(client, CORE, body))
+    assert (err["code"], err["status"]) == ("ValidationException", 400)
+    assert fragment in err["message"]
+
+
+def test_sd35_image_to_image(client: Any) -> None:
+    body = {"prompt": "watercolour", "mode": "image-to-image", "image": png(1200, 800), "strength": 0.6}
+    out = invoke(client, SD35, body)
+    assert decode_image(out["images"][0]).size == (1216, 832)  # nearest ~1 MP bucket (3:2)
+
+    err = error_of(lambda: invoke(client, SD35, {"prompt": "x", "mode": "image-to-image", "image": png(512, 512)}))
+    assert "required key [strength] not found" in err["message"]
+
+
+def test_stability_filters_answer_200_with_finish_reasons(client: Any, fake: FakeBedrock) -> None:
+    fake.blocked_terms = {"forbidden"}
+    fake.output_blocked_terms = {"spicy"}
+
+    assert invoke(client, CORE, {"prompt": "a forbidden thing"}) == {"finish_reasons": ["Filter reason: prompt"]}
+    assert invoke(client, SD35, {"prompt": "a spicy thing"}) == {"finish_reasons": ["Filter reason: output image"]}
+    out = invoke(client, SEARCH_REPLACE, {"image": png(512, 512), "search_prompt": "forbidden", "prompt": "a cat"})
+    assert out["finish_reasons"] == ["Filter reason: prompt"]
+    assert fake.last_call is not None and fake.last_call.status == 200
+
+
+def test_image_services_need_an_inference_profile(client: Any) -> None:
+    err = error_of(lambda: invoke(client, INPAINT.removeprefix("us."), {"image": png(512, 512), "prompt": "x"}))
+    assert err["code"] == "ValidationException"
+    assert "inference profile" in err["message"]
+
+
+def test_inpaint_with_mask_keeps_size_and_paints_white(client: Any) -> None:
+    mask = Image.new("L", (512, 384), 0)
+    mask.paste(255, (0, 0, 256, 384))
+    body = {"image": png(512, 384, (0, 0, 255)), "mask": encode_image(mask), "prompt": "flowers",
+            "negative_prompt": "text", "grow_mask": 5, "seed": 3, "output_format": "png"}
+    img = decode_image(invoke(client, INPAINT, body)["images"][0])
+
+    assert img.size == (512, 384)
+    assert img.convert("RGB").getpixel((400, 200)) == (0, 0, 255)  # black mask area kept
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"prompt": "x"}, "required key [image] not found"),
+        ({"image": "x"}, "required key [prompt] not found"),
+        ({"image": png(512, 512), "prompt": "x", "grow_mask": 101}, "101 is not less or equal to 100"),
+        ({"image": png(63, 512), "prompt": "x"}, "every side must be at least 64 pixels"),
+        ({"image": png(3100, 3100), "prompt": "x"}, "total pixel count must be between 4,096 and 9,437,184"),
+        ({"image": png(1000, 300), "prompt": "x"}, "aspect ratio must be between 1:2.5 and 2.5:1"),
+        ({"image": png(512, 512), "prompt": "x", "mask_prompt": "car"}, "extraneous key [mask_prompt]"),
+    ],
+)
+def test_inpaint_validation(client: Any, body: dict[str, Any], fragment: str) -> None:
+    err = error_of(lambda: invoke(client, INPAINT, body))
+    assert err["code"] == "ValidationException"
+    assert fragment in err["message"]
+
+
+def test_outpaint_grows_the_canvas(client: Any) -> None:
+    src = Image.new("RGB", (512, 512), (10, 200, 20))
+    body = {"image": encode_image(src), "left": 100, "right": 60, "down": 40, "prompt": "a beach"}
+    img = decode_image(invoke(client, OUTPAINT, body)["images"][0]).convert("RGB")
+
+    assert img.size == (672, 552)
+    assert img.getpixel((100 + 256, 256)) == (10, 200, 20)  # original shifted by left/up
+
+    err = error_of(lambda: invoke(client, OUTPAINT, {"image": encode_image(src), "prompt": "x"}))
+    assert "At least one of left, right, up or down" in err["message"]
+    err = error_of(lambda: invoke(client, OUTPAINT, {"image": encode_image(src), "left": 2001}))
+    assert "2001 is not less or equal to 2000" in err["message"]
+
+
+def test_search_replace_and_remove_background(client: Any) -> None:
+    out = invoke(client, SEARCH_REPLACE, {"image": png(640, 480), "search_prompt": "car", "prompt": "a horse"})
+    assert decode_image(out["images"][0]).size == (640, 480)
+    err = error_of(lambda: invoke(client, SEARCH_REPLACE, {"image": png(640, 480), "prompt": "a horse"}))
+    assert "required key [search_prompt] not found" in err["message"]
+
+    img = decode_image(invoke(client, REMOVE_BG, {"image": png(640, 480)})["images"][0])
+    assert (img.format, img.mode, img.size) == ("PNG", "RGBA", (640, 480))
+    assert img.getchannel("A").getextrema() == (0, 255)
+    err = error_of(lambda: invoke(client, REMOVE_BG, {"image": png(640, 480), "output_format": "jpeg"}))
+    assert "jpeg is not a valid enum value" in err["message"]
+    err = error_of(lambda: invoke(client, REMOVE_BG, {"image": png(2100, 2100)}))
+    assert "4,194,304" in err["message"]
+
+
+def test_fast_upscale_is_4x_and_limited_to_1_megapixel(client: Any) -> None:
+    img = decode_image(invoke(client, FAST_UPSCALE, {"image": png(300, 200)})["images"][0])
+    assert img.size == (1200, 800)
+    err = error_of(lambda: invoke(client, FAST_UPSCALE, {"image": png(1100, 1000)}))
+    assert "1,048,576" in err["message"]
+
+
+# ----------------------------------------------------------------------------- GetFoundationModel
+
+
+def test_get_foundation_model_active_by_default(fake: FakeBedrock) -> None:
+    out = fake.control_client().get_foundation_model(modelIdentifier=NOVA)
+    details = out["modelDetails"]
+
+    assert details["modelId"] == NOVA
+    assert details["modelArn"] == f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA}"
+    assert details["modelLifecycle"] == {"status": "ACTIVE"}
+    assert details["outputModalities"] == ["IMAGE"]
+    assert fake.foundation_model_calls()[0].model_id == NOVA
+
+
+def test_get_foundation_model_legacy_with_end_of_life(fake: FakeBedrock, client: Any) -> None:
+    from datetime import datetime, timezone
+
+    fake.lifecycle[TITAN_V1] = ("LEGACY", "2099-01-31")
+    lifecycle = fake.control_client().get_foundation_model(modelIdentifier=TITAN_V1)["modelDetails"]["modelLifecycle"]
+    assert lifecycle["status"] == "LEGACY"
+    assert lifecycle["endOfLifeTime"] == datetime(2099, 1, 31, tzinfo=timezone.utc)
+    invoke(client, TITAN_V1, text_image())  # still usable before its end of life
+
+    fake.lifecycle[TITAN_V1] = ("LEGACY", "2020-01-01")
+    err = error_of(lambda: invoke(client, TITAN_V1, text_image()))
+    assert (err["code"], err["status"]) == ("ResourceNotFoundException", 404)
+    assert "end of its life" in err["message"]
+
+
+def test_get_foundation_model_unknown_denied_and_profile(fake: FakeBedrock) -> None:
+    control = fake.control_client()
+    err = error_of(lambda: control.get_foundation_model(modelIdentifier="amazon.titan-image-generator-v9:0"))
+    assert (err["code"], err["status"]) == ("ResourceNotFoundException", 404)
+
+    fake.denied_models = {NOVA}
+    err = error_of(lambda: control.get_foundation_model(modelIdentifier=NOVA))
+    assert (err["code"], err["status"]) == ("AccessDeniedException", 403)
+
+    err = error_of(lambda: control.get_foundation_model(modelIdentifier=INPAINT))
+    assert err["code"] == "ValidationException"
+    details = control.get_foundation_model(modelIdentifier=INPAINT.removeprefix("us."))["modelDetails"]
+    assert details["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]
+
+
+def test_control_plane_via_env_var(fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in fake.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    control = boto3.client("bedrock", config=Config(retries={"total_max_attempts": 1}))
+    fake.lifecycle["stability.sd3-5-large-v1:0"] = ("LEGACY", None)
+
+    details = control.get_foundation_model(modelIdentifier=SD35)["modelDetails"]
+    assert details["modelLifecycle"] == {"status": "LEGACY"}
+    fake.reset()
+    assert fake.lifecycle == {}

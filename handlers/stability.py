@@ -1,0 +1,218 @@
+"""Request bodies and response parsing for the Stability AI models on Bedrock.
+
+Stability models take a flat JSON body (``prompt``, ``negative_prompt``,
+``aspect_ratio``, ``seed``, ``output_format``, ``image``...) instead of the
+Titan/Nova ``taskType`` schema, return exactly one image per call, and report
+content-filter refusals in the body (HTTP 200, ``finish_reasons``) rather than as
+a ``ValidationException``. Sources: AWS Bedrock user guide pages "Stable Image
+Core request and response", "Stable Image Ultra request and response",
+"Stability.ai Stable Diffusion 3.5 Large" and "Stability AI Image Services";
+input-image limits come from Stability's API reference, which those pages point
+to. Everything here is pure: no boto3 client, no Slack, no environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+from typing import Any
+
+from handlers.errors import ModelBlocked, ModelFailed
+
+# The aspect_ratio enum of Core, Ultra and SD3.5 (default "1:1"); there is no width/height.
+STABILITY_ASPECT_RATIOS: tuple[str, ...] = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
+
+# prompt and negative_prompt: "Maximum 10,000 characters" (AWS model pages).
+MAX_PROMPT_CHARS = 10_000
+# seed: 0 asks for a random seed; the upper bound is 4,294,967,294 (Stability API reference).
+MAX_SEED = 4_294_967_294
+# Outpaint: left/right/up/down are 0-2000 px each and at least one must be > 0.
+MAX_OUTPAINT_PIXELS = 2_000
+
+# Input images of the Image Services (Stability API reference): JPEG, PNG or WEBP,
+# every side at least 64 px, 4,096 to 9,437,184 pixels in total, aspect ratio between
+# 1:2.5 and 2.5:1. Remove background stops at 4,194,304 pixels and creative upscale at
+# 1,048,576; fast upscale wants 32-1,536 px a side and 1,024-1,048,576 pixels.
+MIN_INPUT_SIDE = 64
+MIN_INPUT_PIXELS = 4_096
+MAX_INPUT_PIXELS = 9_437_184
+MAX_INPUT_ASPECT = 2.5
+MAX_REMOVE_BACKGROUND_PIXELS = 4_194_304
+MAX_CREATIVE_UPSCALE_PIXELS = 1_048_576
+FAST_UPSCALE_SIDES = (32, 1_536)
+FAST_UPSCALE_PIXELS = (1_024, 1_048_576)
+
+# Model ids. The generators are invoked by their base id (on demand); the Image
+# Services list only INFERENCE_PROFILE, so they are called through ``us.``/``eu.``...
+STABLE_IMAGE_CORE = "stability.stable-image-core-v1:1"
+STABLE_IMAGE_ULTRA = "stability.stable-image-ultra-v1:1"
+SD35_LARGE = "stability.sd3-5-large-v1:0"
+SEARCH_REPLACE = "us.stability.stable-image-search-replace-v1:0"
+SEARCH_RECOLOR = "us.stability.stable-image-search-recolor-v1:0"
+INPAINT = "us.stability.stable-image-inpaint-v1:0"
+OUTPAINT = "us.stability.stable-outpaint-v1:0"
+REMOVE_BACKGROUND = "us.stability.stable-image-remove-background-v1:0"
+ERASE_OBJECT = "us.stability.stable-image-erase-object-v1:0"
+CREATIVE_UPSCALE = "us.stability.stable-creative-upscale-v1:0"
+CONSERVATIVE_UPSCALE = "us.stability.stable-conservative-upscale-v1:0"
+FAST_UPSCALE = "us.stability.stable-fast-upscale-v1:0"
+
+# finish_reasons values that mean a content filter withheld the image.
+_FILTER_PREFIX = "Filter reason:"
+# Inference-profile prefixes Bedrock puts in front of a base model id.
+_PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
+
+
+def _base_model_id(model_id: str) -> str:
+    """``model_id`` without an ARN or inference-profile prefix."""
+    mid = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
+    prefix, _, rest = mid.partition(".")
+    return rest if prefix in _PROFILE_PREFIXES and rest else mid
+
+
+def is_stability(model_id: str) -> bool:
+    """True for any Stability AI model id, bare, profile-prefixed or as an ARN."""
+    return _base_model_id(model_id).startswith("stability.")
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be 0-{MAX_SEED}, got {seed}")
+
+
+def _with_negative(body: dict[str, Any], negative: str) -> dict[str, Any]:
+    # Bedrock's schema rejects an empty string (minLength 1), so leave the key out.
+    if negative:
+        body["negative_prompt"] = negative[:MAX_PROMPT_CHARS]
+    return body
+
+
+def text_to_image_body(prompt: str, negative: str, aspect_ratio: str, seed: int,
+                       output_format: str = "png") -> dict[str, Any]:
+    """Body for Stable Image Core / Ultra / SD3.5 Large text-to-image (one image per call).
+
+    ``output_format`` is ``png`` or ``jpeg``: Core and Ultra refuse ``webp``.
+    """
+    if aspect_ratio not in STABILITY_ASPECT_RATIOS:
+        raise ValueError(f"aspect_ratio must be one of {', '.join(STABILITY_ASPECT_RATIOS)}")
+    if output_format not in ("png", "jpeg"):
+        raise ValueError("output_format must be png or jpeg")
+    _check_seed(seed)
+    body = {"prompt": prompt[:MAX_PROMPT_CHARS], "aspect_ratio": aspect_ratio, "seed": seed,
+            "output_format": output_format}
+    return _with_negative(body, negative)
+
+
+def search_replace_body(image_b64: str, search_prompt: str, prompt: str, negative: str,
+                        seed: int) -> dict[str, Any]:
+    """Body for Search and Replace: the model finds ``search_prompt`` and paints ``prompt`` there.
+
+    It needs no mask, which makes it the Stability counterpart of Titan/Nova
+    inpainting with ``maskPrompt``.
+    """
+    _check_seed(seed)
+    body = {"image": image_b64, "search_prompt": search_prompt[:MAX_PROMPT_CHARS],
+            "prompt": prompt[:MAX_PROMPT_CHARS], "seed": seed, "output_format": "png"}
+    return _with_negative(body, negative)
+
+
+def inpaint_body(image_b64: str, prompt: str, mask_b64: str | None, negative: str, seed: int) -> dict[str, Any]:
+    """Body for Inpaint. ``mask_b64``: WHITE repaints, BLACK keeps (the opposite of Titan/Nova).
+
+    Without a mask the service uses the image's alpha channel (transparent = repaint).
+    Use :func:`invert_mask_png` on a Titan/Nova-style mask before passing it here.
+    """
+    _check_seed(seed)
+    body: dict[str, Any] = {"image": image_b64, "prompt": prompt[:MAX_PROMPT_CHARS], "seed": seed,
+                            "output_format": "png"}
+    if mask_b64 is not None:
+        body["mask"] = mask_b64
+    return _with_negative(body, negative)
+
+
+def outpaint_body(image_b64: str, left: int, right: int, up: int, down: int, prompt: str,
+                  seed: int) -> dict[str, Any]:
+    """Body for Outpaint: grow the canvas by the given pixels per side (0-2000, one > 0)."""
+    sides = {"left": left, "right": right, "up": up, "down": down}
+    if any(not 0 <= value <= MAX_OUTPAINT_PIXELS for value in sides.values()):
+        raise ValueError(f"left/right/up/down must be 0-{MAX_OUTPAINT_PIXELS} pixels")
+    if not any(sides.values()):
+        raise ValueError("outpainting needs at least one of left/right/up/down > 0")
+    _check_seed(seed)
+    body: dict[str, Any] = {"image": image_b64, **{k: v for k, v in sides.items() if v}, "seed": seed,
+                            "output_format": "png"}
+    if prompt:
+        body["prompt"] = prompt[:MAX_PROMPT_CHARS]
+    return body
+
+
+def remove_background_body(image_b64: str) -> dict[str, Any]:
+    """Body for Remove Background; PNG keeps the alpha channel (JPEG is refused)."""
+    return {"image": image_b64, "output_format": "png"}
+
+
+def parse_images(response: dict[str, Any]) -> tuple[list[bytes], int]:
+    """Images from a Stability response and how many the content filter withheld.
+
+    A refusal is HTTP 200 with ``finish_reasons`` like ``["Filter reason: prompt"]``
+    (the ``images`` key may be missing). Raises ``ModelBlocked`` when every image was
+    filtered and ``ModelFailed`` when none came back for another reason.
+    """
+    reasons = list(response.get("finish_reasons") or [])
+    encoded = list(response.get("images") or [])
+    images: list[bytes] = []
+    filtered = 0
+    for index in range(max(len(reasons), len(encoded))):
+        reason = reasons[index] if index < len(reasons) else None
+        item = encoded[index] if index < len(encoded) else None
+        if reason is not None:
+            filtered += str(reason).startswith(_FILTER_PREFIX)
+            continue
+        if item:
+            try:
+                images.append(base64.b64decode(item, validate=True))
+            except (binascii.Error, ValueError):
+                raise ModelFailed("The model returned an image that is not valid base64.") from None
+    if images:
+        return images, filtered
+    problems = [str(r) for r in reasons if r is not None]
+    if filtered and filtered == len(problems):
+        raise ModelBlocked(problems[0])
+    raise ModelFailed(f"The model returned no image ({', '.join(problems) or 'empty response'}).")
+
+
+def closest_aspect_ratio(width: int, height: int) -> str:
+    """The enum value nearest to ``width``:``height`` (compared on a log scale, so 2:1 and 1:2 are equally far from 1:1)."""
+    if width <= 0 or height <= 0:
+        raise ValueError("width and height must be positive")
+    target = math.log(width / height)
+
+    def distance(ratio: str) -> float:
+        w, h = ratio.split(":")
+        return abs(math.log(int(w) / int(h)) - target)
+
+    return min(STABILITY_ASPECT_RATIOS, key=distance)
+
+
+def input_size_problem(width: int, height: int, max_pixels: int = MAX_INPUT_PIXELS) -> str | None:
+    """Why an Image Services input of this size would be refused, or None when it fits."""
+    if min(width, height) < MIN_INPUT_SIDE:
+        return f"each side must be at least {MIN_INPUT_SIDE} px"
+    if not MIN_INPUT_PIXELS <= width * height <= max_pixels:
+        return f"the image must have {MIN_INPUT_PIXELS:,}-{max_pixels:,} pixels"
+    if max(width, height) > MAX_INPUT_ASPECT * min(width, height):
+        return "the aspect ratio must be between 1:2.5 and 2.5:1"
+    return None
+
+
+def invert_mask_png(mask_png: bytes) -> bytes:
+    """A Titan/Nova mask (black = change) as a Stability mask (white = change), as PNG bytes."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(mask_png)) as img:
+        inverted = ImageOps.invert(img.convert("L"))
+    out = io.BytesIO()
+    inverted.save(out, format="PNG")
+    return out.getvalue()
