@@ -134,7 +134,7 @@ def test_throttling_that_never_ends_fails_clearly(make_studio, slack: FakeSlack,
 
 
 def test_bot_not_in_channel_is_told_privately(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
-    slack.add_channel("C2", "private-team", bot_member=False)
+    slack.add_channel("C2", "private-team", bot_member=False, is_private=True)
     studio.slash("/imagine", "a red car", channel="C2")
     studio.wait_idle()
     assert "/invite @Studio" in private_notes(slack)

@@ -330,6 +330,10 @@ def test_membership(fake: FakeSlack, client: WebClient) -> None:
     fake.add_channel("C2", "random", bot_member=False)
     fake.add_channel("G1", "secret", bot_member=False, is_private=True)
     fake.post_user_message("C2", "U1", "hello")
+    # With chat:write.public a bot may post in public channels it has not joined...
+    assert client.chat_postMessage(channel="C2", text="x")["ok"]
+    fake.scopes = [scope for scope in fake.scopes if scope != "chat:write.public"]
+    # ...without it (and for reading or sharing files, always) it must be a member.
     for call in (
         lambda: client.chat_postMessage(channel="C2", text="x"),
         lambda: client.conversations_history(channel="C2"),
@@ -345,7 +349,7 @@ def test_membership(fake: FakeSlack, client: WebClient) -> None:
     # conversations.info works without membership for public channels.
     assert client.conversations_info(channel="C2")["channel"]["is_member"] is False
     fake.set_bot_member("C2")
-    assert client.conversations_history(channel="C2")["messages"][0]["text"] == "hello"
+    assert client.conversations_history(channel="C2")["messages"][-1]["text"] == "hello"
 
 
 # ---------------------------------------------------------------- faults
