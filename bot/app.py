@@ -43,6 +43,7 @@ from bot.context import Store, quota_from
 from bot.quota import Quota, resets_at
 from bot.results import load_result
 from bot.settings import Settings
+from handlers.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class Listeners:
         try:
             job = job_from_slash_command(body, self.settings)
             self._enqueue(job)
-        except StudioError as error:
+        except (StudioError, ModelError) as error:
             ack(text=messages.error_message(error))
             return
         ack(text=messages.working(job.command, int(job.request.get("count", 1))))
@@ -128,7 +129,7 @@ class Listeners:
             self._enqueue(job_from_mention(event, body.get("team_id", ""), self.settings))
         except MentionHelp:
             self._whisper(client, event, messages.mention_help())
-        except StudioError as error:
+        except (StudioError, ModelError) as error:
             self._whisper(client, event, messages.error_message(error))
 
     def photo_shortcut(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -194,7 +195,7 @@ class Listeners:
             # Keep the modal open with the problem shown under the field.
             ack(response_action="errors", errors={error_block: error.problem})
             return
-        except StudioError as error:
+        except (StudioError, ModelError) as error:
             ack(response_action="errors", errors={error_block: messages.error_message(error)})
             return
         ack()
@@ -208,7 +209,7 @@ class Listeners:
                 channel_id=body["channel"]["id"], user_id=body["user"]["id"], message=body.get("message", {}),
                 response_url=body.get("response_url"),
             ))
-        except StudioError as error:
+        except (StudioError, ModelError) as error:
             self._respond(client, body, messages.error_message(error))
 
     def result_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -229,7 +230,7 @@ class Listeners:
                 client.views_open(trigger_id=body["trigger_id"], view=extend_modal(metadata))
                 return
             self._enqueue(job_from_action(name, result, index, user_id, self.settings))
-        except StudioError as error:
+        except (StudioError, ModelError) as error:
             self._respond(client, body, messages.error_message(error))
         except SlackApiError as error:
             log.warning("views.open failed: %s", error.response.get("error"))
@@ -249,7 +250,7 @@ class Listeners:
         except UsageError as error:
             ack(response_action="errors", errors={"prompt": error.problem})
             return
-        except StudioError as error:
+        except (StudioError, ModelError) as error:
             ack(response_action="errors", errors={"prompt": messages.error_message(error)})
             return
         ack()

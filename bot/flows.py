@@ -13,6 +13,7 @@ from bot.results import Result, save_result
 from bot.retry import with_model_retries
 from bot.slack_io import Upload
 from handlers.errors import ModelError
+from handlers.images import image_size
 from handlers.imagine import imagine
 from handlers.requests import ImagineRequest
 from handlers.models import image_model_spec
@@ -57,8 +58,10 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
             show(messages.error_message(error))
             raise AlreadyReported(error) from error
     ctx.telemetry.images_generated(model_id, len(result.images))
+    # The size the model actually made (Stability picks it from the aspect ratio).
+    width, height = image_size(result.images[0])
     summary = messages.generation_summary(
-        image_model_spec(model_id).label, result.seed, request.width, request.height,
+        image_model_spec(model_id).label, result.seed, width, height,
         time.monotonic() - started, request.count, result.blocked,
     )
     ref = save_result(ctx.store, Result(job, tuple(file_ids), thread_ts))

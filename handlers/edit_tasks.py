@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from typing import Any
 
-from handlers.image_tasks import GeneratedImages, b64, generation_config, require_task, run_task
-from handlers.images import PreparedImage
-from handlers.models import Task
+from PIL import Image, ImageOps
+
+from handlers import stability
+from handlers.errors import ModelUnsupported
+from handlers.image_tasks import GeneratedImages, b64, combine, generation_config, require_task, run_task
+from handlers.images import PreparedImage, encode
+from handlers.models import STABILITY_INPAINT, STABILITY_SEARCH_REPLACE, ImageModelSpec, Task, example_id
 from handlers.requests import EditRequest, ExtendRequest, VariationsRequest
+from handlers.stability import is_stability
 
 
 def inpaint(client: Any, model_id: str, request: EditRequest, photo: PreparedImage,
             mask: PreparedImage | None) -> GeneratedImages:
     """Repaint the part of ``photo`` named by ``request.mask`` (or black in ``mask``) with ``request.prompt``."""
     spec = require_task(model_id, Task.INPAINTING)
+    if is_stability(model_id):
+        return _inpaint_stability(client, model_id, request, photo, mask, spec)
     params: dict[str, Any] = {"image": b64(photo.data), "text": request.prompt}
     if mask is not None:
         params["maskImage"] = b64(mask.data)
@@ -30,6 +39,8 @@ def extend(client: Any, model_id: str, request: ExtendRequest, canvas: PreparedI
            mask: PreparedImage) -> GeneratedImages:
     """Paint ``request.prompt`` around the photo on ``canvas``; black in ``mask`` is kept as it is."""
     spec = require_task(model_id, Task.OUTPAINTING)
+    if is_stability(model_id):
+        return _extend_stability(client, model_id, request, canvas, mask, spec)
     params: dict[str, Any] = {
         "image": b64(canvas.data),
         "maskImage": b64(mask.data),
@@ -58,5 +69,52 @@ def variations(client: Any, model_id: str, request: VariationsRequest, photo: Pr
 def remove_background(client: Any, model_id: str, photo: PreparedImage) -> GeneratedImages:
     """The subject of ``photo`` on a transparent background (a PNG with alpha)."""
     require_task(model_id, Task.BACKGROUND_REMOVAL)
+    if is_stability(model_id):
+        return run_task(client, model_id, stability.remove_background_body(b64(photo.data)), seed=0)
     body = {"taskType": Task.BACKGROUND_REMOVAL.value, "backgroundRemovalParams": {"image": b64(photo.data)}}
     return run_task(client, model_id, body, seed=0)
+
+
+def _inpaint_stability(client: Any, model_id: str, request: EditRequest, photo: PreparedImage,
+                       mask: PreparedImage | None, spec: ImageModelSpec) -> GeneratedImages:
+    """Search-and-replace repaints what a description names; Inpaint repaints a mask image.
+
+    They are two Stability models, so the configured one decides which edits work.
+    """
+    by_description = spec is STABILITY_SEARCH_REPLACE
+    if mask is None and not by_description:
+        raise ModelUnsupported(model_id, "EDITING_BY_DESCRIPTION", (example_id(STABILITY_SEARCH_REPLACE),))
+    if mask is not None and by_description:
+        raise ModelUnsupported(model_id, "EDITING_WITH_A_MASK_IMAGE", (example_id(STABILITY_INPAINT),))
+    image = b64(photo.data)
+    # Stability's masks are the other way round: white is what gets repainted.
+    inverted = b64(stability.invert_mask_png(mask.data)) if mask is not None else None
+
+    def body(seed: int) -> dict[str, Any]:
+        if inverted is None:
+            return stability.search_replace_body(image, request.mask, request.prompt, request.negative, seed)
+        return stability.inpaint_body(image, request.prompt, inverted, request.negative, seed)
+
+    return _one_call_per_image(client, model_id, body, request.seed, request.count, spec.max_seed)
+
+
+def _extend_stability(client: Any, model_id: str, request: ExtendRequest, canvas: PreparedImage,
+                      mask: PreparedImage, spec: ImageModelSpec) -> GeneratedImages:
+    """Stability's outpaint grows the photo by margins; they are read off the canvas mask."""
+    with Image.open(io.BytesIO(mask.data)) as mask_image:
+        left, top, right, bottom = ImageOps.invert(mask_image.convert("L")).getbbox() or (0, 0, canvas.width, canvas.height)
+    with Image.open(io.BytesIO(canvas.data)) as canvas_image:
+        photo = encode(canvas_image.convert("RGB").crop((left, top, right, bottom)), "png")
+    margins = (left, canvas.width - right, top, canvas.height - bottom)
+    return _one_call_per_image(
+        client, model_id, lambda seed: stability.outpaint_body(b64(photo.data), *margins, request.prompt, seed),
+        request.seed, request.count, spec.max_seed,
+    )
+
+
+def _one_call_per_image(client: Any, model_id: str, body: Callable[[int], dict[str, Any]], seed: int | None,
+                        count: int, max_seed: int) -> GeneratedImages:
+    """Stability returns one image per call: ``count`` calls on consecutive seeds."""
+    first = seed if seed is not None else 1
+    return combine([run_task(client, model_id, body((first + index) % (max_seed + 1)), first)
+                    for index in range(count)])

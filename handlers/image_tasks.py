@@ -7,9 +7,11 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import stability
 from handlers.bedrock import invoke_json
 from handlers.errors import ModelBlocked, ModelUnsupported
 from handlers.models import ImageModelSpec, Task, image_model_spec, models_for
+from handlers.stability import is_stability
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,22 @@ def run_task(client: Any, model_id: str, body: dict[str, Any], seed: int) -> Gen
     when nothing came back that is a refusal, otherwise a partial result.
     """
     response = invoke_json(client, model_id, body)
+    if is_stability(model_id):
+        images, filtered = stability.parse_images(response)  # raises ModelBlocked when all were filtered
+        return GeneratedImages(images=tuple(images), model_id=model_id, seed=seed, blocked=filtered)
     images = tuple(base64.b64decode(item) for item in response.get("images") or ())
     requested = int(body.get("imageGenerationConfig", {}).get("numberOfImages", 1))
     if not images:
         raise ModelBlocked(response.get("error") or "The model returned no images.")
     return GeneratedImages(images=images[:requested], model_id=model_id, seed=seed,
                            blocked=max(0, requested - len(images)))
+
+
+def combine(results: list[GeneratedImages]) -> GeneratedImages:
+    """Several one-image calls (Stability makes one image per call) as one result."""
+    return GeneratedImages(images=tuple(image for result in results for image in result.images),
+                           model_id=results[0].model_id, seed=results[0].seed,
+                           blocked=sum(result.blocked for result in results))
 
 
 def b64(data: bytes) -> str:

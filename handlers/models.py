@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from handlers.errors import ModelFailed
+
 
 class ImageFamily(Enum):
     TITAN_V1 = "titan-v1"
     TITAN_V2 = "titan-v2"
     NOVA_CANVAS = "nova-canvas"
+    STABILITY = "stability"
 
 
 class Task(Enum):
@@ -123,15 +126,51 @@ NOVA_CANVAS = ImageModelSpec(
     max_aspect=4.0,
 )
 
+# Stability AI text-to-image (Core, Ultra, SD3.5 Large): an aspect_ratio enum, not
+# a size; each ratio comes out at about one megapixel (Stability's buckets, used by
+# the fake too; AWS documents only "1 megapixel" / "640 to 1,536 px a side").
+STABILITY_SIZES: tuple[tuple[int, int], ...] = (
+    (1024, 1024), (1344, 768), (768, 1344), (1536, 640), (640, 1536),
+    (1216, 832), (832, 1216), (1088, 896), (896, 1088),
+)
+
+
+def _stability(label: str, tasks: frozenset[Task], fixed_sizes: tuple[tuple[int, int], ...] | None) -> ImageModelSpec:
+    # Prompts up to 10,000 characters, seeds up to 4,294,967,294; Image Services inputs
+    # take sides from 64 px, up to 4.19 MP (remove background's limit, the strictest),
+    # aspect ratio up to 2.5:1 (Stability API reference, as documented for Bedrock).
+    return ImageModelSpec(
+        family=ImageFamily.STABILITY, label=label, max_prompt_chars=10_000, max_seed=4_294_967_294,
+        default_cfg_scale=0.0, tasks=tasks, fixed_sizes=fixed_sizes, min_side=64, max_side=4096,
+        side_multiple=1, max_pixels=4_194_304, max_aspect=2.5,
+    )
+
+
+STABLE_IMAGE_CORE = _stability("Stable Image Core", frozenset({Task.TEXT_IMAGE}), STABILITY_SIZES)
+STABLE_IMAGE_ULTRA = _stability("Stable Image Ultra", frozenset({Task.TEXT_IMAGE}), STABILITY_SIZES)
+SD35_LARGE = _stability("Stable Diffusion 3.5 Large", frozenset({Task.TEXT_IMAGE}), STABILITY_SIZES)
+# Each Stability Image Service is its own model and does one task.
+STABILITY_SEARCH_REPLACE = _stability("Stability Search and Replace", frozenset({Task.INPAINTING}), None)
+STABILITY_INPAINT = _stability("Stability Inpaint", frozenset({Task.INPAINTING}), None)
+STABILITY_OUTPAINT = _stability("Stability Outpaint", frozenset({Task.OUTPAINTING}), None)
+STABILITY_REMOVE_BACKGROUND = _stability("Stability Remove Background", frozenset({Task.BACKGROUND_REMOVAL}), None)
+
 # Model ids may carry a region prefix (``us.``) or be ARNs; match on the base id.
 _FAMILY_BY_ID_PART: tuple[tuple[str, ImageModelSpec], ...] = (
     ("amazon.titan-image-generator-v2", TITAN_V2),
     ("amazon.titan-image-generator-v1", TITAN_V1),
     ("amazon.nova-canvas", NOVA_CANVAS),
+    ("stability.stable-image-core", STABLE_IMAGE_CORE),
+    ("stability.stable-image-ultra", STABLE_IMAGE_ULTRA),
+    ("stability.sd3-5-large", SD35_LARGE),
+    ("stability.stable-image-search-replace", STABILITY_SEARCH_REPLACE),
+    ("stability.stable-image-inpaint", STABILITY_INPAINT),
+    ("stability.stable-outpaint", STABILITY_OUTPAINT),
+    ("stability.stable-image-remove-background", STABILITY_REMOVE_BACKGROUND),
 )
 
 
-class UnknownModel(ValueError):
+class UnknownModel(ModelFailed):
     """A configured model id that Studio does not know how to drive."""
 
 
@@ -141,13 +180,29 @@ def image_model_spec(model_id: str) -> ImageModelSpec:
         if id_part in model_id:
             return spec
     raise UnknownModel(
-        f"{model_id!r} is not an image model Studio supports "
-        "(Titan Image Generator v1/v2 or Amazon Nova Canvas)"
+        f"The configured model {model_id} is not one Studio can drive. An admin should choose "
+        "Titan Image Generator, Nova Canvas or a Stability AI model (see `python -m bot doctor`)."
     )
 
 
-def models_for(task: Task) -> tuple[str, ...]:
-    """Model ids (one per family) that can do ``task``, for "configure one of these" messages."""
-    ids = {TITAN_V2: "amazon.titan-image-generator-v2:0", NOVA_CANVAS: "amazon.nova-canvas-v1:0",
-           TITAN_V1: "amazon.titan-image-generator-v1"}
-    return tuple(model for spec, model in ids.items() if task in spec.tasks)
+# One model id per spec, for "configure one of these" messages.
+_EXAMPLE_IDS: dict[ImageModelSpec, str] = {
+    TITAN_V2: "amazon.titan-image-generator-v2:0",
+    NOVA_CANVAS: "amazon.nova-canvas-v1:0",
+    STABLE_IMAGE_CORE: "stability.stable-image-core-v1:1",
+    STABILITY_SEARCH_REPLACE: "us.stability.stable-image-search-replace-v1:0",
+    STABILITY_INPAINT: "us.stability.stable-image-inpaint-v1:0",
+    STABILITY_OUTPAINT: "us.stability.stable-outpaint-v1:0",
+    STABILITY_REMOVE_BACKGROUND: "us.stability.stable-image-remove-background-v1:0",
+}
+
+
+def models_for(task: Task, exclude_stability: bool = False) -> tuple[str, ...]:
+    """Model ids that can do ``task``, for "configure one of these" messages."""
+    return tuple(model for spec, model in _EXAMPLE_IDS.items()
+                 if task in spec.tasks and not (exclude_stability and spec.family is ImageFamily.STABILITY))
+
+
+def example_id(spec: ImageModelSpec) -> str:
+    """A model id for ``spec`` (for messages that say what to configure)."""
+    return _EXAMPLE_IDS[spec]

@@ -6,7 +6,9 @@ from typing import Any
 
 from handlers.image_tasks import GeneratedImages, b64, generation_config, require_task, run_task
 from handlers.images import PreparedImage
-from handlers.models import Task
+from handlers.errors import ModelUnsupported
+from handlers.models import Task, models_for
+from handlers.stability import is_stability
 from handlers.requests import ReplaceBackgroundRequest
 
 
@@ -18,6 +20,10 @@ def replace_background(
     OUTPAINTING changes what lies outside the mask, so the mask prompt names
     what to keep; the output has the input's size, so the subject stays put.
     """
+    if is_stability(model_id):
+        # Stability's outpaint grows a canvas; Bedrock offers no Stability model that keeps
+        # a named subject and replaces what is around it.
+        raise ModelUnsupported(model_id, "BACKGROUND_REPLACEMENT", models_for(Task.OUTPAINTING, exclude_stability=True))
     spec = require_task(model_id, Task.OUTPAINTING)
     params: dict[str, Any] = {
         "image": b64(photo.data),
