@@ -7,7 +7,7 @@ Bedrock server in ``tests/fakes`` enforces the same rules independently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from handlers.errors import ModelFailed
@@ -83,20 +83,6 @@ class ImageModelSpec:
 
 _EDIT_TASKS = frozenset({Task.INPAINTING, Task.OUTPAINTING, Task.IMAGE_VARIATION})
 
-TITAN_V1 = ImageModelSpec(
-    family=ImageFamily.TITAN_V1,
-    label="Titan Image Generator v1",
-    max_prompt_chars=512,
-    max_seed=2_147_483_646,
-    default_cfg_scale=8.0,
-    tasks=frozenset({Task.TEXT_IMAGE}) | _EDIT_TASKS,
-    fixed_sizes=TITAN_SIZES,
-    min_side=320,
-    max_side=1408,
-    side_multiple=1,
-    max_pixels=1408 * 1408,
-    max_aspect=4.4,
-)
 TITAN_V2 = ImageModelSpec(
     family=ImageFamily.TITAN_V2,
     label="Titan Image Generator v2",
@@ -105,11 +91,17 @@ TITAN_V2 = ImageModelSpec(
     default_cfg_scale=8.0,
     tasks=frozenset(Task),
     fixed_sizes=TITAN_SIZES,
+    # Edit inputs: at most 1,408 px on the longer side (Titan image generator parameters).
     min_side=320,
     max_side=1408,
     side_multiple=1,
     max_pixels=1408 * 1408,
     max_aspect=4.4,
+)
+# v1 has the same limits but lacks background removal (and colour-guided generation).
+TITAN_V1 = replace(
+    TITAN_V2, family=ImageFamily.TITAN_V1, label="Titan Image Generator v1",
+    tasks=frozenset({Task.TEXT_IMAGE}) | _EDIT_TASKS,
 )
 NOVA_CANVAS = ImageModelSpec(
     family=ImageFamily.NOVA_CANVAS,
