@@ -174,10 +174,17 @@ class DynamoState:
 
     def release_images(self, team_id: str, user_id: str, day: str, count: int) -> None:
         for key in (self._usage_key(team_id, user_id, day), self._usage_key(team_id, None, day)):
-            self.client.update_item(
-                TableName=self.table_name, Key={"id": {"S": key}},
-                UpdateExpression="ADD images :n", ExpressionAttributeValues={":n": {"N": str(-count)}},
-            )
+            try:
+                # Never below zero and never a new item: a counter that went (or expired)
+                # away must not come back negative, which would lift the limit.
+                self.client.update_item(
+                    TableName=self.table_name, Key={"id": {"S": key}}, UpdateExpression="ADD images :minus",
+                    ConditionExpression="images >= :n",
+                    ExpressionAttributeValues={":minus": {"N": str(-count)}, ":n": {"N": str(count)}},
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
 
     def usage(self, team_id: str, user_id: str, day: str) -> Usage:
         counts = []

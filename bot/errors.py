@@ -37,7 +37,15 @@ class BotNotInChannel(StudioError):
 
 
 class SlackUnavailable(StudioError):
-    """Slack kept failing after retries; the result could not be delivered."""
+    """Slack kept failing after retries (rate limits, server errors, network): worth retrying later."""
+
+
+class SlackRejected(StudioError):
+    """Slack refused a call for good (e.g. a missing scope); retrying would not help."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class AlreadyReported(StudioError):

@@ -35,7 +35,7 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                                     thread_ts=job.thread_ts)
 
         def show(context: str) -> None:
-            ctx.slack.update(job.channel_id, heading_ts, heading, text_blocks(heading, context))
+            ctx.slack.update(job.channel_id, heading_ts, heading, text_blocks(heading, context), best_effort=True)
 
         try:
             result = with_model_retries(
@@ -65,4 +65,5 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
         time.monotonic() - started, request.count, result.blocked,
     )
     ref = save_result(ctx.store, Result(job, tuple(file_ids), thread_ts))
-    ctx.slack.update(job.channel_id, heading_ts, heading, result_blocks(heading, summary, ref, len(file_ids), True))
+    ctx.slack.update(job.channel_id, heading_ts, heading, result_blocks(heading, summary, ref, len(file_ids), True),
+                     best_effort=True)

@@ -12,6 +12,7 @@ from bot.errors import (
     HelpRequested,
     NoImageFound,
     QueueUnavailable,
+    SlackRejected,
     SlackUnavailable,
     UsageError,
 )
@@ -132,18 +133,12 @@ def replace_started(user_id: str, request: ReplaceBackgroundRequest) -> str:
     return f"<@{user_id}> asked to keep {keep} on a new background:\n> {quote(request.prompt)}"
 
 
-def replace_summary(
-    subjects: list[str], request: ReplaceBackgroundRequest, model_label: str, seconds: float,
-    failures: list[tuple[str, BaseException]],
-) -> str:
-    """How a background replacement was made, plus any photos that failed."""
+def replace_summary(subjects: list[str], request: ReplaceBackgroundRequest, model_label: str, seconds: float) -> str:
+    """How a background replacement was made."""
     kept = ", ".join(dict.fromkeys(subjects))
     found = " (found automatically)" if request.keep == AUTO_SUBJECT else ""
     mode = "precise" if request.precise else "default"
-    line = f"kept: {quote(kept)}{found} · {model_label} · seed {request.seed} · mode {mode} · {seconds:.1f}s"
-    for name, error in failures:
-        line += f"\n:warning: {quote(name)}: {error_message(error)}"
-    return line
+    return f"kept: {quote(kept)}{found} · {model_label} · seed {request.seed} · mode {mode} · {seconds:.1f}s"
 
 
 EDIT_VERBS = {
@@ -331,6 +326,10 @@ def error_message(error: BaseException) -> str:
         )
     if isinstance(error, QueueUnavailable):
         return ":x: Studio could not accept the request right now. Please try again in a minute."
+    if isinstance(error, SlackRejected):
+        if error.code == "missing_scope":
+            return ":lock: Studio is missing a Slack permission for this. An admin must update the app from its manifest and reinstall it."
+        return f":warning: Slack refused the result ({error.code}). Please try again, or tell an admin."
     if isinstance(error, SlackUnavailable):
         return ":warning: Slack did not accept the result after several tries. Please try again."
     if isinstance(error, ModelFailed):

@@ -61,7 +61,6 @@ class PhotoReply:
 
     ctx: WorkerContext
     job: Job
-    finder: PhotoFinder
     photos: list[Photo]
     thread_ts: str
     ts: str
@@ -70,7 +69,7 @@ class PhotoReply:
     def show(self, context: str, body: str | None = None) -> None:
         """Replace the message: ``body`` (or the heading) plus a context line."""
         text = body if body is not None else self.heading
-        self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context))
+        self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context), best_effort=True)
 
     def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool) -> None:
         """The final message: how the result was made, with buttons for the next step."""
@@ -82,7 +81,7 @@ class PhotoReply:
                          thread_ts=self.thread_ts)
         ref = save_result(self.ctx.store, Result(source, tuple(file_ids), self.thread_ts))
         blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable)
-        self.ctx.slack.update(self.job.channel_id, self.ts, self.heading, blocks)
+        self.ctx.slack.update(self.job.channel_id, self.ts, self.heading, blocks, best_effort=True)
 
     def fail(self, error: BaseException) -> NoReturn:
         """Say in the thread what went wrong, then stop the job."""
@@ -94,11 +93,11 @@ class PhotoReply:
         return with_model_retries(call, self.ctx, lambda attempt, delay: self.show(messages.retrying(attempt, delay)))
 
 
-def post_reply(job: Job, ctx: WorkerContext, finder: PhotoFinder, photos: list[Photo], heading: str) -> PhotoReply:
+def post_reply(job: Job, ctx: WorkerContext, photos: list[Photo], heading: str) -> PhotoReply:
     """Post the progress message in the photos' thread."""
     thread_ts = job.thread_ts or photos[0].thread_ts
     ts = ctx.slack.post(job.channel_id, heading, text_blocks(heading, "Working…"), thread_ts=thread_ts)
-    return PhotoReply(ctx, job, finder, photos, thread_ts, ts, heading)
+    return PhotoReply(ctx, job, photos, thread_ts, ts, heading)
 
 
 def locate_photos(job: Job, finder: PhotoFinder) -> list[Photo]:
@@ -125,7 +124,7 @@ def run_describe(job: Job, ctx: WorkerContext) -> None:
     request = DescribeRequest(**job.request)
     finder = PhotoFinder(ctx.slack.client)
     photos = locate_photos(job, finder)
-    reply = post_reply(job, ctx, finder, photos, messages.describe_started(job.user_id, request))
+    reply = post_reply(job, ctx, photos, messages.describe_started(job.user_id, request))
     try:
         images = [prepare_for_vision(finder.download(photo)) for photo in photos]
         answers = reply.call_model(lambda: describe(ctx.bedrock, ctx.settings.vision_model_id, request, images))
@@ -167,10 +166,11 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     """/replace-bg: one photo here; several become a batch of one job per photo."""
     request = ReplaceBackgroundRequest(**job.request)
     finder = PhotoFinder(ctx.slack.client)
-    photos = locate_photos(job, finder)
     if job.batch is not None:
-        run_batch_photo(job, ctx, request, finder, photos[0])
-    elif len(photos) > 1:
+        run_batch_photo(job, ctx, request, finder)
+        return
+    photos = locate_photos(job, finder)
+    if len(photos) > 1:
         start_batch(job, ctx, request, photos)
     else:
         replace_single(job, ctx, request, finder, photos[0])
@@ -180,14 +180,14 @@ def replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundReque
                    photo: Photo) -> None:
     started = time.monotonic()
     with ctx.quota.reserve(job.team_id, job.user_id, request.count) as reservation:
-        reply = post_reply(job, ctx, finder, [photo], messages.replace_started(job.user_id, request))
+        reply = post_reply(job, ctx, [photo], messages.replace_started(job.user_id, request))
         try:
             outcome = replace_one(ctx, job, reply.thread_ts, request, finder, photo, reply.call_model)
         except (ModelError, StudioError) as error:
             reply.fail(error)
         reservation.use(outcome.images)
     label = image_model_spec(ctx.settings.edit_model_id).label
-    reply.show_result(messages.replace_summary([outcome.subject], request, label, time.monotonic() - started, []),
+    reply.show_result(messages.replace_summary([outcome.subject], request, label, time.monotonic() - started),
                       outcome.file_ids, rerollable=True)
 
 
@@ -199,15 +199,19 @@ def start_batch(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest,
         raise QueueUnavailable("no queue for a batch")
     # All images are counted now, so the batch is refused whole rather than stopping halfway;
     # each photo gives back what it did not make.
-    ctx.quota.take(job.team_id, job.user_id, request.count * len(photos))
+    day = ctx.quota.take(job.team_id, job.user_id, request.count * len(photos))
     thread_ts = job.thread_ts or photos[0].thread_ts
     heading = messages.batch_started(job.user_id, request, len(photos))
-    progress_ts = ctx.slack.post(job.channel_id, heading,
-                                 text_blocks(heading, messages.batch_progress(0, 0, len(photos))), thread_ts=thread_ts)
+    try:
+        progress_ts = ctx.slack.post(job.channel_id, heading, text_blocks(
+            heading, messages.batch_progress(0, 0, len(photos))), thread_ts=thread_ts)
+    except StudioError:
+        ctx.quota.give_back(job.team_id, job.user_id, request.count * len(photos), day)
+        raise
     for index, photo in enumerate(photos):
         child = replace(job, id=f"{job.id}-{index}", image_source="files", file_ids=(photo.file_id,),
                         thread_ts=thread_ts, batch={"id": job.id, "index": index, "total": len(photos),
-                                                    "progress_ts": progress_ts})
+                                                    "progress_ts": progress_ts, "day": day})
         try:
             ctx.enqueue(child)
         except Exception as error:  # noqa: BLE001 - record it so the batch still completes and reports
@@ -215,32 +219,42 @@ def start_batch(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest,
             record_batch_photo(child, ctx, request, photo.name, None, QueueUnavailable(str(error)))
 
 
-def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, finder: PhotoFinder,
-                    photo: Photo) -> None:
-    """One photo of a batch: process it, record the outcome, and report if it completes the batch."""
+def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, finder: PhotoFinder) -> None:
+    """One photo of a batch: process it and record the outcome, whatever happens.
+
+    Every path ends in ``record_batch_photo``, so one bad photo (deleted, not an
+    image, refused, or a crash) never keeps the batch from completing.
+    """
     call_model = lambda call: with_model_retries(call, ctx, lambda attempt, delay: None)  # noqa: E731
+    name = job.file_ids[0] if job.file_ids else "?"
+    outcome: PhotoOutcome | None = None
+    error: BaseException | None = None
     try:
-        outcome: PhotoOutcome | None = replace_one(ctx, job, str(job.thread_ts), request, finder, photo, call_model)
-        error: BaseException | None = None
+        photo = locate_photos(job, finder)[0]
+        name = photo.name
+        outcome = replace_one(ctx, job, str(job.thread_ts), request, finder, photo, call_model)
     except (ModelError, StudioError) as failure:
-        outcome, error = None, failure
-    ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0))
-    record_batch_photo(job, ctx, request, photo.name, outcome, error)
+        error = failure
+    except Exception as failure:  # noqa: BLE001 - a crash on one photo must not stall the batch
+        log.exception("batch photo crashed", extra={"job_id": job.id})
+        error = failure
+    record_batch_photo(job, ctx, request, name, outcome, error)
 
 
 def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, name: str,
                        outcome: PhotoOutcome | None, error: BaseException | None) -> None:
-    """Count the photo's outcome once, update the progress message, and post the report if last."""
+    """Count the photo's outcome once, give back unused quota, update progress, report if last."""
     batch = job.batch or {}
     row = {"photo": name, "file_id": job.file_ids[0] if job.file_ids else "",
            "subject": outcome.subject if outcome else "", "outcome": "done" if outcome else "failed",
            "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0}
     progress = ctx.store.batch_record(batch["id"], batch["index"], json.dumps(row), batch["total"])
     if progress is None:
-        return  # a redelivered photo job: already counted
+        return  # a redelivered photo job: already counted (and its quota already settled)
+    ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0), batch["day"])
     heading = messages.batch_started(job.user_id, request, progress.total)
     status = messages.batch_progress(progress.done, progress.failed, progress.total)
-    ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status))
+    ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status), best_effort=True)
     if progress.rows is not None:
         rows = [json.loads(item) for item in progress.rows]
         ctx.slack.upload(job.channel_id, job.thread_ts, [Upload(
@@ -314,7 +328,7 @@ def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
     finder = PhotoFinder(ctx.slack.client)
     photos = locate_photos(job, finder)
     with ctx.quota.reserve(job.team_id, job.user_id, getattr(request, "count", 1)) as reservation:
-        reply = post_reply(job, ctx, finder, photos, messages.edit_started(job.user_id, job.command, request))
+        reply = post_reply(job, ctx, photos, messages.edit_started(job.user_id, job.command, request))
         try:
             inputs = task.prepare(request, spec, [finder.download(photo) for photo in photos[:2]])
             result = reply.call_model(lambda: task.call(ctx.bedrock, model_id, request, inputs))

@@ -17,12 +17,24 @@ from urllib.parse import urlparse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import BotNotInChannel, NoImageFound, SlackUnavailable
+from bot.errors import BotNotInChannel, NoImageFound, SlackRejected, SlackUnavailable
 from handlers.errors import InvalidImage
 from bot.photo_refs import MAX_PHOTOS, Photo, message_photos, non_image_names
 from handlers.images import MAX_FILE_BYTES
 
 RECENT_WINDOW_SECONDS = 15 * 60
+
+
+class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to Slack's hosts: urllib would carry the bot token anywhere."""
+
+    def __init__(self, is_slack_host: Any) -> None:
+        self._is_slack_host = is_slack_host
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if not self._is_slack_host(newurl):
+            raise urllib.error.HTTPError(newurl, 403, "redirect away from Slack refused", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class PhotoFinder:
@@ -106,8 +118,9 @@ class PhotoFinder:
         if not self._is_slack_host(photo.url):
             raise InvalidImage(f"`{photo.name}` is not hosted by Slack, so Studio will not fetch it.")
         request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
+        opener = urllib.request.build_opener(_SlackOnlyRedirects(self._is_slack_host))
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with opener.open(request, timeout=30) as response:
                 data = response.read(MAX_FILE_BYTES + 1)
         except urllib.error.HTTPError as error:
             if error.code == 404:
@@ -132,12 +145,9 @@ class PhotoFinder:
                 raise BotNotInChannel(code) from None
             if code in ("file_not_found", "file_deleted"):
                 raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
-            if code == "missing_scope":
-                raise SlackUnavailable(
-                    "Studio is missing a Slack permission to read this channel; an admin must reinstall it "
-                    "from the manifest."
-                ) from None
-            raise SlackUnavailable(f"{method} failed: {code}") from None
+            if code in ("ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+                raise SlackUnavailable(f"{method} failed: {code}") from None
+            raise SlackRejected(code) from None
 
     def _is_slack_host(self, url: str) -> bool:
         host = urlparse(url).hostname or ""

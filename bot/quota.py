@@ -65,26 +65,32 @@ class Quota:
     def usage(self, team_id: str, user_id: str) -> Usage:
         return self.store.usage(team_id, user_id, today())
 
-    def take(self, team_id: str, user_id: str, count: int) -> None:
-        """Count ``count`` images now, or raise ``QuotaExceeded`` (admins are never limited)."""
-        exempt = user_id in self.admins
-        self.store.reserve_images(team_id, user_id, today(), count,
-                                  0 if exempt else self.per_user, 0 if exempt else self.per_team)
+    def take(self, team_id: str, user_id: str, count: int) -> str:
+        """Count ``count`` images now, or raise ``QuotaExceeded`` (admins are never limited).
 
-    def give_back(self, team_id: str, user_id: str, count: int) -> None:
-        """Uncount ``count`` images that were taken but not made."""
+        Returns the day they were counted on: giving back must credit that day,
+        even when the work crossed midnight.
+        """
+        exempt = user_id in self.admins
+        day = today()
+        self.store.reserve_images(team_id, user_id, day, count,
+                                  0 if exempt else self.per_user, 0 if exempt else self.per_team)
+        return day
+
+    def give_back(self, team_id: str, user_id: str, count: int, day: str) -> None:
+        """Uncount ``count`` images taken on ``day`` but not made."""
         if count > 0:
-            self.store.release_images(team_id, user_id, today(), count)
+            self.store.release_images(team_id, user_id, day, count)
 
     @contextmanager
     def reserve(self, team_id: str, user_id: str, count: int) -> Iterator[Reservation]:
         """Take ``count`` images for a block; whatever it does not ``use`` is given back."""
-        self.take(team_id, user_id, count)
+        day = self.take(team_id, user_id, count)
         reservation = Reservation(count)
         try:
             yield reservation
         finally:
-            self.give_back(team_id, user_id, count - reservation.used)
+            self.give_back(team_id, user_id, count - reservation.used, day)
 
 
 @dataclass

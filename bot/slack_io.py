@@ -12,13 +12,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.errors import BotNotInChannel, SlackUnavailable
+from bot.errors import BotNotInChannel, SlackRejected, SlackUnavailable
 from bot.jobs import Job
 
 log = logging.getLogger(__name__)
 
 # Errors that mean "Studio may not post or read here" rather than "Slack is down".
 _NO_ACCESS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+# Errors worth retrying later; any other error code is final.
+_TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,20 @@ class SlackIO:
             )
         return str(response["ts"])
 
-    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        """Replace the text (and blocks) of a message Studio posted."""
-        with _slack_errors("chat.update"):
-            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None,
+               best_effort: bool = False) -> None:
+        """Replace the text (and blocks) of a message Studio posted.
+
+        ``best_effort`` logs a failure instead of raising: once the result is in
+        the thread, a failed progress update must not make the job run again.
+        """
+        try:
+            with _slack_errors("chat.update"):
+                self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
+        except (SlackUnavailable, SlackRejected, BotNotInChannel) as error:
+            if not best_effort:
+                raise
+            log.warning("could not update message %s: %s", ts, error)
 
     def upload(self, channel: str, thread_ts: str | None, uploads: Sequence[Upload],
                comment: str | None = None) -> list[str]:
@@ -76,10 +88,12 @@ class SlackIO:
         """
         try:
             if job.response_url:
-                WebhookClient(job.response_url, timeout=10).send(
+                # A response_url expires after 30 minutes and 5 uses; then fall back.
+                response = WebhookClient(job.response_url, timeout=10).send(
                     text=text, response_type="ephemeral", replace_original=False
                 )
-                return
+                if response.status_code == 200:
+                    return
             self.client.chat_postEphemeral(
                 channel=job.channel_id, user=job.user_id, text=text, thread_ts=job.thread_ts
             )
@@ -96,6 +110,8 @@ def _slack_errors(method: str) -> Iterator[None]:
         code = error.response.get("error", "") if error.response is not None else ""
         if code in _NO_ACCESS:
             raise BotNotInChannel(code) from error
+        if code and code not in _TRANSIENT:
+            raise SlackRejected(code) from error
         raise SlackUnavailable(f"{method} failed: {code or error.response.status_code}") from error
     except (SlackClientError, OSError) as error:
         raise SlackUnavailable(f"{method} failed: {type(error).__name__}") from error

@@ -14,6 +14,7 @@ from bot.errors import (
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
+    SlackRejected,
     SlackUnavailable,
     StudioError,
     UsageError,
@@ -39,16 +40,16 @@ class Outcome(Enum):
     UNDELIVERED = "undelivered"
 
 
-_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+_REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
     (ModelBlocked, "blocked"),
     (ModelBusy, "busy"),
     (ModelAccessDenied, "access_denied"),
     (ModelUnsupported, "unsupported"),
     (InvalidImage, "bad_image"),
     (NoImageFound, "no_image"),
-    ((UsageError, HelpRequested), "usage"),  # type: ignore[arg-type]
+    ((UsageError, HelpRequested), "usage"),
     (BotNotInChannel, "not_in_channel"),
-    (SlackUnavailable, "slack"),
+    ((SlackUnavailable, SlackRejected), "slack"),
     (ModelError, "model_error"),
 )
 
@@ -82,8 +83,9 @@ def _run(job: Job, ctx: WorkerContext) -> tuple[Outcome, str | None]:
     except AlreadyReported as error:
         return Outcome.FAILED, failure_reason(error)
     except SlackUnavailable as error:
-        log.error("Slack unreachable, result not delivered: %s", error, extra={"job_id": job.id})
-        ctx.slack.tell(job, messages.error_message(error))
+        # Nothing reached the channel yet (later Slack failures are reported there),
+        # so the queue may run the job again; on the local runtime the log says so.
+        log.error("Slack unreachable, job not delivered: %s", error, extra={"job_id": job.id})
         return Outcome.UNDELIVERED, "slack"
     except (StudioError, ModelError) as error:
         ctx.slack.tell(job, messages.error_message(error))

@@ -124,7 +124,7 @@ def test_python_m_bot_serves_http_and_stops_cleanly_on_ctrl_c(tmp_path: Path, sl
         "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
         "PORT": str(port), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url,
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url, "AWS_ENDPOINT_URL_BEDROCK": bedrock.url,
     }
     server = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path,
                               stderr=subprocess.PIPE, text=True)
