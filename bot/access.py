@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import StudioError
 
@@ -80,6 +80,8 @@ class AccessControl:
             except SlackApiError as error:
                 # Fail closed: an unreadable group admits nobody, and the admin sees why.
                 log.warning("cannot read user group %s: %s", group_id, error.response.get("error"))
+            except (SlackClientError, OSError) as error:
+                log.warning("cannot read user group %s: %s", group_id, type(error).__name__)
         with self._lock:
             self._members[group_id] = (now, members)
         return members

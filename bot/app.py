@@ -50,8 +50,8 @@ log = logging.getLogger(__name__)
 Submit = Callable[[Job], None]
 
 
-AppState = Store
-SHORTCUT_MODALS = {"replace_background": "replace-bg", "describe_image": "describe"}
+# Message shortcuts that ask for the missing fields in a modal.
+MODAL_SHORTCUTS = ("replace_background", "describe_image")
 
 
 # A job id is remembered this long, which covers Slack's retries (up to ~5 minutes).
@@ -59,7 +59,7 @@ JOB_CLAIM_SECONDS = 3600
 CLICK_DEBOUNCE_SECONDS = 10
 
 
-def build_app(settings: Settings, client: WebClient, submit: Submit, state: AppState,
+def build_app(settings: Settings, client: WebClient, submit: Submit, state: Store,
               socket_mode: bool = False) -> App:
     """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks."""
     bolt_logger = logging.getLogger("slack_bolt")
@@ -81,7 +81,7 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: AppS
         if command.slash:
             app.command(f"/{name}")(listeners.slash_command)
     app.event("app_mention")(listeners.mention)
-    for callback_id in SHORTCUT_MODALS:
+    for callback_id in MODAL_SHORTCUTS:
         app.shortcut(callback_id)(listeners.photo_shortcut)
     app.view("replace_background_modal")(listeners.replace_background_submitted)
     app.view("describe_modal")(listeners.describe_submitted)
@@ -101,7 +101,7 @@ def _drop_client_token_notice(record: logging.LogRecord) -> bool:
 class Listeners:
     """Bolt listener functions sharing the settings and the job queue."""
 
-    def __init__(self, settings: Settings, submit: Submit, state: AppState, access: AccessControl,
+    def __init__(self, settings: Settings, submit: Submit, state: Store, access: AccessControl,
                  quota: Quota) -> None:
         self.settings = settings
         self.submit = submit
@@ -141,9 +141,10 @@ class Listeners:
             return
         metadata = json.dumps({
             "channel_id": body["channel"]["id"],
+            # Only ids and types: private_metadata holds at most 3,000 characters, and
+            # the worker looks the files up again anyway.
             "message": {"ts": message["ts"], "thread_ts": message.get("thread_ts"), "files": [
-                {"id": f["id"], "name": f.get("name", ""), "mimetype": f.get("mimetype", "")}
-                for f in message.get("files", [])
+                {"id": photo.file_id, "mimetype": photo.mimetype} for photo in message_photos(message)
             ]},
             "response_url": body.get("response_url"),
         })
@@ -201,7 +202,7 @@ class Listeners:
         ack()
 
     def remove_background_shortcut(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """The "Remove background" shortcut needs no questions: cut out the message's photos."""
+        """The "Remove background" shortcut needs no questions: cut out the message's (first) photo."""
         ack()
         try:
             self._enqueue(job_for_message_photos(
@@ -273,14 +274,22 @@ class Listeners:
 
     def _enqueue(self, job: Job) -> None:
         self.access.check(job.user_id, job.channel_id)
-        if not self.state.claim(f"job:{job.id}", JOB_CLAIM_SECONDS):
-            log.info("duplicate delivery ignored", extra={"job_id": job.id})
-            return
+        key = f"job:{job.id}"
         try:
+            if not self.state.claim(key, JOB_CLAIM_SECONDS):
+                log.info("duplicate delivery ignored", extra={"job_id": job.id})
+                return
             self.submit(job)
-        except Exception as error:  # noqa: BLE001 - the queue is down; say so instead of a silent timeout
+        except Exception as error:  # noqa: BLE001 - the queue or the store is down; say so, never time out
             log.exception("could not queue job", extra={"job_id": job.id})
+            self._release_quietly(key)  # so that Slack's retry of this event may succeed
             raise QueueUnavailable() from error
+
+    def _release_quietly(self, key: str) -> None:
+        try:
+            self.state.release(key)
+        except Exception:  # noqa: BLE001 - best effort; the claim expires anyway
+            log.warning("could not release claim %s", key)
 
     @staticmethod
     def _whisper(client: WebClient, event: dict[str, Any], text: str) -> None:

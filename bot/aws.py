@@ -100,6 +100,9 @@ class DynamoState:
             raise
         return True
 
+    def release(self, key: str) -> None:
+        self.client.delete_item(TableName=self.table_name, Key={"id": {"S": f"claim#{key}"}})
+
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self.client.put_item(TableName=self.table_name, Item={
             "id": {"S": f"kv#{key}"}, "value": {"S": value},

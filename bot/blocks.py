@@ -7,12 +7,28 @@ from typing import Any
 Block = dict[str, Any]
 
 
+SECTION_LIMIT = 3000  # characters in one section block
+MAX_SECTIONS = 40  # of Slack's 50 blocks per message, leaving room for context and buttons
+
+
 def text_blocks(text: str, context: str | None = None) -> list[Block]:
-    """A markdown section, optionally followed by a small grey context line."""
-    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+    """Markdown sections (long text split at line breaks), then an optional grey context line."""
+    blocks: list[Block] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in _split(text)[:MAX_SECTIONS]
+    ]
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context[:3000]}]})
     return blocks
+
+
+def _split(text: str) -> list[str]:
+    parts: list[str] = []
+    while len(text) > SECTION_LIMIT:
+        cut = text.rfind("\n", 0, SECTION_LIMIT)
+        cut = cut if cut > 0 else SECTION_LIMIT
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*parts, text] if text or not parts else parts
 
 
 def _plain(text: str) -> dict[str, Any]:

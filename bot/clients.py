@@ -76,7 +76,7 @@ def bedrock_control(settings: Settings) -> Any:
 
 
 def slack_web_client(settings: Settings) -> WebClient:
-    """A Slack WebClient that waits out rate limits and retries transient failures."""
+    """A Slack WebClient for workers: waits out rate limits and retries transient failures."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -87,6 +87,15 @@ def slack_web_client(settings: Settings) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def slack_listener_client(settings: Settings) -> WebClient:
+    """A Slack WebClient for listeners: short timeout, no waiting out rate limits.
+
+    A listener's calls sit inside Slack's 3-second ack, so they fail fast instead.
+    """
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=2,
+                     retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)])
 
 
 def aws_credentials_hint(settings: Settings) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.manifest import load_manifest
 from bot.settings import Settings
+from handlers.models import base_model_id
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ SUCCESSORS = {
     "image": "amazon.nova-canvas-v1:0", "edit": "amazon.nova-canvas-v1:0",
     "remove_bg": "amazon.nova-canvas-v1:0", "vision": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
 }
-_PROFILE_PREFIX = re.compile(r"^(us|eu|apac|us-gov|global)\.")
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,6 @@ class Check:
     status: str  # OK, WARN or FAIL
     detail: str
     fix: str = ""
-
-
-def base_model_id(model_id: str) -> str:
-    """The foundation model behind an id: inference-profile prefixes and ARNs removed."""
-    return _PROFILE_PREFIX.sub("", model_id.rsplit("/", 1)[-1])
 
 
 def slack_checks(client: WebClient) -> list[Check]:

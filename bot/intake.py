@@ -11,6 +11,7 @@ from bot.commands import COMMANDS
 from bot.errors import NoImageFound, UsageError
 from bot.grammar import clean_slack_text
 from bot.jobs import Job
+from bot.parsers import DESCRIBE_PRESETS
 from bot.photo_refs import message_photos, non_image_names
 from bot.results import Result
 from bot.settings import Settings
@@ -18,8 +19,7 @@ from handlers.requests import DescribeRequest, RemoveBackgroundRequest, Variatio
 
 # Words that name a command in a mention (``@Studio replace background keep=car …``).
 MENTION_WORDS = {name: name for name, command in COMMANDS.items() if command.slash} | {
-    "replace": "replace-bg", "replacebg": "replace-bg", "background": "replace-bg",
-    "removebg": "remove-bg", "caption": "describe", "alt": "describe",
+    "replace": "replace-bg", "replacebg": "replace-bg", "removebg": "remove-bg",
 }
 
 
@@ -107,11 +107,15 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) ->
     image in the thread; otherwise the person's newest photo in the channel.
     The job id is derived from the message, so Slack's retries map to one job.
     """
-    text = clean_slack_text(event.get("text", ""))
-    word, _, rest = text.partition(" ")
-    command = MENTION_WORDS.get(word.lower().lstrip("/"))
+    word, rest = (clean_slack_text(event.get("text", "")).split(None, 1) + ["", ""])[:2]
+    word = word.lower().lstrip("/")
+    command = MENTION_WORDS.get(word)
+    if command is None and word in DESCRIBE_PRESETS:
+        command, rest = "describe", f"{word} {rest}"  # "@Studio alt" is "@Studio describe alt"
     if command is None:
         raise MentionHelp()
+    if word == "replace" and rest.lower().startswith("background"):
+        rest = rest[len("background"):]  # "@Studio replace background keep=car …"
     request = parse_request(command, rest, settings)
     photos = message_photos(event)
     if event.get("files") and not photos and COMMANDS[command].uses_photo:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -46,7 +46,3 @@ class Job:
         data = {key: value for key, value in data.items() if key in known}
         data["file_ids"] = tuple(data.get("file_ids") or ())
         return cls(**data)
-
-    def with_request(self, request: dict[str, Any]) -> Job:
-        """A copy with a different request (e.g. after a seed was fixed)."""
-        return replace(self, request=request)

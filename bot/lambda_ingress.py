@@ -13,7 +13,7 @@ from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot.app import build_app
 from bot.aws import DynamoState, SqsQueue, structured_logging, with_secrets
-from bot.clients import aws_client, slack_web_client
+from bot.clients import aws_client, slack_listener_client
 from bot.settings import Settings
 
 logger = Logger()
@@ -26,7 +26,7 @@ settings = with_secrets(Settings.from_env(), want_signing_secret=True)
 settings.require_slack()
 queue = SqsQueue(aws_client("sqs", settings), settings.queue_url)
 state = DynamoState(aws_client("dynamodb", settings), settings.table_name)
-slack_handler = SlackRequestHandler(build_app(settings, slack_web_client(settings), queue.submit, state))
+slack_handler = SlackRequestHandler(build_app(settings, slack_listener_client(settings), queue.submit, state))
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -120,9 +120,9 @@ def describe_started(user_id: str, request: DescribeRequest) -> str:
 def describe_answer(answers: list[str], photo_names: list[str]) -> str:
     """One answer, or one labelled answer per photo."""
     if len(answers) == 1:
-        return answers[0]
+        return escape(answers[0])
     return "\n\n".join(
-        f"*Image {index} · {quote(name)}*\n{answer}"
+        f"*Image {index} · {quote(name)}*\n{escape(answer)}"
         for index, (name, answer) in enumerate(zip(photo_names, answers, strict=True), start=1)
     )
 
@@ -194,7 +194,7 @@ def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBack
     line = f"<@{user_id}> {len(rows) - len(failed)} of {len(rows)} photos are on the new background"
     line += f" (seed {request.seed}, mode {'precise' if request.precise else 'default'})."
     if failed:
-        line += f" {len(failed)} failed: " + "; ".join(f"{row['photo']}: {row['reason']}" for row in failed[:5])
+        line += f" {len(failed)} failed: " + "; ".join(escape(f"{row['photo']}: {row['reason']}") for row in failed[:5])
     return line + " The report lists every photo."
 
 
@@ -272,10 +272,14 @@ def _until(moment: dt.datetime) -> str:
     return f"in {minutes // 60} h {minutes % 60:02d} min"
 
 
+def escape(text: str) -> str:
+    """Text from people or models made inert for Slack: no mentions, links or broadcasts."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def quote(text: str) -> str:
     """Quote user text safely inside a Slack blockquote."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return escaped.replace("\n", "\n> ")
+    return escape(text).replace("\n", "\n> ")
 
 
 def error_message(error: BaseException) -> str:
@@ -302,9 +306,9 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, ModelBusy):
         return ":hourglass: Bedrock is too busy right now and did not recover after several retries. Please try again in a few minutes."
     if isinstance(error, InvalidImage):
-        return f":frame_with_picture: {error.reason}"
+        return f":frame_with_picture: {escape(error.reason)}"
     if isinstance(error, NoImageFound):
-        return f":frame_with_picture: {error.where}"
+        return f":frame_with_picture: {escape(error.where)}"
     if isinstance(error, BotNotInChannel):
         return ":wave: Studio is not in this channel yet. Add it with `/invite @Studio`, then try again."
     if isinstance(error, NotAllowed):

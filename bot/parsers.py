@@ -222,7 +222,7 @@ def _imagine_size(options: Mapping[str, str], spec: ImageModelSpec) -> tuple[int
         return int(match[1]), int(match[2])
     ratio = options.get("ar", "1:1")
     ratio = NAMED_RATIOS.get(ratio.lower(), ratio)
-    if ratio not in IMAGINE_RATIOS:
+    if ratio not in IMAGINE_RATIOS:  # e.g. portrait (4:5) is for /extend, not a generator size
         raise UsageError("imagine", f"`ar=` is one of {', '.join(IMAGINE_RATIOS)}, not `{options['ar']}`.")
     ratio_w, ratio_h = (int(part) for part in ratio.split(":"))
     return fit_size(spec, ratio_w, ratio_h)

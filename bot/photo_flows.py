@@ -281,6 +281,8 @@ class EditTask:
     prepare: Callable[[Any, ImageModelSpec, list[bytes]], tuple[PreparedImage, ...]]
     call: Callable[[Any, str, Any, tuple[PreparedImage, ...]], GeneratedImages]
     rerollable: bool = True
+    # /edit may take a second image as its mask; the others use the first photo only.
+    photos_used: int = 1
 
 
 def _prepare_edit(request: EditRequest, spec: ImageModelSpec, photos: list[bytes]) -> tuple[PreparedImage, ...]:
@@ -297,6 +299,7 @@ EDIT_TASKS: dict[str, EditTask] = {
     "edit": EditTask(
         EditRequest, "edited", _prepare_edit,
         lambda client, model, request, inputs: inpaint(client, model, request, inputs[0], (inputs[1:] or [None])[0]),
+        photos_used=2,
     ),
     "extend": EditTask(
         ExtendRequest, "extended",
@@ -330,7 +333,7 @@ def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
     with ctx.quota.reserve(job.team_id, job.user_id, getattr(request, "count", 1)) as reservation:
         reply = post_reply(job, ctx, photos, messages.edit_started(job.user_id, job.command, request))
         try:
-            inputs = task.prepare(request, spec, [finder.download(photo) for photo in photos[:2]])
+            inputs = task.prepare(request, spec, [finder.download(photo) for photo in photos[:task.photos_used]])
             result = reply.call_model(lambda: task.call(ctx.bedrock, model_id, request, inputs))
             reservation.use(len(result.images))
             file_ids = ctx.slack.upload(job.channel_id, reply.thread_ts, result_uploads(

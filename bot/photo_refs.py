@@ -21,7 +21,6 @@ class Photo:
     mimetype: str
     size: int
     url: str
-    message_ts: str
     thread_ts: str  # the thread results go to: the message's thread, or the message itself
 
 
@@ -37,11 +36,11 @@ def message_photos(message: dict[str, Any]) -> list[Photo]:
             continue
         photos.append(Photo(
             file_id=item["id"],
-            name=item.get("name") or item["id"],
+            # Names are shown in messages inside `code`; a backtick would break out of it.
+            name=(item.get("name") or item["id"]).replace("`", "'"),
             mimetype=item.get("mimetype", ""),
             size=int(item.get("size") or 0),
             url=item.get("url_private_download") or item.get("url_private") or "",
-            message_ts=ts,
             thread_ts=thread_ts,
         ))
     return photos
@@ -50,7 +49,7 @@ def message_photos(message: dict[str, Any]) -> list[Photo]:
 def non_image_names(message: dict[str, Any]) -> list[str]:
     """Names of the files on a message that are not images (for a helpful error)."""
     return [
-        item.get("name") or item.get("id", "?")
+        (item.get("name") or item.get("id", "?")).replace("`", "'")
         for item in message.get("files") or ()
         if item.get("mode") != "tombstone" and not str(item.get("mimetype", "")).startswith("image/")
     ]

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import BotNotInChannel, NoImageFound, SlackRejected, SlackUnavailable
 from handlers.errors import InvalidImage
-from bot.photo_refs import MAX_PHOTOS, Photo, message_photos, non_image_names
+from bot.photo_refs import Photo, message_photos, non_image_names
 from handlers.images import MAX_FILE_BYTES
 
 RECENT_WINDOW_SECONDS = 15 * 60
@@ -67,16 +67,6 @@ class PhotoFinder:
         newest = max(mine, key=lambda m: float(m["ts"]))
         return message_photos(newest)
 
-    def in_message(self, channel: str, message: dict[str, Any]) -> list[Photo]:
-        """The photos on a message Slack delivered to us (event or shortcut payload)."""
-        photos = message_photos(message)
-        if photos:
-            return photos[:MAX_PHOTOS]
-        others = non_image_names(message)
-        if others:
-            raise NoImageFound(f"`{others[0]}` is not an image. Studio works with JPEG, PNG, WebP and GIF photos.")
-        raise NoImageFound("That message has no photo. Attach one, or use the command in a thread with a photo.")
-
     def newest_in_thread(self, channel: str, thread_ts: str) -> list[Photo]:
         """The photos on the newest message with images in a thread (anyone's, results included)."""
         with_photos = [m for m in self._thread(channel, thread_ts, None) if message_photos(m)]
@@ -101,7 +91,7 @@ class PhotoFinder:
             except NoImageFound:
                 raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
             photos.extend(
-                replace(photo, message_ts=thread_ts, thread_ts=thread_ts)
+                replace(photo, thread_ts=thread_ts)
                 for photo in message_photos({"files": [info]})
             )
         if not photos:

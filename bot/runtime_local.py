@@ -14,7 +14,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import messages
 from bot.app import build_app
-from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime
+from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime, slack_listener_client
 from bot.commands import load_flows
 from bot.context import WorkerContext, build_worker_context
 from bot.doctor import model_checks, warn_admins
@@ -103,7 +103,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     # A few more jobs than model calls: the next photos are prepared while others wait on Bedrock.
     pool = WorkerPool(run=run, concurrency=settings.worker_concurrency + LOOKAHEAD_JOBS, on_dropped=dropped)
 
-    app = build_app(settings, ctx.slack.client, submit, state, socket_mode=not http)
+    app = build_app(settings, slack_listener_client(settings), submit, state, socket_mode=not http)
     server = None
     if http:
         server = make_server(

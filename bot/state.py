@@ -27,6 +27,9 @@ class StateStore(Protocol):
     def claim(self, key: str, ttl_seconds: int) -> bool:
         """Record ``key``; True the first time within ``ttl_seconds``, False for a duplicate."""
 
+    def release(self, key: str) -> None:
+        """Forget a claim (the work it guarded could not even start)."""
+
     def usage(self, team_id: str, user_id: str, day: str) -> Usage: ...
 
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
@@ -85,6 +88,10 @@ class SqliteState:
             db.execute("DELETE FROM claims WHERE expires < ?", (now,))
             cursor = db.execute("INSERT OR IGNORE INTO claims (key, expires) VALUES (?, ?)", (key, now + ttl_seconds))
             return cursor.rowcount == 1
+
+    def release(self, key: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM claims WHERE key = ?", (key,))
 
     def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
                        user_limit: int, team_limit: int) -> Usage:

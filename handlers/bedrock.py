@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, NoCredentialsError, ReadTimeoutError
 
 from handlers.errors import ModelAccessDenied, ModelBlocked, ModelBusy, ModelFailed
 
@@ -51,8 +51,8 @@ def translate_error(error: Exception, client: Any, model_id: str) -> Exception:
             "Studio has no AWS credentials. An admin must set AWS_PROFILE or "
             "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or attach an IAM role)."
         )
-    if isinstance(error, ConnectionError):
-        return ModelBusy(f"could not reach Bedrock in {region}")
+    if isinstance(error, (ConnectionError, ReadTimeoutError)):
+        return ModelBusy(f"Bedrock in {region} did not answer in time")
     if not isinstance(error, ClientError):
         return ModelFailed(f"Bedrock call failed: {type(error).__name__}")
     code = error.response.get("Error", {}).get("Code", "")

@@ -7,6 +7,7 @@ Bedrock server in ``tests/fakes`` enforces the same rules independently.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -160,6 +161,15 @@ _FAMILY_BY_ID_PART: tuple[tuple[str, ImageModelSpec], ...] = (
     ("stability.stable-outpaint", STABILITY_OUTPAINT),
     ("stability.stable-image-remove-background", STABILITY_REMOVE_BACKGROUND),
 )
+
+
+# Inference-profile prefixes: a profile id names the same model in a group of regions.
+_PROFILE_PREFIX = re.compile(r"^(us|eu|apac|us-gov|global|jp|au|ca)\.")
+
+
+def base_model_id(model_id: str) -> str:
+    """The foundation model behind an id: ARN prefixes and inference-profile prefixes removed."""
+    return _PROFILE_PREFIX.sub("", model_id.rsplit("/", 1)[-1])
 
 
 class UnknownModel(ModelFailed):

@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from handlers.errors import ModelBlocked, ModelFailed
+from handlers.models import base_model_id
 
 # The aspect_ratio enum of Core, Ultra and SD3.5 (default "1:1"); there is no width/height.
 STABILITY_ASPECT_RATIOS: tuple[str, ...] = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
@@ -31,18 +32,7 @@ MAX_SEED = 4_294_967_294
 # Outpaint: left/right/up/down are 0-2000 px each and at least one must be > 0.
 MAX_OUTPAINT_PIXELS = 2_000
 
-# Input images of the Image Services (Stability API reference): JPEG, PNG or WEBP,
-# every side at least 64 px, 4,096 to 9,437,184 pixels in total, aspect ratio between
-# 1:2.5 and 2.5:1. Remove background stops at 4,194,304 pixels and creative upscale at
-# 1,048,576; fast upscale wants 32-1,536 px a side and 1,024-1,048,576 pixels.
-MIN_INPUT_SIDE = 64
-MIN_INPUT_PIXELS = 4_096
-MAX_INPUT_PIXELS = 9_437_184
-MAX_INPUT_ASPECT = 2.5
-MAX_REMOVE_BACKGROUND_PIXELS = 4_194_304
-MAX_CREATIVE_UPSCALE_PIXELS = 1_048_576
-FAST_UPSCALE_SIDES = (32, 1_536)
-FAST_UPSCALE_PIXELS = (1_024, 1_048_576)
+# Input image limits of the Image Services are part of their specs in handlers.models.
 
 # Model ids. The generators are invoked by their base id (on demand); the Image
 # Services list only INFERENCE_PROFILE, so they are called through ``us.``/``eu.``...
@@ -50,31 +40,18 @@ STABLE_IMAGE_CORE = "stability.stable-image-core-v1:1"
 STABLE_IMAGE_ULTRA = "stability.stable-image-ultra-v1:1"
 SD35_LARGE = "stability.sd3-5-large-v1:0"
 SEARCH_REPLACE = "us.stability.stable-image-search-replace-v1:0"
-SEARCH_RECOLOR = "us.stability.stable-image-search-recolor-v1:0"
 INPAINT = "us.stability.stable-image-inpaint-v1:0"
 OUTPAINT = "us.stability.stable-outpaint-v1:0"
 REMOVE_BACKGROUND = "us.stability.stable-image-remove-background-v1:0"
-ERASE_OBJECT = "us.stability.stable-image-erase-object-v1:0"
-CREATIVE_UPSCALE = "us.stability.stable-creative-upscale-v1:0"
-CONSERVATIVE_UPSCALE = "us.stability.stable-conservative-upscale-v1:0"
-FAST_UPSCALE = "us.stability.stable-fast-upscale-v1:0"
 
 # finish_reasons values that mean a content filter withheld the image.
 _FILTER_PREFIX = "Filter reason:"
 # Inference-profile prefixes Bedrock puts in front of a base model id.
-_PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
-
-
-def _base_model_id(model_id: str) -> str:
-    """``model_id`` without an ARN or inference-profile prefix."""
-    mid = model_id.rsplit("/", 1)[-1] if model_id.startswith("arn:") else model_id
-    prefix, _, rest = mid.partition(".")
-    return rest if prefix in _PROFILE_PREFIXES and rest else mid
 
 
 def is_stability(model_id: str) -> bool:
     """True for any Stability AI model id, bare, profile-prefixed or as an ARN."""
-    return _base_model_id(model_id).startswith("stability.")
+    return base_model_id(model_id).startswith("stability.")
 
 
 def _check_seed(seed: int) -> None:
@@ -195,16 +172,6 @@ def closest_aspect_ratio(width: int, height: int) -> str:
 
     return min(STABILITY_ASPECT_RATIOS, key=distance)
 
-
-def input_size_problem(width: int, height: int, max_pixels: int = MAX_INPUT_PIXELS) -> str | None:
-    """Why an Image Services input of this size would be refused, or None when it fits."""
-    if min(width, height) < MIN_INPUT_SIDE:
-        return f"each side must be at least {MIN_INPUT_SIDE} px"
-    if not MIN_INPUT_PIXELS <= width * height <= max_pixels:
-        return f"the image must have {MIN_INPUT_PIXELS:,}-{max_pixels:,} pixels"
-    if max(width, height) > MAX_INPUT_ASPECT * min(width, height):
-        return "the aspect ratio must be between 1:2.5 and 2.5:1"
-    return None
 
 
 def invert_mask_png(mask_png: bytes) -> bytes:

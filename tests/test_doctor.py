@@ -12,7 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from bot.doctor import FAIL, OK, WARN, base_model_id, model_checks, slack_checks, warn_admins
+from bot.doctor import FAIL, OK, WARN, model_checks, slack_checks, warn_admins
+from handlers.models import base_model_id
 from bot.settings import Settings
 from bot.state import SqliteState
 from tests.fakes.bedrock import FakeBedrock

@@ -127,13 +127,3 @@ def test_parse_images_counts_filtered_and_reports_other_failures() -> None:
 )
 def test_closest_aspect_ratio(size: tuple[int, int], ratio: str) -> None:
     assert stability.closest_aspect_ratio(*size) == ratio
-
-
-def test_is_stability_and_input_limits() -> None:
-    assert stability.is_stability(stability.INPAINT)
-    assert stability.is_stability("arn:aws:bedrock:us-west-2::foundation-model/stability.sd3-5-large-v1:0")
-    assert not stability.is_stability("amazon.nova-canvas-v1:0")
-    assert stability.input_size_problem(640, 480) is None
-    assert stability.input_size_problem(4000, 3000) is not None  # 12 MP Slack photo: downscale first
-    assert stability.input_size_problem(63, 500) is not None
-    assert stability.input_size_problem(1000, 300) is not None
