@@ -137,7 +137,7 @@ class Listeners:
         ack()
         message = body.get("message", {})
         if not message_photos(message):
-            self._respond(client, body, messages.no_photo_on_message())
+            self._respond(client, body, messages.error_message(NoImageFound("none_on_message")))
             return
         metadata = json.dumps({
             "channel_id": body["channel"]["id"],
@@ -225,7 +225,7 @@ class Listeners:
         try:
             result = load_result(self.state, ref)
             if result is None:
-                raise NoImageFound("That result is too old to reuse; run the command again.")
+                raise NoImageFound("result_expired")
             if name == "extend":
                 metadata = json.dumps({"ref": ref, "index": index})
                 client.views_open(trigger_id=body["trigger_id"], view=extend_modal(metadata))
@@ -244,7 +244,7 @@ class Listeners:
         result = load_result(self.state, metadata.get("ref", ""))
         try:
             if result is None:
-                raise NoImageFound("That result is too old to reuse; run the command again.")
+                raise NoImageFound("result_expired")
             text = f'ar={values.get("format") or "story"} {values.get("prompt", "")}'
             self._enqueue(job_for_result_image("extend", text, result, int(metadata.get("index", 0)),
                                                body["user"]["id"], self.settings))

@@ -25,11 +25,12 @@ class HelpRequested(StudioError):
 
 
 class NoImageFound(StudioError):
-    """No usable image where the command looked for one."""
+    """No usable image where the command looked for one; ``reason`` says why (see bot.messages)."""
 
-    def __init__(self, where: str) -> None:
-        super().__init__(where)
-        self.where = where
+    def __init__(self, reason: str, name: str = "") -> None:
+        super().__init__(f"{reason} {name}".strip())
+        self.reason = reason  # none_recent, not_image, none_on_message, none_in_thread, deleted, ...
+        self.name = name
 
 
 class BotNotInChannel(StudioError):

@@ -61,7 +61,7 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
         return Job(command=source.command, request=asdict(request), image_source=source.image_source,
                    file_ids=source.file_ids, **base)
     if not 0 <= index < len(result.file_ids):
-        raise NoImageFound("That image is no longer part of the result.")
+        raise NoImageFound("result_image_gone")
     requests: dict[str, Any] = {
         "variations": VariationsRequest(prompt=str(source.request.get("prompt", ""))),
         "remove-bg": RemoveBackgroundRequest(),
@@ -78,7 +78,7 @@ def job_for_result_image(command: str, text: str, result: Result, index: int, us
                          settings: Settings) -> Job:
     """A typed command (the Extend modal) on image ``index`` of a result."""
     if not 0 <= index < len(result.file_ids):
-        raise NoImageFound("That image is no longer part of the result.")
+        raise NoImageFound("result_image_gone")
     request = parse_request(command, text, settings)
     return Job(id=uuid.uuid4().hex, command=command, request=asdict(request), team_id=result.job.team_id,
                channel_id=result.job.channel_id, user_id=user_id, thread_ts=result.thread_ts,
@@ -120,7 +120,7 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) ->
     photos = message_photos(event)
     if event.get("files") and not photos and COMMANDS[command].uses_photo:
         names = non_image_names(event)
-        raise NoImageFound(f"`{names[0]}` is not an image. Studio works with JPEG, PNG, WebP and GIF photos.")
+        raise NoImageFound("not_image", names[0])
     # In a thread, /replace-bg takes every photo there (a shoot); the others take the newest.
     in_thread = "thread_all" if command == "replace-bg" else "thread"
     source = "files" if photos else (in_thread if event.get("thread_ts") else "recent")
@@ -144,7 +144,7 @@ def job_for_message_photos(
     """A job on the photos of a given message (shortcuts and their modals)."""
     photos = message_photos(message)
     if not photos:
-        raise NoImageFound("That message has no photo Studio can use (JPEG, PNG, WebP or GIF).")
+        raise NoImageFound("none_on_message")
     request = parse_request(command, text, settings)
     return Job(
         id=uuid.uuid4().hex,

@@ -79,6 +79,18 @@ USAGE: dict[str, str] = {
 DESCRIBE_CHOICES = {preset: name[0].upper() + name[1:] for preset, name in PRESET_NAMES.items()}
 
 
+NO_IMAGE_REASONS = {
+    "none_recent": "I could not find a photo you posted in this channel in the last 15 minutes. "
+                   "Post the photo first (or reply to its thread), then run the command again.",
+    "not_image": "`{name}` is not an image. Studio works with JPEG, PNG, WebP and GIF photos.",
+    "none_on_message": "That message has no photo Studio can use (JPEG, PNG, WebP or GIF).",
+    "none_in_thread": "There is no photo in this thread yet. Post it here, then ask again.",
+    "deleted": "The photo was deleted from Slack, so Studio cannot use it any more.",
+    "result_expired": "That result is too old to reuse; run the command again.",
+    "result_image_gone": "That image is no longer part of the result.",
+}
+
+
 def usage(command: str) -> str:
     """The help text for one command."""
     return f"{USAGE[command]}\nExample: `{EXAMPLES[command]}`"
@@ -220,11 +232,6 @@ def mention_help() -> str:
     return f"Start with a command, for example:\n{lines}"
 
 
-def no_photo_on_message() -> str:
-    """A photo shortcut used on a message without an image."""
-    return ":frame_with_picture: That message has no photo Studio can use (JPEG, PNG, WebP or GIF)."
-
-
 def modal_failed() -> str:
     """The shortcut's form could not be opened."""
     return ":warning: Slack did not open the form in time. Please use the shortcut again."
@@ -308,7 +315,7 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, InvalidImage):
         return f":frame_with_picture: {escape(error.reason)}"
     if isinstance(error, NoImageFound):
-        return f":frame_with_picture: {escape(error.where)}"
+        return ":frame_with_picture: " + NO_IMAGE_REASONS[error.reason].format(name=escape(error.name))
     if isinstance(error, BotNotInChannel):
         return ":wave: Studio is not in this channel yet. Add it with `/invite @Studio`, then try again."
     if isinstance(error, NotAllowed):

@@ -58,12 +58,7 @@ class PhotoFinder:
         mine = [m for m in candidates if m.get("user") == user and message_photos(m)]
         if not mine:
             other = [name for m in candidates if m.get("user") == user for name in non_image_names(m)]
-            raise NoImageFound(
-                f"`{other[0]}` is not an image. Post a JPEG, PNG, WebP or GIF, then run the command again."
-                if other else
-                "I could not find a photo you posted in this channel in the last 15 minutes. "
-                "Post the photo first (or reply to its thread), then run the command again."
-            )
+            raise NoImageFound("not_image", other[0]) if other else NoImageFound("none_recent")
         newest = max(mine, key=lambda m: float(m["ts"]))
         return message_photos(newest)
 
@@ -71,7 +66,7 @@ class PhotoFinder:
         """The photos on the newest message with images in a thread (anyone's, results included)."""
         with_photos = [m for m in self._thread(channel, thread_ts, None) if message_photos(m)]
         if not with_photos:
-            raise NoImageFound("There is no photo in this thread yet. Post one here, then ask again.")
+            raise NoImageFound("none_in_thread")
         return message_photos(max(with_photos, key=lambda m: float(m["ts"])))
 
     def all_in_thread(self, channel: str, thread_ts: str) -> list[Photo]:
@@ -79,23 +74,22 @@ class PhotoFinder:
         photos = [photo for message in self._thread(channel, thread_ts, None) if not message.get("bot_id")
                   for photo in message_photos(message)]
         if not photos:
-            raise NoImageFound("There is no photo in this thread yet. Post them here, then ask again.")
+            raise NoImageFound("none_in_thread")
         return photos
 
     def by_ids(self, file_ids: Iterable[str], thread_ts: str) -> list[Photo]:
         """Photos for file ids a job carries, re-read from Slack so deletions are noticed."""
-        photos = []
+        photos: list[Photo] = []
+        others: list[str] = []
         for file_id in file_ids:
             try:
                 info = self._call("files_info", file=file_id)["file"]
             except NoImageFound:
-                raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
-            photos.extend(
-                replace(photo, thread_ts=thread_ts)
-                for photo in message_photos({"files": [info]})
-            )
+                raise NoImageFound("deleted") from None
+            photos += [replace(photo, thread_ts=thread_ts) for photo in message_photos({"files": [info]})]
+            others += non_image_names({"files": [info]})
         if not photos:
-            raise NoImageFound("Those files are not images. Studio works with JPEG, PNG, WebP and GIF photos.")
+            raise NoImageFound("not_image", others[0] if others else "?")
         return photos
 
     def download(self, photo: Photo) -> bytes:
@@ -114,7 +108,7 @@ class PhotoFinder:
                 data = response.read(MAX_FILE_BYTES + 1)
         except urllib.error.HTTPError as error:
             if error.code == 404:
-                raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
+                raise NoImageFound("deleted") from None
             raise SlackUnavailable(f"file download failed: HTTP {error.code}") from None
         except OSError as error:
             raise SlackUnavailable(f"file download failed: {type(error).__name__}") from None
@@ -134,7 +128,7 @@ class PhotoFinder:
             if code in ("not_in_channel", "channel_not_found"):
                 raise BotNotInChannel(code) from None
             if code in ("file_not_found", "file_deleted"):
-                raise NoImageFound("The photo was deleted from Slack, so Studio cannot use it any more.") from None
+                raise NoImageFound("deleted") from None
             if code in ("ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"):
                 raise SlackUnavailable(f"{method} failed: {code}") from None
             raise SlackRejected(code) from None
