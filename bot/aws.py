@@ -25,7 +25,10 @@ from bot.state import BatchProgress
 
 log = logging.getLogger(__name__)
 NAMESPACE = "Studio"
-SECRETS_MAX_AGE_SECONDS = 300  # a rotated token is picked up within five minutes
+# Secrets are read once per container start (module scope of the Lambda entry
+# modules); a rotated token reaches new containers, and old ones within Lambda's
+# normal recycling.
+SECRETS_MAX_AGE_SECONDS = 300
 
 
 _APP_LOGGERS = ("bot", "handlers", "slack_bolt", "slack_sdk")

@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.settings import Settings
 
 # botocore's standard mode absorbs short throttling blips and 5xx answers; the
-# worker adds a longer, visible retry on top (see bot.worker).
+# worker adds a longer, visible retry on top (see bot.retry).
 _BEDROCK_CONFIG = Config(
     connect_timeout=5,
     # A premium 5-image Titan call or a Claude answer can take a minute.

@@ -84,7 +84,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from environment variables (``os.environ`` by default)."""
         env = os.environ if env is None else env
-        image_model = env.get("STUDIO_IMAGE_MODEL", DEFAULT_IMAGE_MODEL)
+        # An empty setting means "the default", for every model role alike.
+        image_model = env.get("STUDIO_IMAGE_MODEL") or DEFAULT_IMAGE_MODEL
+        edit_model = env.get("STUDIO_EDIT_MODEL") or image_model
         return cls(
             slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
@@ -95,9 +97,9 @@ class Settings:
             bedrock_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or None,
             bedrock_control_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK") or None,
             image_model_id=image_model,
-            edit_model_id=env.get("STUDIO_EDIT_MODEL", image_model),
-            remove_bg_model_id=env.get("STUDIO_REMOVE_BG_MODEL") or env.get("STUDIO_EDIT_MODEL", image_model),
-            vision_model_id=env.get("STUDIO_VISION_MODEL", DEFAULT_VISION_MODEL),
+            edit_model_id=edit_model,
+            remove_bg_model_id=env.get("STUDIO_REMOVE_BG_MODEL") or edit_model,
+            vision_model_id=env.get("STUDIO_VISION_MODEL") or DEFAULT_VISION_MODEL,
             worker_concurrency=int(env.get("STUDIO_WORKERS", "4")),
             state_path=env.get("STUDIO_STATE_PATH", ".studio/state.db"),
             queue_url=env.get("STUDIO_QUEUE_URL", ""),

@@ -81,6 +81,10 @@ class SqliteState:
         with self._transaction() as db:
             for statement in _SCHEMA:
                 db.execute(statement)
+            # Keep the file small: drop what has expired (usage is kept a week for "usage today").
+            db.execute("DELETE FROM claims WHERE expires < ?", (time.time(),))
+            db.execute("DELETE FROM kv WHERE expires < ?", (time.time(),))
+            db.execute("DELETE FROM usage WHERE day < date('now', '-7 days')")
 
     def claim(self, key: str, ttl_seconds: int) -> bool:
         now = time.time()
