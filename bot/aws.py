@@ -118,14 +118,14 @@ class DynamoState:
             return None  # TTL deletion is lazy; an expired item is absent
         return str(item["value"]["S"])
 
-    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress | None:
+    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
         """One item per batch: a map of rows plus counters, updated with conditions.
 
-        The condition on the row makes a redelivered photo a no-op; the second
-        conditional update elects exactly one reporter when the batch completes.
+        The condition on the row makes a redelivered photo a no-op (reported as a duplicate).
         """
         key = {"id": {"S": f"batch#{batch_id}"}}
         failed = int(json.loads(row).get("outcome") != "done")
+        duplicate = False
         try:
             item = self.client.update_item(
                 TableName=self.table_name, Key=key,
@@ -138,22 +138,23 @@ class DynamoState:
             )["Attributes"]
         except ClientError as error:
             code = error.response["Error"]["Code"]
-            if code == "ConditionalCheckFailedException":
-                return None
-            if code != "ValidationException":
+            if code == "ValidationException":
+                # The first row of a batch: the map does not exist yet, so create it.
+                self.client.update_item(
+                    TableName=self.table_name, Key=key, UpdateExpression="SET #rows = if_not_exists(#rows, :empty)",
+                    ExpressionAttributeNames={"#rows": "rows"}, ExpressionAttributeValues={":empty": {"M": {}}},
+                )
+                return self.batch_record(batch_id, index, row, total)
+            if code != "ConditionalCheckFailedException":
                 raise
-            # The first row of a batch: the map does not exist yet, so create it.
-            self.client.update_item(
-                TableName=self.table_name, Key=key, UpdateExpression="SET #rows = if_not_exists(#rows, :empty)",
-                ExpressionAttributeNames={"#rows": "rows"}, ExpressionAttributeValues={":empty": {"M": {}}},
-            )
-            return self.batch_record(batch_id, index, row, total)
+            duplicate = True
+            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)["Item"]
         done, failures = int(item["done"]["N"]), int(item["failed"]["N"])
         rows = None
-        if done == total and self.claim(f"batch-report:{batch_id}", 7 * 86400):
+        if done == total:
             by_index = item["rows"]["M"]
             rows = [by_index[k]["S"] for k in sorted(by_index, key=int)]
-        return BatchProgress(done=done, failed=failures, total=total, rows=rows)
+        return BatchProgress(done=done, failed=failures, total=total, rows=rows, duplicate=duplicate)
 
     def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
                        user_limit: int, team_limit: int) -> Usage:

@@ -68,3 +68,7 @@ class BatchTooLarge(StudioError):
         super().__init__(f"{count} photos > {limit}")
         self.count = count
         self.limit = limit
+
+
+class PhotoInterrupted(StudioError):
+    """A batch photo whose first attempt stopped part-way; it is not processed twice."""

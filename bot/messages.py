@@ -11,6 +11,7 @@ from bot.errors import (
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
+    PhotoInterrupted,
     QueueUnavailable,
     SlackRejected,
     SlackUnavailable,
@@ -335,6 +336,8 @@ def error_message(error: BaseException) -> str:
             f":warning: That is {error.count} photos; Studio replaces backgrounds on up to {error.limit} at once. "
             "Split them over several threads."
         )
+    if isinstance(error, PhotoInterrupted):
+        return ":warning: Studio stopped while working on this photo, so it was skipped. Run it again on its own."
     if isinstance(error, QueueUnavailable):
         return ":x: Studio could not accept the request right now. Please try again in a minute."
     if isinstance(error, SlackRejected):

@@ -19,7 +19,7 @@ from bot import messages
 from bot.blocks import result_blocks, text_blocks
 from bot.commands import COMMANDS
 from bot.context import WorkerContext
-from bot.errors import AlreadyReported, BatchTooLarge, QueueUnavailable, StudioError, UsageError
+from bot.errors import AlreadyReported, BatchTooLarge, PhotoInterrupted, QueueUnavailable, StudioError, UsageError
 from bot.jobs import Job
 from bot.photo_refs import MAX_PHOTOS, Photo
 from bot.photos import PhotoFinder
@@ -227,6 +227,12 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
     """
     call_model = lambda call: with_model_retries(call, ctx, lambda attempt, delay: None)  # noqa: E731
     name = job.file_ids[0] if job.file_ids else "?"
+    batch = job.batch or {}
+    if not ctx.store.claim(f"batch-photo:{batch['id']}:{batch['index']}", 7 * 86400):
+        # Delivered again (SQS), or retried after a failure: the photo was processed, or cut
+        # off part-way; either way it is not processed twice. Only the bookkeeping remains.
+        record_batch_photo(job, ctx, request, name, None, PhotoInterrupted())
+        return
     outcome: PhotoOutcome | None = None
     error: BaseException | None = None
     try:
@@ -249,17 +255,25 @@ def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundR
            "subject": outcome.subject if outcome else "", "outcome": "done" if outcome else "failed",
            "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0}
     progress = ctx.store.batch_record(batch["id"], batch["index"], json.dumps(row), batch["total"])
-    if progress is None:
-        return  # a redelivered photo job: already counted (and its quota already settled)
-    ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0), batch["day"])
-    heading = messages.batch_started(job.user_id, request, progress.total)
-    status = messages.batch_progress(progress.done, progress.failed, progress.total)
-    ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status), best_effort=True)
-    if progress.rows is not None:
+    if not progress.duplicate:  # a redelivered photo job was counted (and its quota settled) before
+        ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0),
+                            batch["day"])
+        heading = messages.batch_started(job.user_id, request, progress.total)
+        status = messages.batch_progress(progress.done, progress.failed, progress.total)
+        ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status), best_effort=True)
+    # Exactly one job posts the report. If that upload fails, the claim is released so
+    # the queue's retry of that job (or another photo's redelivery) can post it.
+    report_key = f"batch-report:{batch['id']}"
+    if progress.rows is not None and ctx.store.claim(report_key, 7 * 86400):
         rows = [json.loads(item) for item in progress.rows]
-        ctx.slack.upload(job.channel_id, job.thread_ts, [Upload(
-            content=batch_report_csv(rows), filename="replace-bg-report.csv", title="Background replacement report",
-        )], comment=messages.batch_done(job.user_id, rows, request))
+        try:
+            ctx.slack.upload(job.channel_id, job.thread_ts, [Upload(
+                content=batch_report_csv(rows), filename="replace-bg-report.csv",
+                title="Background replacement report",
+            )], comment=messages.batch_done(job.user_id, rows, request))
+        except StudioError:
+            ctx.store.release(report_key)
+            raise
 
 
 def batch_report_csv(rows: list[dict[str, Any]]) -> bytes:

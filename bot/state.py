@@ -38,11 +38,8 @@ class StateStore(Protocol):
     def get(self, key: str) -> str | None:
         """The value under ``key``, or None if absent or expired."""
 
-    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress | None:
-        """Record photo ``index``'s outcome once; None if it was already recorded (a redelivery).
-
-        ``rows`` is filled in for exactly one caller: the one that completes the batch.
-        """
+    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
+        """Record photo ``index``'s outcome once (a redelivery is marked ``duplicate``)."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,10 @@ class BatchProgress:
     done: int
     failed: int
     total: int
-    # Every photo's row, for the one caller that completed the batch; otherwise None.
+    # Every photo's row once the batch is complete; otherwise None.
     rows: list[str] | None = None
+    # True when this photo had been recorded before (SQS delivered its job again).
+    duplicate: bool = False
 
 
 _SCHEMA = (
@@ -64,7 +63,6 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS batch_rows (batch TEXT NOT NULL, idx INTEGER NOT NULL, row TEXT NOT NULL,"
     " failed INTEGER NOT NULL, PRIMARY KEY (batch, idx))",
-    "CREATE TABLE IF NOT EXISTS batch_reported (batch TEXT PRIMARY KEY)",
 )
 
 
@@ -132,21 +130,19 @@ class SqliteState:
             row = db.execute("SELECT value FROM kv WHERE key = ? AND expires >= ?", (key, time.time())).fetchone()
             return str(row[0]) if row else None
 
-    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress | None:
+    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
         failed = int(json.loads(row).get("outcome") != "done")
         with self._transaction() as db:
             inserted = db.execute("INSERT OR IGNORE INTO batch_rows (batch, idx, row, failed) VALUES (?, ?, ?, ?)",
                                   (batch_id, index, row, failed)).rowcount
-            if not inserted:
-                return None
             done, failures = db.execute("SELECT COUNT(*), SUM(failed) FROM batch_rows WHERE batch = ?",
                                         (batch_id,)).fetchone()
             rows = None
-            if done == total and db.execute("INSERT OR IGNORE INTO batch_reported (batch) VALUES (?)",
-                                            (batch_id,)).rowcount:
+            if done == total:
                 rows = [r[0] for r in db.execute("SELECT row FROM batch_rows WHERE batch = ? ORDER BY idx",
                                                  (batch_id,))]
-            return BatchProgress(done=int(done), failed=int(failures or 0), total=total, rows=rows)
+            return BatchProgress(done=int(done), failed=int(failures or 0), total=total, rows=rows,
+                                 duplicate=not inserted)
 
     # The journal lists jobs accepted but not finished, so that after a crash
     # or kill the people waiting on them can be told (see bot.runtime_local).

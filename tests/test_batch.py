@@ -101,3 +101,42 @@ def test_slash_command_on_a_message_with_several_photos(studio: Studio, slack: F
     assert len(bedrock.invocations("OUTPAINTING")) == 3
     assert [row["outcome"] for row in report(slack)] == ["done", "done", "done"]
     assert {u["thread_ts"] for u in slack.uploads} == {ts}
+
+
+def test_a_failed_report_upload_is_retried_without_processing_the_photo_again(
+    settings, slack: FakeSlack, bedrock: FakeBedrock, monkeypatch
+) -> None:
+    from dataclasses import asdict
+
+    from bot.context import build_worker_context
+    from bot.errors import SlackUnavailable
+    from bot.jobs import Job
+    from bot.quota import today
+    from bot.state import SqliteState
+    from bot.worker import Outcome, run_job
+    from handlers.requests import ReplaceBackgroundRequest
+
+    ctx = build_worker_context(settings, SqliteState(":memory:"))
+    photo = slack.add_file(small_jpeg(), name="only.jpg")
+    ts = slack.post_user_message("C1", "U1", "", files=[photo])
+    progress_ts = ctx.slack.post("C1", "progress", thread_ts=ts)
+    job = Job(id="b1-0", command="replace-bg", team_id="T0001", channel_id="C1", user_id="U1", thread_ts=ts,
+              request=asdict(ReplaceBackgroundRequest(prompt="a beach", keep="bag", seed=1)),
+              image_source="files", file_ids=(photo["id"],),
+              batch={"id": "b1", "index": 0, "total": 1, "progress_ts": progress_ts, "day": today()})
+    real_upload, failed = ctx.slack.upload, []
+
+    def upload(channel, thread_ts, uploads, comment=None):
+        if uploads[0].filename.endswith(".csv") and not failed:
+            failed.append(True)
+            raise SlackUnavailable("files.uploadV2 failed: internal_error")
+        return real_upload(channel, thread_ts, uploads, comment)
+
+    monkeypatch.setattr(ctx.slack, "upload", upload)
+    assert run_job(job, ctx) is Outcome.UNDELIVERED  # the queue will deliver it again
+    assert run_job(job, ctx) is Outcome.SUCCEEDED
+    assert len([u for u in slack.uploads if u["filename"].endswith(".csv")]) == 1
+    assert len([u for u in slack.uploads if u["filename"].endswith(".png")]) == 1, "the photo was not redone"
+    assert len(bedrock.invocations("OUTPAINTING")) == 1
+    [row] = report(slack)
+    assert row["outcome"] == "done"
