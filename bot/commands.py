@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.jobs import Job
 from bot.errors import UsageError
+from bot.messages import problem
 from bot.parsers import (
     parse_describe,
     parse_edit,
@@ -74,7 +75,7 @@ def load_flows() -> None:
 
 
 def _not_typed(text: str, settings: Settings) -> Any:
-    raise UsageError("imagine", "Variations come from the button under a result.")
+    raise UsageError("imagine", problem("variations_from_button"))
 
 
 COMMANDS: dict[str, Command] = {

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.errors import UsageError
+from bot.messages import problem
 
 # Slack turns typed quotes into typographic ones; treat them all alike.
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
@@ -83,7 +84,7 @@ def parse_text(command: str, text: str, options: Mapping[str, Option]) -> Parsed
             taken = 1 if not spec.free_text else _words_until_option(tokens, index)
             words = [_unquote(t.group(0)) for t in tokens[index : index + taken]]
             if not words or any(t["key"] or t["flag"] for t in tokens[index : index + taken]):
-                raise UsageError(command, f"`--{token['flag']}` needs a value, e.g. `{spec.example}`.")
+                raise UsageError(command, problem("flag_needs_value", flag=token["flag"], example=spec.example))
             index += taken
             _store(command, values, spec, " ".join(words))
         else:
@@ -110,18 +111,18 @@ def _lookup(
     close = difflib.get_close_matches(key.lower(), list(by_name), n=1, cutoff=0.6)
     if close:
         hint = by_name[close[0]].name
-        raise UsageError(command, f"Unknown option `{shown}`. Did you mean `{hint}=`?")
+        raise UsageError(command, problem("unknown_option_hint", shown=shown, hint=hint))
     if not by_name:
-        raise UsageError(command, f"`/{command}` takes no options, but got `{shown}`.")
+        raise UsageError(command, problem("no_options", command=command, shown=shown))
     known = ", ".join(f"`{spec.name}=`" for spec in dict.fromkeys(by_name.values()))
-    raise UsageError(command, f"Unknown option `{shown}`. `/{command}` understands {known}.")
+    raise UsageError(command, problem("unknown_option", shown=shown, command=command, known=known))
 
 
 def _store(command: str, values: dict[str, str], spec: Option, value: str) -> None:
     if spec.name in values:
-        raise UsageError(command, f"`{spec.name}=` is given twice; keep one.")
+        raise UsageError(command, problem("option_twice", name=spec.name))
     if not value.strip():
-        raise UsageError(command, f"`{spec.name}=` needs a value, e.g. `{spec.example}`.")
+        raise UsageError(command, problem("option_needs_value", name=spec.name, example=spec.example))
     values[spec.name] = value.strip()
 
 

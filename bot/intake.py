@@ -11,6 +11,7 @@ from bot.commands import COMMANDS
 from bot.errors import NoImageFound, UsageError
 from bot.grammar import clean_slack_text
 from bot.jobs import Job
+from bot.messages import problem
 from bot.parsers import DESCRIBE_PRESETS
 from bot.photo_refs import message_photos, non_image_names
 from bot.results import Result
@@ -68,7 +69,7 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
         "describe": DescribeRequest(),
     }
     if action not in requests:
-        raise UsageError("imagine", f"Unknown button action `{action}`.")
+        raise UsageError("imagine", problem("unknown_action", action=action))
     request = with_fixed_seed(action, requests[action], settings)
     return Job(command=action, request=asdict(request), image_source="files",
                file_ids=(result.file_ids[index],), **base)

@@ -80,6 +80,46 @@ USAGE: dict[str, str] = {
 DESCRIBE_CHOICES = {preset: name[0].upper() + name[1:] for preset, name in PRESET_NAMES.items()}
 
 
+# What was wrong with a command's text (UsageError.problem), by key; filled in by
+# bot.grammar and bot.parsers through ``problem()``.
+PROBLEMS = {
+    "flag_needs_value": "`--{flag}` needs a value, e.g. `{example}`.",
+    "unknown_option_hint": "Unknown option `{shown}`. Did you mean `{hint}=`?",
+    "no_options": "`/{command}` takes no options, but got `{shown}`.",
+    "unknown_option": "Unknown option `{shown}`. `/{command}` understands {known}.",
+    "option_twice": "`{name}=` is given twice; keep one.",
+    "option_needs_value": "`{name}=` needs a value, e.g. `{example}`.",
+    "ar_and_size": "Give either `ar=` or `size=`, not both.",
+    "bad_quality": "`quality=` is `standard` or `premium`, not `{value}`.",
+    "bad_mode": "`mode=` is `default` or `precise`, not `{value}`.",
+    "translate_alone": "`translate=` takes no other words: `/describe translate=german`.",
+    "extend_needs_ar": "Say which format to extend to, e.g. `ar=9:16` or `ar=story`.",
+    "remove_bg_no_words": "`/remove-bg` takes no words; post the photo and run it alone.",
+    "missing_prompt": "{what} after `/{command}`.",
+    "too_long": "The {what} is {length:,} characters; {model} accepts at most {limit}. Please shorten it.",
+    "bad_int": "`{name}=` must be a whole number from {low} to {high:,}, not `{value}`.",
+    "bad_cfg": "`cfg=` must be a number from {low} to {high:g}, not `{value}`.",
+    "bad_size": "{model} cannot make `size={value}`. Allowed: {rules}.",
+    "bad_imagine_ratio": "`ar=` is one of {ratios}, not `{value}`.",
+    "bad_ratio": "`ar=` is a ratio such as `9:16` or one of {named}, not `{value}`.",
+    "ratio_too_stretched": "`ar={value}` is too stretched; {model} goes up to {limit:g}:1.",
+    "unknown_action": "Unknown button action `{action}`.",
+    "variations_from_button": "Variations come from the button under a result.",
+    "edit_needs_mask": "Say what to repaint with `mask=`, or post the photo together with a black-and-white mask "
+                       "image (black = repaint) and mention @Studio.",
+}
+# The words that start a "missing_prompt" problem, per command.
+PROMPT_ASKS = {
+    "imagine": "Tell me what to draw", "replace-bg": "Describe the new background",
+    "edit": "Say what to paint", "extend": "Describe the new surroundings",
+}
+
+
+def problem(key: str, **params: object) -> str:
+    """The sentence for a usage problem, with its details filled in."""
+    return PROBLEMS[key].format(**params)
+
+
 NO_IMAGE_REASONS = {
     "none_recent": "I could not find a photo you posted in this channel in the last 15 minutes. "
                    "Post the photo first (or reply to its thread), then run the command again.",

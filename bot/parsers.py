@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from bot.errors import HelpRequested, UsageError
 from bot.grammar import Option, ParsedText, parse_text
+from bot.messages import PROMPT_ASKS, problem
 from handlers.models import ImageModelSpec
 from handlers.requests import (
     ImagineRequest,
@@ -57,15 +58,15 @@ EXTEND_OPTIONS = _options(_RATIO, _NEGATIVE, _COUNT, _SEED)
 def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
     """Parse /imagine text for the image model described by ``spec``."""
     parsed = _parse("imagine", text, IMAGINE_OPTIONS)
-    prompt = _require_prompt("imagine", parsed, "Tell me what to draw")
+    prompt = _require_prompt("imagine", parsed)
     _check_length("imagine", "prompt", prompt, spec)
     options = parsed.options
     if "ar" in options and "size" in options:
-        raise UsageError("imagine", "Give either `ar=` or `size=`, not both.")
+        raise UsageError("imagine", problem("ar_and_size"))
     width, height = _imagine_size(options, spec)
     quality = options.get("quality", "standard").lower()
     if quality not in ("standard", "premium"):
-        raise UsageError("imagine", f"`quality=` is `standard` or `premium`, not `{quality}`.")
+        raise UsageError("imagine", problem("bad_quality", value=quality))
     return ImagineRequest(
         prompt=prompt,
         width=width,
@@ -81,11 +82,11 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
 def parse_replace_background(text: str, spec: ImageModelSpec) -> ReplaceBackgroundRequest:
     """Parse /replace-bg text: ``keep=`` is the subject, the rest the new background."""
     parsed = _parse("replace-bg", text, REPLACE_BG_OPTIONS)
-    prompt = _require_prompt("replace-bg", parsed, "Describe the new background")
+    prompt = _require_prompt("replace-bg", parsed)
     _check_length("replace-bg", "background description", prompt, spec)
     mode = parsed.options.get("mode", "default").lower()
     if mode not in ("default", "precise"):
-        raise UsageError("replace-bg", f"`mode=` is `default` or `precise`, not `{mode}`.")
+        raise UsageError("replace-bg", problem("bad_mode", value=mode))
     keep = parsed.options.get("keep", AUTO_SUBJECT)
     _check_length("replace-bg", "`keep=` text", keep, spec)
     return ReplaceBackgroundRequest(
@@ -105,7 +106,7 @@ def parse_describe(text: str) -> DescribeRequest:
     words = parsed.prompt.split()
     if language:
         if words:
-            raise UsageError("describe", "`translate=` takes no other words: `/describe translate=german`.")
+            raise UsageError("describe", problem("translate_alone"))
         return DescribeRequest(preset="translate", language=language)
     if not words:
         return DescribeRequest()
@@ -117,7 +118,7 @@ def parse_describe(text: str) -> DescribeRequest:
 def parse_edit(text: str, spec: ImageModelSpec) -> EditRequest:
     """Parse /edit text: ``mask=`` names what to repaint, the rest is what to paint."""
     parsed = _parse("edit", text, EDIT_OPTIONS)
-    prompt = _require_prompt("edit", parsed, "Say what to paint")
+    prompt = _require_prompt("edit", parsed)
     _check_length("edit", "prompt", prompt, spec)
     return EditRequest(
         prompt=prompt,
@@ -132,8 +133,8 @@ def parse_extend(text: str, spec: ImageModelSpec) -> ExtendRequest:
     """Parse /extend text: ``ar=`` is the target format, the rest the new surroundings."""
     parsed = _parse("extend", text, EXTEND_OPTIONS)
     if "ar" not in parsed.options:
-        raise UsageError("extend", "Say which format to extend to, e.g. `ar=9:16` or `ar=story`.")
-    prompt = _require_prompt("extend", parsed, "Describe the new surroundings")
+        raise UsageError("extend", problem("extend_needs_ar"))
+    prompt = _require_prompt("extend", parsed)
     _check_length("extend", "prompt", prompt, spec)
     ratio_w, ratio_h = _ratio("extend", parsed.options["ar"], spec)
     return ExtendRequest(
@@ -150,7 +151,7 @@ def parse_remove_background(text: str) -> RemoveBackgroundRequest:
     """Parse /remove-bg text, which must be empty (or ``help``)."""
     parsed = _parse("remove-bg", text, {})
     if parsed.prompt:
-        raise UsageError("remove-bg", "`/remove-bg` takes no words; post the photo and run it alone.")
+        raise UsageError("remove-bg", problem("remove_bg_no_words"))
     return RemoveBackgroundRequest()
 
 
@@ -160,19 +161,16 @@ def _parse(command: str, text: str, options: Mapping[str, Option]) -> ParsedText
     return parse_text(command, text, options)
 
 
-def _require_prompt(command: str, parsed: ParsedText, what: str) -> str:
+def _require_prompt(command: str, parsed: ParsedText) -> str:
     if not parsed.prompt:
-        raise UsageError(command, f"{what} after `/{command}`.")
+        raise UsageError(command, problem("missing_prompt", what=PROMPT_ASKS[command], command=command))
     return parsed.prompt
 
 
 def _check_length(command: str, what: str, text: str, spec: ImageModelSpec) -> None:
     if len(text) > spec.max_prompt_chars:
-        raise UsageError(
-            command,
-            f"The {what} is {len(text):,} characters; {spec.label} accepts at most "
-            f"{spec.max_prompt_chars}. Please shorten it.",
-        )
+        raise UsageError(command, problem("too_long", what=what, length=len(text), model=spec.label,
+                                          limit=spec.max_prompt_chars))
 
 
 def _negative(command: str, options: Mapping[str, str], spec: ImageModelSpec) -> str:
@@ -186,7 +184,7 @@ def _int_option(command: str, options: Mapping[str, str], name: str, low: int, h
         return None
     raw = options[name]
     if not re.fullmatch(r"\d+", raw) or not low <= int(raw) <= high:
-        raise UsageError(command, f"`{name}=` must be a whole number from {low} to {high:,}, not `{raw}`.")
+        raise UsageError(command, problem("bad_int", name=name, low=low, high=high, value=raw))
     return int(raw)
 
 
@@ -207,7 +205,7 @@ def _cfg(options: Mapping[str, str]) -> float | None:
     except ValueError:
         value = float("nan")
     if not MIN_CFG <= value <= MAX_CFG:
-        raise UsageError("imagine", f"`cfg=` must be a number from {MIN_CFG} to {MAX_CFG:g}, not `{raw}`.")
+        raise UsageError("imagine", problem("bad_cfg", low=MIN_CFG, high=MAX_CFG, value=raw))
     return value
 
 
@@ -215,15 +213,13 @@ def _imagine_size(options: Mapping[str, str], spec: ImageModelSpec) -> tuple[int
     if "size" in options:
         match = re.fullmatch(r"(\d{2,5})[x×*](\d{2,5})", options["size"].lower())
         if not match or not spec.accepts_size(int(match[1]), int(match[2])):
-            raise UsageError(
-                "imagine",
-                f"{spec.label} cannot make `size={options['size']}`. Allowed: {spec.size_rules()}.",
-            )
+            raise UsageError("imagine", problem("bad_size", model=spec.label, value=options["size"],
+                                                rules=spec.size_rules()))
         return int(match[1]), int(match[2])
     ratio = options.get("ar", "1:1")
     ratio = NAMED_RATIOS.get(ratio.lower(), ratio)
     if ratio not in IMAGINE_RATIOS:  # e.g. portrait (4:5) is for /extend, not a generator size
-        raise UsageError("imagine", f"`ar=` is one of {', '.join(IMAGINE_RATIOS)}, not `{options['ar']}`.")
+        raise UsageError("imagine", problem("bad_imagine_ratio", ratios=", ".join(IMAGINE_RATIOS), value=options["ar"]))
     ratio_w, ratio_h = (int(part) for part in ratio.split(":"))
     return fit_size(spec, ratio_w, ratio_h)
 
@@ -233,10 +229,8 @@ def _ratio(command: str, raw: str, spec: ImageModelSpec) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{1,3}):(\d{1,3})", value)
     if not match or int(match[1]) == 0 or int(match[2]) == 0:
         named = ", ".join(NAMED_RATIOS)
-        raise UsageError(command, f"`ar=` is a ratio such as `9:16` or one of {named}, not `{raw}`.")
+        raise UsageError(command, problem("bad_ratio", named=named, value=raw))
     ratio_w, ratio_h = int(match[1]), int(match[2])
     if max(ratio_w, ratio_h) / min(ratio_w, ratio_h) > spec.max_aspect:
-        raise UsageError(
-            command, f"`ar={raw}` is too stretched; {spec.label} goes up to {spec.max_aspect:g}:1."
-        )
+        raise UsageError(command, problem("ratio_too_stretched", value=raw, model=spec.label, limit=spec.max_aspect))
     return ratio_w, ratio_h

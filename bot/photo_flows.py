@@ -304,8 +304,7 @@ def _prepare_edit(request: EditRequest, spec: ImageModelSpec, photos: list[bytes
     if request.mask:
         return (photo,)
     if len(photos) < 2:
-        raise UsageError("edit", "Say what to repaint with `mask=`, or post the photo together with a "
-                                 "black-and-white mask image (black = repaint) and mention @Studio.")
+        raise UsageError("edit", messages.problem("edit_needs_mask"))
     return photo, prepare_mask(photos[1], photo.width, photo.height)
 
 
