@@ -120,6 +120,46 @@ def problem(key: str, **params: object) -> str:
     return PROBLEMS[key].format(**params)
 
 
+INVALID_IMAGE = {
+    "empty": "The file is empty. Please upload the photo again.",
+    "file_too_large": "The file is {megabytes} MB; Studio accepts photos up to {limit} MB.",
+    "login_page": "Slack sent a login page instead of the file: Studio is missing the `files:read` "
+                  "permission. A Slack admin must add it and reinstall the app.",
+    "pdf": "That file is a PDF, not a photo. Please post a JPEG, PNG, WebP or GIF.",
+    "heic": "HEIC/AVIF photos are not supported yet. On iPhone choose Settings → Camera → Formats → "
+            "Most Compatible, or export the photo as JPEG or PNG.",
+    "too_many_pixels": "The image is too large ({megapixels} MP; Studio accepts up to {limit} MP). Please resize it.",
+    "unreadable": "That file is not an image Studio can read. Please post a JPEG, PNG, WebP or GIF.",
+    "damaged": "The image is damaged or incomplete. Please upload it again.",
+    "too_stretched": "This photo is too narrow or too wide ({ratio}:1); {model} accepts up to {limit:g}:1. Please crop it.",
+    "mask_shape": "The mask is {mask_width}×{mask_height} but the photo is {width}×{height}; "
+                  "the mask must have the photo's shape (black = repaint, white = keep).",
+    "mask_all_white": "The mask is all white, so there is nothing to repaint. Paint the area to change black.",
+    "mask_all_black": "The mask is all black, which would repaint everything; use /imagine for a new picture.",
+    "not_slack_hosted": "`{name}` is not hosted by Slack, so Studio will not fetch it.",
+}
+MODEL_FAILED = {
+    "no_credentials": "Studio has no AWS credentials. An admin must set AWS_PROFILE or "
+                      "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or attach an IAM role).",
+    "call_failed": "The call to Bedrock failed ({kind}). Please try again.",
+    "model_unavailable": "The model {model} is not available in {region}; it may have reached end of life. "
+                         "An admin can check with `python -m bot doctor`.",
+    "rejected": "Bedrock rejected the request ({code}): {message}",
+    "no_subject": "The vision model could not name the subject; try `keep=` with a word such as `keep=car`.",
+    "empty_answer": "The vision model returned an empty answer. Please try again.",
+    "bad_image_data": "The model returned an image Studio could not read. Please try again.",
+    "no_image": "The model returned no image ({detail}).",
+    "unknown_model": "The configured model {model} is not one Studio can drive. An admin should choose "
+                     "Titan Image Generator, Nova Canvas or a Stability AI model (see `python -m bot doctor`).",
+}
+
+
+def _worded(table: dict[str, str], code: str, params: dict[str, object]) -> str:
+    """A table's sentence with its details filled in; text details are escaped for Slack."""
+    safe = {key: escape(value) if isinstance(value, str) else value for key, value in params.items()}
+    return table[code].format(**safe)
+
+
 NO_IMAGE_REASONS = {
     "none_recent": "I could not find a photo you posted in this channel in the last 15 minutes. "
                    "Post the photo first (or reply to its thread), then run the command again.",
@@ -354,7 +394,7 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, ModelBusy):
         return ":hourglass: Bedrock is too busy right now and did not recover after several retries. Please try again in a few minutes."
     if isinstance(error, InvalidImage):
-        return f":frame_with_picture: {escape(error.reason)}"
+        return ":frame_with_picture: " + _worded(INVALID_IMAGE, error.code, error.params)
     if isinstance(error, NoImageFound):
         return ":frame_with_picture: " + NO_IMAGE_REASONS[error.reason].format(name=escape(error.name))
     if isinstance(error, BotNotInChannel):
@@ -387,5 +427,5 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, SlackUnavailable):
         return ":warning: Slack did not accept the result after several tries. Please try again."
     if isinstance(error, ModelFailed):
-        return f":x: {error}"
+        return ":x: " + _worded(MODEL_FAILED, error.code, error.params)
     return ":x: Something went wrong on Studio's side. The error is logged; please try again."

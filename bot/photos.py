@@ -95,12 +95,9 @@ class PhotoFinder:
     def download(self, photo: Photo) -> bytes:
         """The file's bytes, fetched with the bot token from Slack's file host."""
         if photo.size > MAX_FILE_BYTES:
-            raise InvalidImage(
-                f"`{photo.name}` is {photo.size / 1_048_576:.0f} MB; Studio accepts photos up to "
-                f"{MAX_FILE_BYTES // 1_048_576} MB."
-            )
+            raise InvalidImage("file_too_large", megabytes=photo.size // 1_048_576, limit=MAX_FILE_BYTES // 1_048_576)
         if not self._is_slack_host(photo.url):
-            raise InvalidImage(f"`{photo.name}` is not hosted by Slack, so Studio will not fetch it.")
+            raise InvalidImage("not_slack_hosted", name=photo.name)
         request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
         opener = urllib.request.build_opener(_SlackOnlyRedirects(self._is_slack_host))
         try:

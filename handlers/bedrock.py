@@ -47,14 +47,11 @@ def translate_error(error: Exception, client: Any, model_id: str) -> Exception:
     """Map a botocore failure to the typed error a person can act on."""
     region = client.meta.region_name
     if isinstance(error, NoCredentialsError):
-        return ModelFailed(
-            "Studio has no AWS credentials. An admin must set AWS_PROFILE or "
-            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or attach an IAM role)."
-        )
+        return ModelFailed("no_credentials")
     if isinstance(error, (ConnectionError, ReadTimeoutError)):
         return ModelBusy(f"Bedrock in {region} did not answer in time")
     if not isinstance(error, ClientError):
-        return ModelFailed(f"Bedrock call failed: {type(error).__name__}")
+        return ModelFailed("call_failed", kind=type(error).__name__)
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "") or code
     if code == "ValidationException" and _CONTENT_FILTER_MARK in message:
@@ -62,9 +59,7 @@ def translate_error(error: Exception, client: Any, model_id: str) -> Exception:
     if code in ("AccessDeniedException", "UnrecognizedClientException"):
         return ModelAccessDenied(model_id, region)
     if code == "ResourceNotFoundException":
-        return ModelFailed(
-            f"The model {model_id} is not available in {region}; it may have reached end of life."
-        )
+        return ModelFailed("model_unavailable", model=model_id, region=region)
     if code in _BUSY_CODES:
         return ModelBusy(message)
-    return ModelFailed(f"Bedrock rejected the request ({code}): {message}")
+    return ModelFailed("rejected", code=code, message=message)

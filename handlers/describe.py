@@ -58,7 +58,7 @@ def name_subject(client: Any, model_id: str, image: PreparedImage) -> str:
     answer = ask(client, model_id, PRESET_PROMPTS["subject"], [image])
     words = re.sub(r"[^\w\s'-]", " ", answer.splitlines()[0] if answer else "").split()
     if not words:
-        raise ModelFailed("The vision model could not name the subject; try `keep=` with a word such as `keep=car`.")
+        raise ModelFailed("no_subject")
     return " ".join(words[:_MAX_SUBJECT_WORDS]).lower()
 
 
@@ -96,5 +96,5 @@ def ask(client: Any, model_id: str, text: str, images: Sequence[PreparedImage]) 
     blocks = response.get("output", {}).get("message", {}).get("content", [])
     answer = "\n".join(block["text"] for block in blocks if "text" in block).strip()
     if not answer:
-        raise ModelFailed("The vision model returned an empty answer. Please try again.")
+        raise ModelFailed("empty_answer")
     return answer

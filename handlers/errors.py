@@ -38,12 +38,18 @@ class ModelUnsupported(ModelError):
 
 
 class ModelFailed(ModelError):
-    """Any other model-side failure; the message is safe to show to a person."""
+    """Any other model-side failure; ``code`` and ``params`` are worded by bot.messages."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(f"{code} {params}" if params else code)
+        self.code = code
+        self.params = params
 
 
 class InvalidImage(ModelError):
-    """Image bytes that cannot be used: not an image, corrupt, too big, unsupported format."""
+    """Image bytes that cannot be used (empty, PDF, HEIC, corrupt, too big, ...); worded by bot.messages."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(f"{code} {params}" if params else code)
+        self.code = code
+        self.params = params

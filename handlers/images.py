@@ -48,25 +48,16 @@ def image_size(data: bytes) -> tuple[int, int]:
 def sniff(data: bytes) -> None:
     """Refuse bytes that are clearly not a usable image, with a reason a person can act on."""
     if not data:
-        raise InvalidImage("The file is empty. Please upload the photo again.")
+        raise InvalidImage("empty")
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidImage(
-            f"The file is {len(data) / 1_048_576:.0f} MB; Studio accepts photos up to "
-            f"{MAX_FILE_BYTES // 1_048_576} MB."
-        )
+        raise InvalidImage("file_too_large", megabytes=len(data) // 1_048_576, limit=MAX_FILE_BYTES // 1_048_576)
     head = data[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
-        raise InvalidImage(
-            "Slack sent a login page instead of the file: Studio is missing the `files:read` "
-            "permission. A Slack admin must add it and reinstall the app."
-        )
+        raise InvalidImage("login_page")
     if data.startswith(b"%PDF"):
-        raise InvalidImage("That file is a PDF, not a photo. Please post a JPEG, PNG, WebP or GIF.")
+        raise InvalidImage("pdf")
     if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif"):
-        raise InvalidImage(
-            "HEIC/AVIF photos are not supported yet. On iPhone choose Settings → Camera → Formats → "
-            "Most Compatible, or export the photo as JPEG or PNG."
-        )
+        raise InvalidImage("heic")
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -75,13 +66,12 @@ def open_image(data: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
     except Image.DecompressionBombError as error:
-        raise InvalidImage(_too_many_pixels_message()) from error
+        raise InvalidImage("too_many_pixels", megapixels="over 179", limit=MAX_INPUT_PIXELS // 1_000_000) from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise InvalidImage(
-            "That file is not an image Studio can read. Please post a JPEG, PNG, WebP or GIF."
-        ) from error
+        raise InvalidImage("unreadable") from error
     if image.width * image.height > MAX_INPUT_PIXELS:
-        raise InvalidImage(_too_many_pixels_message(image.width * image.height))
+        raise InvalidImage("too_many_pixels", megapixels=round(image.width * image.height / 1e6),
+                           limit=MAX_INPUT_PIXELS // 1_000_000)
     return image
 
 
@@ -101,7 +91,7 @@ def decode_rgb(data: bytes, max_edge: int | None = None, max_pixels: int | None 
     try:
         image = _to_rgb(image)
     except (OSError, ValueError, SyntaxError) as error:
-        raise InvalidImage("The image is damaged or incomplete. Please upload it again.") from error
+        raise InvalidImage("damaged") from error
     image = shrink(image, max_edge, max_pixels)
     if exif:
         image.info["exif"] = exif  # conversion and resizing drop it; exif_transpose needs it
@@ -167,11 +157,6 @@ def _scale_for(width: int, height: int, max_edge: int | None, max_pixels: int | 
     return scale
 
 
-def _too_many_pixels_message(pixels: int | None = None) -> str:
-    size = f"{pixels / 1e6:.0f} MP; " if pixels else ""
-    return f"The image is too large ({size}Studio accepts up to {MAX_INPUT_PIXELS // 1_000_000} MP). Please resize it."
-
-
 def decode_for_model(data: bytes, spec: ImageModelSpec) -> Image.Image:
     """Decode a photo no larger than ``spec``'s input limits (also fine for ``vision_input``)."""
     return decode_rgb(data, max_edge=spec.max_side, max_pixels=spec.max_pixels - 1)
@@ -187,10 +172,7 @@ def check_aspect(width: int, height: int, spec: ImageModelSpec) -> None:
     """Refuse a photo whose shape the model cannot take."""
     ratio = max(width, height) / min(width, height)
     if ratio > spec.max_aspect:
-        raise InvalidImage(
-            f"This photo is too narrow or too wide ({ratio:.1f}:1); {spec.label} accepts up to "
-            f"{spec.max_aspect:g}:1. Please crop it."
-        )
+        raise InvalidImage("too_stretched", ratio=round(ratio, 1), model=spec.label, limit=spec.max_aspect)
 
 
 def fit_to_input_rules(image: Image.Image, spec: ImageModelSpec) -> Image.Image:
@@ -218,16 +200,13 @@ def prepare_mask(data: bytes, width: int, height: int) -> PreparedImage:
     """
     mask = decode_rgb(data, max_edge=max(width, height) * 2).convert("L")
     if abs(mask.width / mask.height - width / height) > MASK_ASPECT_TOLERANCE * (width / height):
-        raise InvalidImage(
-            f"The mask is {mask.width}×{mask.height} but the photo is {width}×{height}; "
-            "the mask must have the photo's shape (black = repaint, white = keep)."
-        )
+        raise InvalidImage("mask_shape", mask_width=mask.width, mask_height=mask.height, width=width, height=height)
     mask = mask.resize((width, height), Image.Resampling.BILINEAR).point(lambda v: 255 if v >= 128 else 0)
     low, high = mask.getextrema()
     if low == 255:
-        raise InvalidImage("The mask is all white, so there is nothing to repaint. Paint the area to change black.")
+        raise InvalidImage("mask_all_white")
     if high == 0:
-        raise InvalidImage("The mask is all black, which would repaint everything; use /imagine for a new picture.")
+        raise InvalidImage("mask_all_black")
     return encode(mask.convert("RGB"), "png")
 
 

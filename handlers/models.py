@@ -175,16 +175,16 @@ def base_model_id(model_id: str) -> str:
 class UnknownModel(ModelFailed):
     """A configured model id that Studio does not know how to drive."""
 
+    def __init__(self, model_id: str) -> None:
+        super().__init__("unknown_model", model=model_id)
+
 
 def image_model_spec(model_id: str) -> ImageModelSpec:
     """The limits for ``model_id``; raises ``UnknownModel`` for ids Studio cannot drive."""
     for id_part, spec in _FAMILY_BY_ID_PART:
         if id_part in model_id:
             return spec
-    raise UnknownModel(
-        f"The configured model {model_id} is not one Studio can drive. An admin should choose "
-        "Titan Image Generator, Nova Canvas or a Stability AI model (see `python -m bot doctor`)."
-    )
+    raise UnknownModel(model_id)
 
 
 # One model id per spec, for "configure one of these" messages.

@@ -151,13 +151,13 @@ def parse_images(response: dict[str, Any]) -> tuple[list[bytes], int]:
             try:
                 images.append(base64.b64decode(item, validate=True))
             except (binascii.Error, ValueError):
-                raise ModelFailed("The model returned an image that is not valid base64.") from None
+                raise ModelFailed("bad_image_data") from None
     if images:
         return images, filtered
     problems = [str(r) for r in reasons if r is not None]
     if filtered and filtered == len(problems):
         raise ModelBlocked(problems[0])
-    raise ModelFailed(f"The model returned no image ({', '.join(problems) or 'empty response'}).")
+    raise ModelFailed("no_image", detail=", ".join(problems) or "empty response")
 
 
 def closest_aspect_ratio(width: int, height: int) -> str:

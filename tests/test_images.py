@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from PIL.JpegImagePlugin import JpegImageFile
 
+from bot.messages import error_message
 from handlers.errors import InvalidImage
 from handlers.images import decode_for_model, decode_rgb, model_input, prepare_for_vision
 from handlers.models import NOVA_CANVAS, TITAN_V2
@@ -54,7 +55,7 @@ def test_bad_files_raise_invalid_image(case: str) -> None:
     content, _, expected = BAD_FILES[case]
     with pytest.raises(InvalidImage) as caught:
         decode_rgb(content)
-    assert expected in caught.value.reason
+    assert expected in error_message(caught.value)
 
 
 def test_nova_inputs_snap_to_multiples_of_16_and_minimum_side() -> None:
@@ -65,8 +66,9 @@ def test_nova_inputs_snap_to_multiples_of_16_and_minimum_side() -> None:
 
 
 def test_too_wide_photo_is_refused_for_nova() -> None:
-    with pytest.raises(InvalidImage, match="too narrow or too wide"):
+    with pytest.raises(InvalidImage) as caught:
         model_input(decode_for_model(camera_jpeg(2000, 400), NOVA_CANVAS), NOVA_CANVAS)
+    assert "too narrow or too wide (5.0:1)" in error_message(caught.value)
 
 
 def test_vision_input_is_a_real_jpeg_within_claude_limits() -> None:
