@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 import os
 import statistics
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from bot.settings import Settings
+from bot.telemetry import MeasuredBedrock
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
@@ -51,30 +51,15 @@ def bench_settings(slack: FakeSlack, bedrock: FakeBedrock, **overrides: Any) -> 
     return replace(base, **overrides)
 
 
-class TimedBedrock:
-    """Wraps a bedrock-runtime client and adds up the time spent waiting on it."""
+class TimedBedrock(MeasuredBedrock):
+    """A measured bedrock-runtime client that adds up the time spent waiting on it."""
 
     def __init__(self, client: Any) -> None:
-        self._client = client
-        self.meta = client.meta
+        super().__init__(client, self._add)
         self.waited = 0.0
 
-    def _timed(self, method: Callable[..., Any], **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            result = method(**kwargs)
-            if "body" in result:  # InvokeModel streams its body; read it inside the timing
-                data = result["body"].read()
-                result["body"] = io.BytesIO(data)
-            return result
-        finally:
-            self.waited += time.perf_counter() - started
-
-    def invoke_model(self, **kwargs: Any) -> Any:
-        return self._timed(self._client.invoke_model, **kwargs)
-
-    def converse(self, **kwargs: Any) -> Any:
-        return self._timed(self._client.converse, **kwargs)
+    def _add(self, model_id: str, seconds: float) -> None:
+        self.waited += seconds
 
 
 def median_ms(samples: list[float]) -> float:

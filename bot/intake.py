@@ -12,11 +12,10 @@ from bot.errors import NoImageFound, UsageError
 from bot.grammar import clean_slack_text
 from bot.jobs import Job
 from bot.messages import problem
-from bot.parsers import DESCRIBE_PRESETS
 from bot.photo_refs import message_photos, non_image_names
 from bot.results import Result
 from bot.settings import Settings
-from handlers.requests import DescribeRequest, RemoveBackgroundRequest, VariationsRequest
+from handlers.requests import DESCRIBE_PRESETS, DescribeRequest, RemoveBackgroundRequest, VariationsRequest
 
 # Words that name a command in a mention (``@Studio replace background keep=car …``).
 MENTION_WORDS = {name: name for name, command in COMMANDS.items() if command.slash} | {

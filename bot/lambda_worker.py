@@ -8,6 +8,7 @@ so SQS retries it and, after the redrive limit, moves it to the dead-letter queu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -49,9 +50,12 @@ ctx = build_worker_context(
     telemetry=telemetry,
     enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit,
 )
-# The lifecycle check: a cold start warns (logs, and admins once a day) about Legacy models.
+# The lifecycle check: the first cold start of the day warns (logs, admins) about Legacy models.
 try:
-    warn_admins(model_checks(settings, bedrock_control(settings)), ctx.slack.client, settings.admins, ctx.store.claim)
+    # Every cold start would repeat the same control-plane calls; one container a day checks.
+    if ctx.store.claim(f"model-check:{dt.date.today().isoformat()}", 86400):
+        warn_admins(model_checks(settings, bedrock_control(settings)), ctx.slack.client, settings.admins,
+                    ctx.store.claim)
 except Exception:  # noqa: BLE001 - a failed check must never stop the worker
     logger.exception("model check failed")
 

@@ -14,6 +14,7 @@ from bot.grammar import Option, ParsedText, parse_text
 from bot.messages import PROMPT_ASKS, problem
 from handlers.models import ImageModelSpec
 from handlers.requests import (
+    DESCRIBE_PRESETS,
     ImagineRequest,
     AUTO_SUBJECT,
     DescribeRequest,
@@ -28,9 +29,6 @@ MAX_IMAGES = 5
 MIN_CFG, MAX_CFG = 1.1, 10.0
 IMAGINE_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3")
 NAMED_RATIOS = {"square": "1:1", "story": "9:16", "banner": "16:9", "portrait": "4:5"}
-DESCRIBE_PRESETS = (
-    "caption", "detail", "alt", "objects", "classify", "subject", "story", "text", "social",
-)
 
 _NEGATIVE = Option("no", "no=people", free_text=True, aliases=("negative",))
 _COUNT = Option("n", "n=3", aliases=("count",))

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot.errors import BotNotInChannel, NoImageFound, SlackRejected, SlackUnavailable
+from bot.errors import NoImageFound, SlackRejected, SlackUnavailable
+from bot.slack_io import slack_errors
 from handlers.errors import InvalidImage
 from bot.photo_refs import Photo, message_photos, non_image_names
 from handlers.images import MAX_FILE_BYTES
@@ -119,16 +119,12 @@ class PhotoFinder:
 
     def _call(self, method: str, **args: Any) -> Any:
         try:
-            return getattr(self.client, method)(**args)
-        except SlackApiError as error:
-            code = error.response.get("error", "")
-            if code in ("not_in_channel", "channel_not_found"):
-                raise BotNotInChannel(code) from None
-            if code in ("file_not_found", "file_deleted"):
+            with slack_errors(method):
+                return getattr(self.client, method)(**args)
+        except SlackRejected as error:
+            if error.code in ("file_not_found", "file_deleted"):
                 raise NoImageFound("deleted") from None
-            if code in ("ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"):
-                raise SlackUnavailable(f"{method} failed: {code}") from None
-            raise SlackRejected(code) from None
+            raise
 
     def _is_slack_host(self, url: str) -> bool:
         host = urlparse(url).hostname or ""

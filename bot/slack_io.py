@@ -42,7 +42,7 @@ class SlackIO:
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
              thread_ts: str | None = None) -> str:
         """Post a message (in a thread if ``thread_ts``); returns its ts."""
-        with _slack_errors("chat.postMessage"):
+        with slack_errors("chat.postMessage"):
             response = self.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
                 unfurl_links=False, unfurl_media=False,
@@ -57,7 +57,7 @@ class SlackIO:
         the thread, a failed progress update must not make the job run again.
         """
         try:
-            with _slack_errors("chat.update"):
+            with slack_errors("chat.update"):
                 self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
         except (SlackUnavailable, SlackRejected, BotNotInChannel) as error:
             if not best_effort:
@@ -67,7 +67,7 @@ class SlackIO:
     def upload(self, channel: str, thread_ts: str | None, uploads: Sequence[Upload],
                comment: str | None = None) -> list[str]:
         """Upload all files in one v2 upload, shared as one message; returns file ids."""
-        with _slack_errors("files.uploadV2"):
+        with slack_errors("files.uploadV2"):
             response = self.client.files_upload_v2(
                 file_uploads=[
                     {"content": u.content, "filename": u.filename, "title": u.title,
@@ -103,7 +103,8 @@ class SlackIO:
 
 
 @contextmanager
-def _slack_errors(method: str) -> Iterator[None]:
+def slack_errors(method: str) -> Iterator[None]:
+    """Turn Slack client failures into Studio's typed errors (no access, rejected, unavailable)."""
     try:
         yield
     except SlackApiError as error:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 AUTO_SUBJECT = "auto"
+# The /describe presets (their prompts are in handlers.describe, their names in bot.messages).
+DESCRIBE_PRESETS = ("caption", "detail", "alt", "objects", "classify", "subject", "story", "text", "social")
 
 
 @dataclass(frozen=True)
