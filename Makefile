@@ -18,6 +18,9 @@ run: $(STAMP)
 
 ## test: install and run the whole test suite (no credentials, no network)
 test: $(STAMP)
+	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy
+	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/python -m pytest
 
 ## bench: speed and load figures reported in the README

@@ -25,7 +25,8 @@ def batch_end_to_end(keep: str = "bag") -> dict[str, float]:
             for index in range(PHOTOS):
                 slack.post_user_message("C1", "U1", "", thread_ts=parent,
                                         files=[slack.add_file(photo, name=f"shot-{index}.jpg")])
-            ask = slack.post_user_message("C1", "U1", f"<@UBOT> replace-bg keep={keep} a london street", thread_ts=parent)
+            ask = slack.post_user_message("C1", "U1", f"<@UBOT> replace-bg keep={keep} a london street",
+                                          thread_ts=parent)
             body = event_body(slack.message_event("C1", ask, event_type="app_mention"))
             started = time.monotonic()
             assert post(url, body, signed_headers(body, content_type="application/json"))[0] == 200

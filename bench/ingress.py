@@ -67,7 +67,8 @@ def warm_ack() -> dict[str, float]:
         if run >= 50:
             samples.append(elapsed)
     slack.stop()
-    return {"ingress_warm_ack_p50_ms": percentile_ms(samples, 0.5), "ingress_warm_ack_p99_ms": percentile_ms(samples, 0.99)}
+    return {"ingress_warm_ack_p50_ms": percentile_ms(samples, 0.5),
+            "ingress_warm_ack_p99_ms": percentile_ms(samples, 0.99)}
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ import json
 import os
 import resource
 import sys
-from pathlib import Path
 from dataclasses import asdict
+from pathlib import Path
 
 from bot.context import build_worker_context
 from bot.jobs import Job

@@ -35,7 +35,8 @@ def replace_bg_overhead() -> dict[str, float]:
         for run in range(RUNS + 2):
             slack.post_user_message("C1", "U1", "", files=[slack.add_file(photo, name="shoot.jpg")])
             request = ReplaceBackgroundRequest(prompt="beach at sunset", keep="car", seed=run)
-            job = Job(id=f"b{run}", command="replace-bg", request=asdict(request), team_id="T", channel_id="C1", user_id="U1")
+            job = Job(id=f"b{run}", command="replace-bg", request=asdict(request), team_id="T", channel_id="C1",
+                      user_id="U1")
             timed.waited = 0.0
             started = time.perf_counter()
             assert run_job(job, ctx) is Outcome.SUCCEEDED
@@ -50,7 +51,8 @@ def describe_payload_pixels() -> dict[str, float]:
         settings = bench_settings(slack, bedrock)
         ctx = build_worker_context(settings, SqliteState(":memory:"))
         slack.post_user_message("C1", "U1", "", files=[slack.add_file(camera_photo(12), name="shoot.jpg")])
-        job = Job(id="d", command="describe", request=asdict(DescribeRequest()), team_id="T", channel_id="C1", user_id="U1")
+        job = Job(id="d", command="describe", request=asdict(DescribeRequest()), team_id="T", channel_id="C1",
+                  user_id="U1")
         assert run_job(job, ctx) is Outcome.SUCCEEDED
         [call] = [c for c in bedrock.calls if c.operation == "Converse"]
         block = call.body["messages"][0]["content"][0]["image"]

@@ -28,6 +28,7 @@ from bot.blocks import (
     replace_background_modal,
 )
 from bot.commands import COMMANDS
+from bot.context import Store, quota_from
 from bot.errors import NoImageFound, QueueUnavailable, StudioError, UsageError
 from bot.intake import (
     MentionHelp,
@@ -39,7 +40,6 @@ from bot.intake import (
 )
 from bot.jobs import Job
 from bot.photo_refs import message_photos
-from bot.context import Store, quota_from
 from bot.quota import Quota, resets_at
 from bot.results import load_result
 from bot.settings import Settings
@@ -280,7 +280,7 @@ class Listeners:
                 log.info("duplicate delivery ignored", extra={"job_id": job.id})
                 return
             self.submit(job)
-        except Exception as error:  # noqa: BLE001 - the queue or the store is down; say so, never time out
+        except Exception as error:
             log.exception("could not queue job", extra={"job_id": job.id})
             self._release_quietly(key)  # so that Slack's retry of this event may succeed
             raise QueueUnavailable() from error

@@ -61,7 +61,11 @@ def with_secrets(settings: Settings, want_signing_secret: bool) -> Settings:
     values = parameters.get_parameters_by_name(
         parameters={name: {} for name in wanted.values()}, decrypt=True, max_age=SECRETS_MAX_AGE_SECONDS
     )
-    return replace(settings, **{field: str(values[name]) for field, name in wanted.items()})
+    token = wanted.get("slack_bot_token")
+    secret = wanted.get("slack_signing_secret")
+    return replace(settings,
+                   slack_bot_token=str(values[token]) if token else settings.slack_bot_token,
+                   slack_signing_secret=str(values[secret]) if secret else settings.slack_signing_secret)
 
 
 class SqsQueue:
@@ -207,7 +211,8 @@ class DynamoState:
             "Key": {"id": {"S": key}},
             "UpdateExpression": "ADD images :n SET expiration = :expires",
             # Counters are kept two days (TTL), long enough to answer "usage today".
-            "ExpressionAttributeValues": {":n": {"N": str(count)}, ":expires": {"N": str(int(time.time()) + 2 * 86400)}},
+            "ExpressionAttributeValues": {":n": {"N": str(count)},
+                                          ":expires": {"N": str(int(time.time()) + 2 * 86400)}},
         }
         if limit:
             update["ConditionExpression"] = "attribute_not_exists(images) OR images <= :room"

@@ -154,7 +154,8 @@ def result_blocks(text: str, context: str, ref: str, image_count: int, rerollabl
                 "type": "static_select",
                 "action_id": f"{ACTION_PREFIX}image_{index + 1}",
                 "placeholder": _plain(f"Image {index + 1}…"),
-                "options": [_option(action_value(action, ref, index), label) for action, label in IMAGE_ACTIONS.items()],
+                "options": [_option(action_value(action, ref, index), label)
+                            for action, label in IMAGE_ACTIONS.items()],
             })
     if not elements:
         return text_blocks(text, context)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.jobs import Job
 from bot.errors import UsageError
+from bot.jobs import Job
 from bot.messages import problem
 from bot.parsers import (
     parse_describe,

@@ -100,7 +100,8 @@ def _model_check(name: str, role: str, model_id: str, control: Any, region: str,
     except BotoCoreError as error:
         return Check(name, FAIL, f"cannot reach Bedrock in {region}: {type(error).__name__}",
                      "Check AWS_REGION, credentials and the network.")
-    if availability.get("authorizationStatus") != "AUTHORIZED" or availability.get("entitlementAvailability") != "AVAILABLE":
+    if (availability.get("authorizationStatus") != "AUTHORIZED"
+            or availability.get("entitlementAvailability") != "AVAILABLE"):
         return Check(name, FAIL, f"model access is not enabled in {region}",
                      f"Bedrock console → Model access → enable {details.get('modelName', base)}.")
     lifecycle = details.get("modelLifecycle", {})
@@ -132,6 +133,7 @@ def warn_admins(checks: list[Check], slack: WebClient, admins: frozenset[str], c
             continue
         for admin in sorted(admins):
             try:
-                slack.chat_postMessage(channel=admin, text=f":warning: Studio: {check.name} is {check.detail}. {check.fix}")
+                slack.chat_postMessage(channel=admin,
+                                       text=f":warning: Studio: {check.name} is {check.detail}. {check.fix}")
             except SlackApiError as error:
                 log.warning("could not warn admin %s: %s", admin, error.response.get("error"))

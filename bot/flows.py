@@ -15,8 +15,8 @@ from bot.slack_io import Upload
 from handlers.errors import ModelError
 from handlers.images import image_size
 from handlers.imagine import imagine
-from handlers.requests import ImagineRequest
 from handlers.models import image_model_spec
+from handlers.requests import ImagineRequest
 
 
 def run_imagine(job: Job, ctx: WorkerContext) -> None:

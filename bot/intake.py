@@ -53,7 +53,7 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
     The person who pressed is credited; the result goes to the same thread.
     """
     source = result.job
-    base = {"id": uuid.uuid4().hex, "team_id": source.team_id, "channel_id": source.channel_id,
+    base: dict[str, Any] = {"id": uuid.uuid4().hex, "team_id": source.team_id, "channel_id": source.channel_id,
             "user_id": user_id, "thread_ts": result.thread_ts}
     if action == "reroll":
         request = replace(COMMANDS[source.command].request_type(**source.request), seed=None)

@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -56,7 +57,7 @@ try:
     if ctx.store.claim(f"model-check:{dt.date.today().isoformat()}", 86400):
         warn_admins(model_checks(settings, bedrock_control(settings)), ctx.slack.client, settings.admins,
                     ctx.store.claim)
-except Exception:  # noqa: BLE001 - a failed check must never stop the worker
+except Exception:
     logger.exception("model check failed")
 
 # A finished job is remembered for a day: far longer than SQS keeps retrying it.
@@ -88,7 +89,7 @@ def record_handler(record: SQSRecord) -> str:
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """SQS batch in, the ids of records to retry out."""
     idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

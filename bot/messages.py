@@ -18,7 +18,6 @@ from bot.errors import (
     UsageError,
 )
 from bot.quota import QuotaExceeded, resets_at
-from handlers.requests import AUTO_SUBJECT, DescribeRequest, EditRequest, ExtendRequest, ReplaceBackgroundRequest
 from handlers.errors import (
     InvalidImage,
     ModelAccessDenied,
@@ -27,6 +26,7 @@ from handlers.errors import (
     ModelFailed,
     ModelUnsupported,
 )
+from handlers.requests import AUTO_SUBJECT, DescribeRequest, EditRequest, ExtendRequest, ReplaceBackgroundRequest
 
 # Which setting chooses the model for a Bedrock task (named when the model cannot do it).
 TASK_SETTINGS = {"TEXT_IMAGE": "STUDIO_IMAGE_MODEL", "BACKGROUND_REMOVAL": "STUDIO_REMOVE_BG_MODEL"}
@@ -131,7 +131,9 @@ INVALID_IMAGE = {
     "too_many_pixels": "The image is too large ({megapixels} MP; Studio accepts up to {limit} MP). Please resize it.",
     "unreadable": "That file is not an image Studio can read. Please post a JPEG, PNG, WebP or GIF.",
     "damaged": "The image is damaged or incomplete. Please upload it again.",
-    "too_stretched": "This photo is too narrow or too wide ({ratio}:1); {model} accepts up to {limit:g}:1. Please crop it.",
+    "too_stretched": (
+        "This photo is too narrow or too wide ({ratio}:1); {model} accepts up to {limit:g}:1. Please crop it."
+    ),
     "mask_shape": "The mask is {mask_width}×{mask_height} but the photo is {width}×{height}; "
                   "the mask must have the photo's shape (black = repaint, white = keep).",
     "mask_all_white": "The mask is all white, so there is nothing to repaint. Paint the area to change black.",
@@ -144,7 +146,7 @@ MODEL_FAILED = {
     "call_failed": "The call to Bedrock failed ({kind}). Please try again.",
     "model_unavailable": "The model {model} is not available in {region}; it may have reached end of life. "
                          "An admin can check with `python -m bot doctor`.",
-    "rejected": "Bedrock rejected the request ({code}): {message}",
+    "rejected": "Bedrock rejected the request ({error_code}): {message}",
     "no_subject": "The vision model could not name the subject; try `keep=` with a word such as `keep=car`.",
     "empty_answer": "The vision model returned an empty answer. Please try again.",
     "bad_image_data": "The model returned an image Studio could not read. Please try again.",
@@ -375,7 +377,8 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, HelpRequested):
         return usage(error.command)
     if isinstance(error, UsageError):
-        return f":warning: {error.problem}\nExample: `{EXAMPLES[error.command]}`  (type `/{error.command} help` for all options)"
+        return (f":warning: {error.problem}\nExample: `{EXAMPLES[error.command]}`"
+                f"  (type `/{error.command} help` for all options)")
     if isinstance(error, ModelBlocked):
         return (
             ":no_entry: The image model's content filter blocked this request. "
@@ -392,7 +395,8 @@ def error_message(error: BaseException) -> str:
         choices = " or ".join(f"`{model}`" for model in error.capable)
         return f":warning: `{error.model_id}` cannot do {task}. Ask an admin to set {setting} to {choices}."
     if isinstance(error, ModelBusy):
-        return ":hourglass: Bedrock is too busy right now and did not recover after several retries. Please try again in a few minutes."
+        return (":hourglass: Bedrock is too busy right now and did not recover after several retries. "
+                "Please try again in a few minutes.")
     if isinstance(error, InvalidImage):
         return ":frame_with_picture: " + _worded(INVALID_IMAGE, error.code, error.params)
     if isinstance(error, NoImageFound):
@@ -422,7 +426,8 @@ def error_message(error: BaseException) -> str:
         return ":x: Studio could not accept the request right now. Please try again in a minute."
     if isinstance(error, SlackRejected):
         if error.code == "missing_scope":
-            return ":lock: Studio is missing a Slack permission for this. An admin must update the app from its manifest and reinstall it."
+            return (":lock: Studio is missing a Slack permission for this. "
+                    "An admin must update the app from its manifest and reinstall it.")
         return f":warning: Slack refused the result ({error.code}). Please try again, or tell an admin."
     if isinstance(error, SlackUnavailable):
         return ":warning: Slack did not accept the result after several tries. Please try again."

@@ -14,12 +14,12 @@ from bot.grammar import Option, ParsedText, parse_text
 from bot.messages import PROMPT_ASKS, problem
 from handlers.models import ImageModelSpec
 from handlers.requests import (
-    DESCRIBE_PRESETS,
-    ImagineRequest,
     AUTO_SUBJECT,
+    DESCRIBE_PRESETS,
     DescribeRequest,
     EditRequest,
     ExtendRequest,
+    ImagineRequest,
     RemoveBackgroundRequest,
     ReplaceBackgroundRequest,
 )

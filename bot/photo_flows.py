@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from bot import messages
 from bot.blocks import result_blocks, text_blocks
@@ -52,6 +52,13 @@ from handlers.requests import (
 )
 
 T = TypeVar("T")
+
+
+class ModelCaller(Protocol):
+    """Runs one model call, retrying while Bedrock is busy."""
+
+    def __call__(self, call: Callable[[], T]) -> T: ...
+
 log = logging.getLogger(__name__)
 
 
@@ -143,7 +150,7 @@ class PhotoOutcome:
 
 
 def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBackgroundRequest,
-                finder: PhotoFinder, photo: Photo, call_model: Callable[[Callable[[], T]], T]) -> PhotoOutcome:
+                finder: PhotoFinder, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
     """Put one photo's subject on the new background and upload the result into ``thread_ts``."""
     model_id = ctx.settings.edit_model_id
     spec = image_model_spec(model_id)
@@ -214,7 +221,7 @@ def start_batch(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest,
                                                     "progress_ts": progress_ts, "day": day})
         try:
             ctx.enqueue(child)
-        except Exception as error:  # noqa: BLE001 - record it so the batch still completes and reports
+        except Exception as error:
             log.exception("could not queue batch photo", extra={"job_id": child.id})
             record_batch_photo(child, ctx, request, photo.name, None, QueueUnavailable(str(error)))
 
@@ -225,7 +232,9 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
     Every path ends in ``record_batch_photo``, so one bad photo (deleted, not an
     image, refused, or a crash) never keeps the batch from completing.
     """
-    call_model = lambda call: with_model_retries(call, ctx, lambda attempt, delay: None)  # noqa: E731
+    def call_model(call: Callable[[], T]) -> T:
+        return with_model_retries(call, ctx, lambda attempt, delay: None)
+
     name = job.file_ids[0] if job.file_ids else "?"
     batch = job.batch or {}
     if not ctx.store.claim(f"batch-photo:{batch['id']}:{batch['index']}", 7 * 86400):
@@ -241,7 +250,7 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
         outcome = replace_one(ctx, job, str(job.thread_ts), request, finder, photo, call_model)
     except (ModelError, StudioError) as failure:
         error = failure
-    except Exception as failure:  # noqa: BLE001 - a crash on one photo must not stall the batch
+    except Exception as failure:
         log.exception("batch photo crashed", extra={"job_id": job.id})
         error = failure
     record_batch_photo(job, ctx, request, name, outcome, error)

@@ -17,9 +17,9 @@ from urllib.parse import urlparse
 from slack_sdk import WebClient
 
 from bot.errors import NoImageFound, SlackRejected, SlackUnavailable
+from bot.photo_refs import Photo, message_photos, non_image_names
 from bot.slack_io import slack_errors
 from handlers.errors import InvalidImage
-from bot.photo_refs import Photo, message_photos, non_image_names
 from handlers.images import MAX_FILE_BYTES
 
 RECENT_WINDOW_SECONDS = 15 * 60

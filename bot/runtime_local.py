@@ -38,7 +38,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("http: " + format, *args)
 
 
@@ -56,6 +56,7 @@ class LocalRuntime:
         """The HTTP events URL (HTTP mode only)."""
         assert self.server is not None
         host, port = self.server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}{EVENTS_PATH}"
 
     def serve_in_background(self) -> LocalRuntime:
@@ -126,7 +127,7 @@ def check_models(settings: Settings, runtime: LocalRuntime) -> None:
     try:
         checks = model_checks(settings, bedrock_control(settings))
         warn_admins(checks, runtime.app.client, settings.admins, runtime.state.claim)
-    except Exception:  # noqa: BLE001 - a failed check must never stop the bot
+    except Exception:
         log.exception("model check failed")
 
 

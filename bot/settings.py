@@ -14,7 +14,10 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 WHERE_TO_FIND = {
     "SLACK_BOT_TOKEN": "api.slack.com/apps → your app → OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
     "SLACK_SIGNING_SECRET": "api.slack.com/apps → your app → Basic Information → App Credentials → Signing Secret",
-    "SLACK_APP_TOKEN": "api.slack.com/apps → your app → Basic Information → App-Level Tokens → generate one with connections:write (xapp-…)",
+    "SLACK_APP_TOKEN": (
+        "api.slack.com/apps → your app → Basic Information → App-Level Tokens → "
+        "generate one with connections:write (xapp-…)"
+    ),
 }
 # Either one lets Slack reach Studio: Socket Mode (no public URL) or signed HTTP.
 SOCKET_OR_HTTP = "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET"

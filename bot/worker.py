@@ -90,7 +90,7 @@ def _run(job: Job, ctx: WorkerContext) -> tuple[Outcome, str | None]:
     except (StudioError, ModelError) as error:
         ctx.slack.tell(job, messages.error_message(error))
         return Outcome.FAILED, failure_reason(error)
-    except Exception as error:  # noqa: BLE001 - the last line of defence for a worker
+    except Exception as error:
         log.exception("job crashed", extra={"job_id": job.id})
         ctx.slack.tell(job, messages.error_message(error))
         return Outcome.FAILED, "crash"

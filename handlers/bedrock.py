@@ -62,4 +62,4 @@ def translate_error(error: Exception, client: Any, model_id: str) -> Exception:
         return ModelFailed("model_unavailable", model=model_id, region=region)
     if code in _BUSY_CODES:
         return ModelBusy(message)
-    return ModelFailed("rejected", code=code, message=message)
+    return ModelFailed("rejected", error_code=code, message=message)

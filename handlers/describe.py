@@ -33,7 +33,10 @@ PRESET_PROMPTS: dict[str, str] = {
     ),
     "subject": "Name the main subject of this image as a short noun phrase (two to five words), nothing else.",
     "story": "Write a short, warm story (about 80 words) inspired by this image, suitable for a brand blog.",
-    "text": "Transcribe all text visible in this image exactly, keeping line breaks. If there is none, say: No text found.",
+    "text": (
+        "Transcribe all text visible in this image exactly, keeping line breaks. "
+        "If there is none, say: No text found."
+    ),
     "social": (
         "Write a social media post for this image: one or two engaging sentences, then three to "
         "five relevant hashtags on their own line."

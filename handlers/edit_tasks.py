@@ -102,7 +102,8 @@ def _extend_stability(client: Any, model_id: str, request: ExtendRequest, canvas
                       mask: PreparedImage, spec: ImageModelSpec) -> GeneratedImages:
     """Stability's outpaint grows the photo by margins; they are read off the canvas mask."""
     with Image.open(io.BytesIO(mask.data)) as mask_image:
-        left, top, right, bottom = ImageOps.invert(mask_image.convert("L")).getbbox() or (0, 0, canvas.width, canvas.height)
+        kept = ImageOps.invert(mask_image.convert("L")).getbbox()
+        left, top, right, bottom = kept or (0, 0, canvas.width, canvas.height)
     with Image.open(io.BytesIO(canvas.data)) as canvas_image:
         photo = encode(canvas_image.convert("RGB").crop((left, top, right, bottom)), "png")
     margins = (left, canvas.width - right, top, canvas.height - bottom)

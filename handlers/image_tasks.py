@@ -49,8 +49,8 @@ def run_task(client: Any, model_id: str, body: dict[str, Any], seed: int) -> Gen
     """
     response = invoke_json(client, model_id, body)
     if is_stability(model_id):
-        images, filtered = stability.parse_images(response)  # raises ModelBlocked when all were filtered
-        return GeneratedImages(images=tuple(images), model_id=model_id, seed=seed, blocked=filtered)
+        kept, filtered = stability.parse_images(response)  # raises ModelBlocked when all were filtered
+        return GeneratedImages(images=tuple(kept), model_id=model_id, seed=seed, blocked=filtered)
     images = tuple(base64.b64decode(item) for item in response.get("images") or ())
     requested = int(body.get("imageGenerationConfig", {}).get("numberOfImages", 1))
     if not images:

@@ -210,7 +210,8 @@ def prepare_mask(data: bytes, width: int, height: int) -> PreparedImage:
     return encode(mask.convert("RGB"), "png")
 
 
-def extend_canvas(image: Image.Image, ratio_w: int, ratio_h: int, spec: ImageModelSpec) -> tuple[PreparedImage, PreparedImage]:
+def extend_canvas(image: Image.Image, ratio_w: int, ratio_h: int,
+                  spec: ImageModelSpec) -> tuple[PreparedImage, PreparedImage]:
     """The photo centred on a larger canvas of ``ratio_w:ratio_h``, and the mask that protects it.
 
     The canvas is the smallest of that shape that holds the photo, scaled to the

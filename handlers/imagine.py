@@ -6,7 +6,6 @@ import random
 from typing import Any
 
 from handlers import stability
-
 from handlers.image_tasks import GeneratedImages, combine, generation_config, require_task, run_task
 from handlers.models import Task
 from handlers.requests import ImagineRequest

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.errors import ModelUnsupported
 from handlers.image_tasks import GeneratedImages, b64, generation_config, require_task, run_task
 from handlers.images import PreparedImage
-from handlers.errors import ModelUnsupported
 from handlers.models import Task, models_for
-from handlers.stability import is_stability
 from handlers.requests import ReplaceBackgroundRequest
+from handlers.stability import is_stability
 
 
 def replace_background(

@@ -161,7 +161,10 @@ def parse_images(response: dict[str, Any]) -> tuple[list[bytes], int]:
 
 
 def closest_aspect_ratio(width: int, height: int) -> str:
-    """The enum value nearest to ``width``:``height`` (compared on a log scale, so 2:1 and 1:2 are equally far from 1:1)."""
+    """The enum value nearest to ``width``:``height``.
+
+    Compared on a log scale, so 2:1 and 1:2 are equally far from 1:1.
+    """
     if width <= 0 or height <= 0:
         raise ValueError("width and height must be positive")
     target = math.log(width / height)

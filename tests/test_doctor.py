@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from bot.doctor import FAIL, OK, WARN, model_checks, slack_checks, warn_admins
-from handlers.models import base_model_id
 from bot.settings import Settings
 from bot.state import SqliteState
+from handlers.models import base_model_id
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 

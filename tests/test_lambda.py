@@ -20,9 +20,9 @@ from moto import mock_aws
 from bot.jobs import Job
 from handlers.requests import ImagineRequest
 from tests.aws_resources import create_job_queues, create_state_table
-from tests.lambda_events import LambdaContext, function_url_event, sqs_event
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command_body
+from tests.lambda_events import LambdaContext, function_url_event, sqs_event
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_PARAM, SECRET_PARAM = "/studio/slack-bot-token", "/studio/slack-signing-secret"

@@ -9,7 +9,6 @@ import json
 import pytest
 from PIL import Image
 
-from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
 from tests.photos import camera_jpeg, encode
@@ -138,3 +137,15 @@ def test_unknown_configured_model_is_explained_not_crashed(make_studio, slack: F
     studio = make_studio(image_model_id="acme.painter-v1")
     ack = studio.slash("/imagine", "a red car")
     assert "not one Studio can drive" in ack["text"] and "doctor" in ack["text"]
+
+
+def test_unexpected_bedrock_rejection_is_worded_not_crashed(make_studio, slack: FakeSlack,
+                                                            bedrock: FakeBedrock) -> None:
+    """Regression: ModelFailed was built with a keyword it does not take (TypeError on every rejection)."""
+    studio = make_studio(image_model_id=CORE)
+    bedrock.fail_next(1, "ValidationException", "Malformed input request: something new")
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle()
+    final = json.dumps(slack.updates[-1]["blocks"])
+    assert "Bedrock rejected the request (ValidationException)" in final
+    assert "Something went wrong" not in final and "Generating" not in final

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot.parsers import IMAGINE_RATIOS, NAMED_RATIOS
 from handlers.models import NOVA_CANVAS, TITAN_V1, TITAN_V2, UnknownModel, image_model_spec
 from handlers.sizes import fit_size
-from bot.parsers import IMAGINE_RATIOS, NAMED_RATIOS
 
 
 @pytest.mark.parametrize(
     ("ratio", "size"),
-    [((1, 1), (1024, 1024)), ((16, 9), (1152, 640)), 
+    [((1, 1), (1024, 1024)), ((16, 9), (1152, 640)),
      ((3, 2), (1152, 768)), ((2, 3), (768, 1152)), ((4, 3), (1152, 896)), ((3, 4), (896, 1152))],
 )
 def test_titan_picks_closest_listed_size(ratio: tuple[int, int], size: tuple[int, int]) -> None:

@@ -42,9 +42,11 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from PIL import Image, ImageDraw
@@ -527,7 +529,7 @@ class FakeBedrock:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> "FakeBedrock":
+    def start(self) -> FakeBedrock:
         """Start the server on 127.0.0.1 (random port) in a daemon thread."""
         if self._server is not None:
             return self
@@ -553,7 +555,7 @@ class FakeBedrock:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "FakeBedrock":
+    def __enter__(self) -> FakeBedrock:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -805,7 +807,7 @@ class FakeBedrock:
                 "ValidationException", MSG_TITAN_INPUT_BLOCKED if titan else MSG_INPUT_TEXT_BLOCKED
             )
 
-    def _generate(self, family: str, req: "_ImageRequest") -> dict[str, Any]:
+    def _generate(self, family: str, req: _ImageRequest) -> dict[str, Any]:
         images = [_render(req, i) for i in range(req.count)]
         error: str | None = None
         if _contains_any(req.texts, self.output_blocked_terms):
@@ -1763,11 +1765,11 @@ def _render_stability(req: _StabilityRequest) -> str:
 
 def _epoch(date: str) -> float:
     """``YYYY-MM-DD`` (or a full ISO timestamp) as epoch seconds, UTC."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     value = datetime.fromisoformat(date.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.timestamp()
 
 

@@ -1667,7 +1667,7 @@ class FakeSlack:
             msg["_file_ids"] = [f.info["id"] for f in created]
             for f in created:
                 f.shares.append((ch.id, msg["ts"], thread_ts, BOT_USER_ID))
-        for (pending, title), f in zip(pendings, created):
+        for (pending, title), f in zip(pendings, created, strict=True):
             for ch in chans or [None]:  # type: ignore[list-item]
                 self.uploads.append(
                     {

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import boto3
@@ -765,12 +766,12 @@ def test_get_foundation_model_active_by_default(fake: FakeBedrock) -> None:
 
 
 def test_get_foundation_model_legacy_with_end_of_life(fake: FakeBedrock, client: Any) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     fake.lifecycle[TITAN_V1] = ("LEGACY", "2099-01-31")
     lifecycle = fake.control_client().get_foundation_model(modelIdentifier=TITAN_V1)["modelDetails"]["modelLifecycle"]
     assert lifecycle["status"] == "LEGACY"
-    assert lifecycle["endOfLifeTime"] == datetime(2099, 1, 31, tzinfo=timezone.utc)
+    assert lifecycle["endOfLifeTime"] == datetime(2099, 1, 31, tzinfo=UTC)
     invoke(client, TITAN_V1, text_image())  # still usable before its end of life
 
     fake.lifecycle[TITAN_V1] = ("LEGACY", "2020-01-01")
