@@ -24,7 +24,10 @@ The same server also answers the Bedrock *control plane* call GetFoundationModel
 ``AWS_ENDPOINT_URL_BEDROCK`` (or ``endpoint_url=``) of a ``bedrock`` client at
 ``fake.url``. InvokeModel understands Titan, Nova Canvas and the Stability AI
 models (Stable Image Core/Ultra, SD3.5 Large and the Stability AI Image
-Services); see ``_validate_stability`` for their rules.
+Services, Style Guide included); see ``_validate_stability`` for their rules.
+Converse understands Claude, including the newer models that refuse sampling
+parameters (``CLAUDE_NO_SAMPLING``). Model lifecycle and account faults are knobs:
+``retire``, ``legacy_unused``, ``block_account``, ``pending_subscription``.
 
 Only the standard library and Pillow are used.
 """
@@ -60,6 +63,12 @@ __all__ = [
     "TITAN_SIZES",
     "STABILITY_MODELS",
     "STABILITY_OUTPUT_SIZES",
+    "AWS_END_OF_LIFE",
+    "CLAUDE_HAIKU_4_5",
+    "CLAUDE_HAIKU_5_5",
+    "CLAUDE_NO_SAMPLING",
+    "CLAUDE_ONE_SAMPLING_PARAM",
+    "STYLE_GUIDE",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -259,8 +268,9 @@ STABILITY_GENERATORS: dict[str, str] = {
 # Stability AI Image Services (AWS user guide "Stability AI Image Services"). Bedrock
 # lists them with inferenceTypesSupported = [INFERENCE_PROFILE] only, and every AWS code
 # sample calls them as ``us.stability....``: the bare id is refused like a newer Claude.
-# The Control/Style services (sketch, structure, style guide, style transfer) are not
-# implemented by the fake.
+# Of the Control/Style services only Style Guide is implemented (sketch, structure and
+# style transfer are not).
+STYLE_GUIDE = "stability.stable-image-style-guide-v1:0"
 STABILITY_SERVICES: dict[str, str] = {
     "stability.stable-image-search-replace-v1:0": "search-replace",
     "stability.stable-image-search-recolor-v1:0": "search-recolor",
@@ -271,6 +281,7 @@ STABILITY_SERVICES: dict[str, str] = {
     "stability.stable-creative-upscale-v1:0": "creative-upscale",
     "stability.stable-conservative-upscale-v1:0": "conservative-upscale",
     "stability.stable-fast-upscale-v1:0": "fast-upscale",
+    STYLE_GUIDE: "style-guide",
 }
 STABILITY_MODELS: dict[str, str] = {**STABILITY_GENERATORS, **STABILITY_SERVICES}
 
@@ -309,16 +320,45 @@ STABILITY_MIN_PIXELS = 4_096
 STABILITY_MAX_PIXELS = 9_437_184
 STABILITY_MAX_ASPECT = 2.5
 STABILITY_MAX_PIXELS_BY_SERVICE = {"remove-background": 4_194_304, "creative-upscale": 1_048_576}
+# Fast upscale (AWS "Stability AI Image Services", Fast Upscale): "Width must be between
+# 32 and 1,536 pixels. Height must be between 32 and 1,536 pixels. Total pixel count must
+# be between 1,024 and 1,048,576 pixels." No aspect-ratio rule (nor for Creative Upscale,
+# whose AWS entry gives only sides >= 64 and 4,096-1,048,576 pixels).
 FAST_UPSCALE_SIDES = (32, 1_536)
 FAST_UPSCALE_PIXELS = (1_024, 1_048_576)
+# Stable Image Ultra image-to-image input (Stability API reference, "generate/ultra",
+# `image`: "Width must be between 64 and 16,384 pixels. Height must be between 64 and
+# 16,384 pixels. Total pixel count must be at least 4,096 pixels"; the AWS Ultra page
+# only says "Supported formats: JPEG, PNG, WebP"). No 9,437,184-pixel cap and no aspect
+# rule are documented for Ultra, so the fake applies none. SD3.5 Large (AWS page, Image to
+# image): "Minimum 64 pixels per side".
+ULTRA_INPUT_SIDES = (64, 16_384)
+# Input kinds without the Image Services' 1:2.5-2.5:1 aspect rule.
+NO_ASPECT_RULE = frozenset({"fast-upscale", "creative-upscale", "ultra", "sd3.5"})
 # Outpaint: left/right/up/down 0-2000 px each, at least one > 0; creativity 0-1.
 OUTPAINT_MAX = 2_000
-# grow_mask: inpaint 0-100 (default 5); erase and search services 0-20.
+# grow_mask: inpaint 0-100 (default 5; Stability API reference - the AWS page says 0-20);
+# erase and search services 0-20.
 GROW_MASK_MAX = {"inpaint": 100}
 GROW_MASK_MAX_DEFAULT = 20
 # creativity ranges: outpaint 0-1 (0.5), creative upscale 0.1-0.5 (0.3),
-# conservative upscale 0.2-0.5 (0.35).
+# conservative upscale 0.2-0.5 (0.35; Stability API reference - the AWS page says 0.1-0.5).
 CREATIVITY = {"outpaint": (0.0, 1.0), "creative-upscale": (0.1, 0.5), "conservative-upscale": (0.2, 0.5)}
+# Style Guide (AWS "Stability AI Image Services", Control > Style Guide): required prompt
+# and image; optional aspect_ratio (default 1:1), negative_prompt, seed, output_format
+# (jpeg/png/webp), fidelity "How closely the output image's style resembles the input
+# image's style. Range 0 to 1. Default 0.5", style_preset. The output is a new ~1 MP image
+# at aspect_ratio (STABILITY_OUTPUT_SIZES), not the input's size.
+STYLE_GUIDE_FIDELITY = (0.0, 1.0)
+# Ultra/SD3.5 image-to-image strength: "Range: 0.0 to 1.0" (AWS pages). Stability's API
+# reference for Ultra: "Important: The strength parameter is required when image is
+# provided" (the AWS Ultra page gives a 0.35 default; the fake follows Stability and
+# requires it). AWS SD3.5: "image-to-image requires the prompt, image, and strength".
+STRENGTH_RANGE = (0.0, 1.0)
+# aspect_ratio with an input image: "This parameter is only valid for text-to-image
+# requests" (AWS Ultra page; SD3.5: "Valid for text-to-image requests only"). The real
+# rejection wording is not verified; this is a stand-in.
+MSG_ASPECT_TEXT_TO_IMAGE_ONLY = "aspect_ratio is only valid for text-to-image requests."
 # Upscaled output: fast = 4x each side; creative/conservative "up to 4 megapixels"
 # (the fake scales the input to ~4 MP, never below 1x).
 UPSCALE_TARGET_PIXELS = 4_194_304
@@ -344,6 +384,8 @@ _SERVICE_FIELDS: dict[str, set[str]] = {
                          "style_preset"},
     "conservative-upscale": {"image", "prompt", "negative_prompt", "creativity", "seed", "output_format"},
     "fast-upscale": {"image", "output_format"},
+    "style-guide": {"image", "prompt", "aspect_ratio", "negative_prompt", "seed", "output_format", "fidelity",
+                    "style_preset"},
 }
 _SERVICE_REQUIRED: dict[str, tuple[str, ...]] = {
     "search-replace": ("image", "prompt", "search_prompt"),
@@ -355,6 +397,7 @@ _SERVICE_REQUIRED: dict[str, tuple[str, ...]] = {
     "creative-upscale": ("image", "prompt"),
     "conservative-upscale": ("image", "prompt"),
     "fast-upscale": ("image",),
+    "style-guide": ("image", "prompt"),
 }
 
 # GetFoundationModel metadata for the models the fake knows (name, provider, inputs).
@@ -374,6 +417,9 @@ _MODEL_NAMES: dict[str, str] = {
     "stability.stable-creative-upscale-v1:0": "Stable Image Creative Upscale",
     "stability.stable-conservative-upscale-v1:0": "Stable Image Conservative Upscale",
     "stability.stable-fast-upscale-v1:0": "Stable Image Fast Upscale",
+    STYLE_GUIDE: "Stable Image Style Guide",
+    "anthropic.claude-haiku-4-5-20251001-v1:0": "Claude Haiku 4.5",
+    "anthropic.claude-haiku-5-5": "Claude Haiku 5.5",
 }
 
 # --------------------------------------------------------------------------------------
@@ -407,12 +453,82 @@ CLAUDE_ON_DEMAND = frozenset(
     }
 )
 
+# Claude Haiku 4.5 and 5.5 base ids. Haiku 5.5 is undated on Bedrock
+# ("anthropic.claude-haiku-5-5" / "us.anthropic.claude-haiku-5-5": vercel/ai release
+# @ai-sdk/amazon-bedrock 4.0.192 "add Claude Haiku 5.5 support"), inference-profile only.
+CLAUDE_HAIKU_4_5 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+CLAUDE_HAIKU_5_5 = "anthropic.claude-haiku-5-5"
+# Claude models that refuse sampling parameters: Converse inferenceConfig.temperature
+# answers "`temperature` is deprecated for this model." and topP "`top_p` is deprecated
+# for this model." (seen: cline/cline#10572 and openclaw/openclaw#73663 for Opus 4.7 on
+# Bedrock; promptfoo/promptfoo#10307 for Opus 5; router-for-me/CLIProxyAPI#4383 for top_p
+# on Opus 4.7/4.8; Haiku 5.5 and Sonnet 5.5 "reject a custom temperature" per a Bedrock
+# benchmark note and the Memrain 1.0.7 changelog). Base ids, matched after stripping
+# the us./global. profile prefix.
+CLAUDE_NO_SAMPLING = frozenset(
+    {
+        CLAUDE_HAIKU_5_5,
+        "anthropic.claude-sonnet-5-5",
+        "anthropic.claude-opus-5-5",
+        "anthropic.claude-opus-4-7",
+        "anthropic.claude-opus-4-8",
+    }
+)
+# Claude models that take temperature OR top_p but not both: "`temperature` and `top_p`
+# cannot both be specified for this model. Please use only one." (seen with Haiku 4.5 in
+# aws-samples/bedrock-access-gateway#191, Sonnet 4.5 in BerriAI/litellm#15070, Sonnet 4.6
+# in bedrock-access-gateway#238, Opus 4.5 likewise, Opus 4.6 in iOfficeAI/gemini-cli-pro#38).
+CLAUDE_ONE_SAMPLING_PARAM = frozenset(
+    {
+        CLAUDE_HAIKU_4_5,
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "anthropic.claude-opus-4-5-20251101-v1:0",
+        "anthropic.claude-sonnet-4-6",
+        "anthropic.claude-opus-4-6-v1",
+    }
+)
+MSG_TEMPERATURE_DEPRECATED = MODEL_ERRORS + "`temperature` is deprecated for this model."
+MSG_TOP_P_DEPRECATED = MODEL_ERRORS + "`top_p` is deprecated for this model."
+MSG_TEMPERATURE_AND_TOP_P = (
+    MODEL_ERRORS + "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
+)
+
 # (seen) InvokeModel on an unknown or retired model id.
 MSG_NO_FOUNDATION_MODEL = "Could not resolve the foundation model from the provided model identifier."
-# (seen) InvokeModel on a model past its end-of-life date.
+# (seen) ResourceNotFoundException on a model past its end-of-life date (e.g.
+# gsd-build/gsd-2#5425: "This model version has reached the end of its life").
 MSG_END_OF_LIFE = (
     "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
 )
+# (seen) ResourceNotFoundException for a Legacy model the account has not used lately,
+# verbatim for Nova Canvas and Titan v2 in us-east-1 in a public project log (2026), and
+# gsd-build/gsd-2#5425 for Claude 3.x.
+MSG_LEGACY_UNUSED = (
+    "Access denied. This Model is marked by provider as Legacy and you have not been actively using the "
+    "model in the last 30 days. Please upgrade to an active model on Amazon Bedrock"
+)
+# (seen) ValidationException for an account-level block, whatever the model:
+# aws/aws-cli#8717 ("Turns out it was an issue with the account"), langchain#19215,
+# langgenius/dify#7488, kirodotdev/Kiro#11191 (any model, console and API).
+MSG_OPERATION_NOT_ALLOWED = "Operation not allowed"
+# (seen) AccessDeniedException while the automatic AWS Marketplace subscription of a first
+# call is not complete (aws-samples/anthropic-on-aws#251, aws-samples/
+# sample-host-openclaw-on-amazon-bedrock-agentcore#41). AWS user guide "Access Amazon
+# Bedrock foundation models": "it may take up to 2 minutes for the subscription to
+# complete. During this time, API calls may continue to return AccessDeniedException."
+MSG_MARKETPLACE_PENDING = (
+    "Model access is denied due to IAM user or service role is not authorized to perform the required AWS "
+    "Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe) to enable access to "
+    "this model. Refer to the Amazon Bedrock documentation for further details. Your AWS Marketplace "
+    "subscription for this model cannot be completed at this time. If you recently fixed this issue, try "
+    "again after 2 minutes."
+)
+# Amazon Bedrock end-of-life dates of the legacy image models (DESIGN "Models (December
+# 2026)": Titan v2 2026-06-30; Nova Canvas 2026-09-30, also "AWS lists
+# amazon.nova-canvas-v1:0 as Legacy ... end-of-life date of 2026-09-30" in a 2026-07-09
+# note). Used by ``FakeBedrock.retire``; NOT applied by default, so the legacy stack stays
+# testable (GetFoundationModel reports every known model ACTIVE unless told otherwise).
+AWS_END_OF_LIFE: dict[str, str] = {TITAN_V2: "2026-06-30", NOVA_CANVAS: "2026-09-30"}
 
 # Region used in ARNs of simulated responses.
 REGION = "us-east-1"
@@ -503,10 +619,23 @@ class FakeBedrock:
       ACTIVE; an id set here is known even if the fake does not implement it. A LEGACY
       model whose date has passed answers InvokeModel/Converse with
       ``ResourceNotFoundException`` "...reached the end of its life...".
+      ``retire(model_id)`` sets that up with the model's real end-of-life date.
+    - ``legacy_models``: base ids answering ``ResourceNotFoundException`` "Access denied.
+      This Model is marked by provider as Legacy..." (``legacy_unused(model_id)``).
+    - ``account_blocked``: every InvokeModel/Converse answers ``ValidationException``
+      "Operation not allowed" (``block_account()``).
+    - ``pending_subscription(model_id, calls=n)``: the next ``n`` calls to that model
+      answer ``AccessDeniedException`` (Marketplace auto-subscription still under way).
+    - ``block_input_images``: Stability requests that carry an input image are refused
+      with ``["Filter reason: input image"]``.
+    - ``filtered_with_image``: Stability refusals also carry ``seeds`` and a (blurred)
+      image that must not be shown; by default they are ``{"finish_reasons": [...]}``
+      only, as in the AWS pages' example.
 
     Stability AI models report content-filter refusals the way the AWS pages say:
     HTTP 200 with ``finish_reasons`` ``["Filter reason: prompt"]`` (a ``blocked_terms``
-    hit) or ``["Filter reason: output image"]`` (an ``output_blocked_terms`` hit).
+    hit), ``["Filter reason: input image"]`` (``block_input_images``) or
+    ``["Filter reason: output image"]`` (an ``output_blocked_terms`` hit).
     """
 
     def __init__(self) -> None:
@@ -521,6 +650,12 @@ class FakeBedrock:
         self.lifecycle: dict[str, tuple[str, str | None]] = {}
         # Base model ids this account has not been granted access to (GetFoundationModelAvailability).
         self.unauthorized_models: set[str] = set()
+        self.legacy_models: set[str] = set()
+        self.account_blocked: bool = False
+        self.block_input_images: bool = False
+        self.filtered_with_image: bool = False
+        # Base model id -> calls still refused while its Marketplace subscription completes.
+        self._pending: dict[str, int] = {}
         self._failures: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -644,6 +779,50 @@ class FakeBedrock:
         self.converse_answer = None
         self.lifecycle = {}
         self.unauthorized_models = set()
+        self.legacy_models = set()
+        self.account_blocked = False
+        self.block_input_images = False
+        self.filtered_with_image = False
+        with self._lock:
+            self._pending.clear()
+
+    def retire(self, model_id: str) -> None:
+        """Make ``model_id`` (any form: bare, profile id or ARN) past its end of life.
+
+        GetFoundationModel then reports it LEGACY with its real end-of-life date
+        (``AWS_END_OF_LIFE``, or yesterday for other models or a date still ahead), and
+        InvokeModel/Converse answer ``ResourceNotFoundException`` "This model version has
+        reached the end of its life...".
+        """
+        base = _base_model_id(model_id) or model_id
+        yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86_400))
+        date = AWS_END_OF_LIFE.get(base, yesterday)
+        self.lifecycle[base] = ("LEGACY", min(date, yesterday))
+
+    def legacy_unused(self, model_id: str) -> None:
+        """Make ``model_id`` a Legacy model this account has not used in the last 30 days.
+
+        InvokeModel/Converse answer ``ResourceNotFoundException`` "Access denied. This
+        Model is marked by provider as Legacy and you have not been actively using the
+        model in the last 30 days. Please upgrade to an active model on Amazon Bedrock";
+        GetFoundationModel reports it LEGACY (with its ``lifecycle`` date, if one is set).
+        """
+        self.legacy_models.add(_base_model_id(model_id) or model_id)
+
+    def block_account(self, blocked: bool = True) -> None:
+        """Block (or unblock) the whole account: every InvokeModel/Converse, whatever the
+        model, answers ``ValidationException`` "Operation not allowed". The control plane
+        (GetFoundationModel) keeps answering (real behaviour not verified)."""
+        self.account_blocked = blocked
+
+    def pending_subscription(self, model_id: str, calls: int = 1) -> None:
+        """Refuse the next ``calls`` InvokeModel/Converse calls to ``model_id`` (any form)
+        with ``AccessDeniedException`` "Model access is denied due to ... AWS Marketplace
+        ...", as while the automatic Marketplace subscription of a first call is under
+        way; later calls succeed. GetFoundationModelAvailability reports the agreement
+        PENDING meanwhile."""
+        with self._lock:
+            self._pending[_base_model_id(model_id) or model_id] = calls
 
     def fail_next(
         self, n: int, code: str = "ThrottlingException", message: str | None = None
@@ -679,6 +858,8 @@ class FakeBedrock:
                     failure = ("ThrottlingException", None)
             if failure is not None:
                 raise BedrockError(failure[0], failure[1])
+            if self.account_blocked and operation in ("InvokeModel", "Converse"):
+                raise BedrockError("ValidationException", MSG_OPERATION_NOT_ALLOWED)
             if operation == "InvokeModel":
                 payload = self._invoke_model(model_id, headers, raw)
                 out = json.dumps(payload).encode("utf-8")
@@ -690,9 +871,11 @@ class FakeBedrock:
             elif operation == "GetFoundationModelAvailability":
                 self._get_foundation_model(model_id)  # same existence and permission rules
                 granted = model_id not in self.unauthorized_models
+                with self._lock:
+                    agreement = "PENDING" if self._pending.get(model_id, 0) > 0 else "NOT_AVAILABLE"
                 payload = {
                     "modelId": model_id,
-                    "agreementAvailability": {"status": "NOT_AVAILABLE"},
+                    "agreementAvailability": {"status": agreement},
                     "authorizationStatus": "AUTHORIZED" if granted else "NOT_AUTHORIZED",
                     "entitlementAvailability": "AVAILABLE" if granted else "NOT_AVAILABLE",
                     "regionAvailability": "AVAILABLE",
@@ -722,10 +905,21 @@ class FakeBedrock:
     # ----------------------------------------------------------------- model ids
 
     def _check_denied(self, model_id: str, base: str) -> None:
+        """Access and lifecycle checks for a runtime call, in the order the causes nest:
+        IAM denial, end of life, Legacy-and-unused, then a pending Marketplace subscription
+        (only calls that get that far use one up)."""
         denied = self.denied_models
         if model_id in denied or base in denied:
             raise BedrockError("AccessDeniedException")
         self._check_end_of_life(base)
+        if base in self.legacy_models:
+            raise BedrockError("ResourceNotFoundException", MSG_LEGACY_UNUSED)
+        with self._lock:
+            pending = self._pending.get(base, 0)
+            if pending > 0:
+                self._pending[base] = pending - 1
+        if pending > 0:
+            raise BedrockError("AccessDeniedException", MSG_MARKETPLACE_PENDING)
 
     def _check_end_of_life(self, base: str) -> None:
         status, date = self.lifecycle.get(base, ("ACTIVE", None))
@@ -755,6 +949,8 @@ class FakeBedrock:
             details = _foundation_model_details(mid, force=True)
             assert details is not None
         status, date = self.lifecycle.get(mid, ("ACTIVE", None))
+        if mid in self.legacy_models:
+            status = "LEGACY"
         lifecycle: dict[str, Any] = {"status": status}
         if date is not None:
             # Timestamps in rest-json bodies are epoch seconds by default; botocore
@@ -795,11 +991,21 @@ class FakeBedrock:
         req = _validate_stability(STABILITY_MODELS[base], body)
         # Stability reports refusals in the body (HTTP 200), per the AWS model pages:
         # {"finish_reasons": ["Filter reason: prompt"]}.
+        reason = None
         if _contains_any(req.texts, self.blocked_terms):
-            return {"finish_reasons": [FILTER_PROMPT]}
-        if _contains_any(req.texts, self.output_blocked_terms):
-            return {"finish_reasons": [FILTER_OUTPUT]}
-        return {"seeds": [req.seed], "finish_reasons": [None], "images": [_render_stability(req)]}
+            reason = FILTER_PROMPT
+        elif self.block_input_images and req.source is not None:
+            reason = FILTER_INPUT
+        elif _contains_any(req.texts, self.output_blocked_terms):
+            reason = FILTER_OUTPUT
+        if reason is None:
+            return {"seeds": [req.seed], "finish_reasons": [None], "images": [_render_stability(req)]}
+        if not self.filtered_with_image:
+            return {"finish_reasons": [reason]}
+        # Stability's own API blurs a filtered result ("CONTENT_FILTERED = successful
+        # generation, however the output violated our content moderation policy and has
+        # been blurred"); the image must never be shown.
+        return {"seeds": [req.seed], "finish_reasons": [reason], "images": [_filtered_image(req)]}
 
     def _check_blocked(self, texts: list[str], titan: bool) -> None:
         if _contains_any(texts, self.blocked_terms):
@@ -836,6 +1042,7 @@ class FakeBedrock:
         _check_profile(model_id, base)
         body = _parse_json_object(raw)
         texts, images = _validate_converse(body)
+        _check_sampling(base, body.get("inferenceConfig") or {})
         if _contains_any(texts, self.blocked_terms):
             raise BedrockError("ValidationException", MSG_INPUT_TEXT_BLOCKED)
         answer = self.converse_answer
@@ -1000,6 +1207,17 @@ def _is_profile(model_id: str) -> bool:
 def _check_profile(model_id: str, base: str) -> None:
     if base not in CLAUDE_ON_DEMAND and not _is_profile(model_id):
         raise BedrockError("ValidationException", MSG_NEEDS_PROFILE.format(model=model_id))
+
+
+def _check_sampling(base: str, config: dict[str, Any]) -> None:
+    """Reject sampling parameters the way the newer Claude models do (see CLAUDE_NO_SAMPLING)."""
+    if base in CLAUDE_NO_SAMPLING:
+        if "temperature" in config:
+            raise BedrockError("ValidationException", MSG_TEMPERATURE_DEPRECATED)
+        if "topP" in config:
+            raise BedrockError("ValidationException", MSG_TOP_P_DEPRECATED)
+    elif base in CLAUDE_ONE_SAMPLING_PARAM and "temperature" in config and "topP" in config:
+        raise BedrockError("ValidationException", MSG_TEMPERATURE_AND_TOP_P)
 
 
 def _contains_any(texts: list[str], terms: set[str]) -> bool:
@@ -1570,6 +1788,8 @@ class _StabilityRequest:
     key: str = ""
     # Outpaint: where the original's top-left corner lands on the larger canvas.
     offset: tuple[int, int] = (0, 0)
+    # Image-to-image strength (0 keeps the input, 1 ignores it); Style Guide fidelity.
+    strength: float = 1.0
 
 
 def _stability_seed(body: dict[str, Any], key: str) -> int:
@@ -1591,35 +1811,46 @@ def _validate_stability(kind: str, body: dict[str, Any]) -> _StabilityRequest:
         return value
 
     if kind in ("core", "ultra", "sd3.5"):
+        # Core takes no input image (AWS Core page: text to image only), so `image` is
+        # an extraneous key there. Ultra has no image-to-image `mode` value: an `image`
+        # makes the request image-to-image. SD3.5 needs mode "image-to-image".
         allowed = {"prompt", "negative_prompt", "aspect_ratio", "seed", "output_format", "mode"}
-        if kind == "sd3.5":
+        if kind in ("ultra", "sd3.5"):
             allowed |= {"image", "strength"}
         _only_keys(body, allowed, "#")
         text("prompt", required=True)
         text("negative_prompt", required=False)
         formats = STABILITY_FORMATS.get(kind, STABILITY_FORMATS_DEFAULT)
         fmt = _enum(body, "output_format", "#", formats) or "png"
-        ratio = _enum(body, "aspect_ratio", "#", STABILITY_ASPECT_RATIOS) or "1:1"
+        ratio = _enum(body, "aspect_ratio", "#", STABILITY_ASPECT_RATIOS)
         modes = ("text-to-image", "image-to-image") if kind == "sd3.5" else ("text-to-image",)
         mode = _enum(body, "mode", "#", modes) or "text-to-image"
+        image_to_image = mode == "image-to-image" or (kind == "ultra" and "image" in body)
         source = None
-        if mode == "image-to-image":
+        strength = 1.0
+        if image_to_image:
             if "image" not in body:
                 raise _malformed("#", "required key [image] not found")
             if "strength" not in body:
                 raise _malformed("#", "required key [strength] not found")
-            _number(body, "strength", "#", 0.0, 1.0, integer=False)
+            strength = float(_number(body, "strength", "#", *STRENGTH_RANGE, integer=False) or 0.0)
+            if ratio is not None:
+                raise BedrockError("ValidationException", MSG_ASPECT_TEXT_TO_IMAGE_ONLY)
             source = _decode_stability_input(body["image"], "#/image", kind)
             # Output keeps the input's shape at ~1 MP: the nearest bucket.
             ratio = _nearest_ratio(*source.size)
+        elif kind == "ultra" and "strength" in body:
+            raise BedrockError("ValidationException", "strength is only valid when image is provided.")
         elif "image" in body or "strength" in body:
             raise BedrockError(
                 "ValidationException", "image and strength are only valid when mode is image-to-image."
             )
+        ratio = ratio or "1:1"
         width, height = STABILITY_OUTPUT_SIZES[ratio]
-        key = json.dumps([kind, texts, ratio, body.get("seed")], sort_keys=True)
+        key = json.dumps([kind, texts, ratio, body.get("seed"), body.get("strength")], sort_keys=True)
         return _StabilityRequest(kind=kind, texts=texts, width=width, height=height,
-                                 seed=_stability_seed(body, key), output_format=fmt, source=source, key=key)
+                                 seed=_stability_seed(body, key), output_format=fmt, source=source, key=key,
+                                 strength=strength)
 
     _only_keys(body, _SERVICE_FIELDS[kind], "#")
     for key in _SERVICE_REQUIRED[kind]:
@@ -1635,11 +1866,18 @@ def _validate_stability(kind: str, body: dict[str, Any]) -> _StabilityRequest:
     if kind in CREATIVITY:
         low, high = CREATIVITY[kind]
         _number(body, "creativity", "#", low, high, integer=False)
+    fidelity = _number(body, "fidelity", "#", *STYLE_GUIDE_FIDELITY, integer=False)
+    ratio = _enum(body, "aspect_ratio", "#", STABILITY_ASPECT_RATIOS) or "1:1"
     source = _decode_stability_input(body["image"], "#/image", kind)
     mask = _decode_stability_input(body["mask"], "#/mask", "mask") if "mask" in body else None
     width, height = source.size
     offset = (0, 0)
-    if kind == "outpaint":
+    strength = 1.0
+    if kind == "style-guide":
+        # A new image in the reference's style, sized by aspect_ratio (~1 MP).
+        width, height = STABILITY_OUTPUT_SIZES[ratio]
+        strength = 0.5 if fidelity is None else float(fidelity)
+    elif kind == "outpaint":
         sides = [_number(body, side, "#", 0, OUTPAINT_MAX, integer=True) or 0 for side in ("left", "right", "up", "down")]
         if not any(sides):
             raise BedrockError(
@@ -1653,10 +1891,11 @@ def _validate_stability(kind: str, body: dict[str, Any]) -> _StabilityRequest:
     elif kind in ("creative-upscale", "conservative-upscale"):
         scale = max(1.0, (UPSCALE_TARGET_PIXELS / (width * height)) ** 0.5)
         width, height = int(width * scale), int(height * scale)
-    key = json.dumps([kind, texts, body.get("seed"), source.size, width, height], sort_keys=True)
+    key = json.dumps([kind, texts, body.get("seed"), source.size, width, height, body.get("fidelity")],
+                     sort_keys=True)
     return _StabilityRequest(kind=kind, texts=texts, width=width, height=height,
                              seed=_stability_seed(body, key), output_format=fmt, source=source, mask=mask, key=key,
-                             offset=offset)
+                             offset=offset, strength=strength)
 
 
 def _nearest_ratio(width: int, height: int) -> str:
@@ -1690,21 +1929,30 @@ def _decode_stability_input(value: Any, path: str, kind: str) -> _Input:
         return _Input(image=img, fmt=fmt, nbytes=len(data))
     width, height = img.size
     pixels = width * height
+    high_side: int | None = None
+    high_pixels: int | None = None
     if kind == "fast-upscale":
         low_side, high_side = FAST_UPSCALE_SIDES
         low_pixels, high_pixels = FAST_UPSCALE_PIXELS
+    elif kind == "ultra":
+        low_side, high_side = ULTRA_INPUT_SIDES
+        low_pixels = STABILITY_MIN_PIXELS
+    elif kind == "sd3.5":
+        low_side, low_pixels = STABILITY_MIN_SIDE, 0
     else:
-        low_side, high_side = STABILITY_MIN_SIDE, None
+        low_side = STABILITY_MIN_SIDE
         low_pixels = STABILITY_MIN_PIXELS
         high_pixels = STABILITY_MAX_PIXELS_BY_SERVICE.get(kind, STABILITY_MAX_PIXELS)
     problem = None
     if min(width, height) < low_side:
         problem = f"every side must be at least {low_side} pixels"
     elif high_side is not None and max(width, height) > high_side:
-        problem = f"every side must be at most {high_side} pixels"
-    elif kind != "sd3.5" and not low_pixels <= pixels <= high_pixels:
+        problem = f"every side must be at most {high_side:,} pixels"
+    elif high_pixels is not None and not low_pixels <= pixels <= high_pixels:
         problem = f"the total pixel count must be between {low_pixels:,} and {high_pixels:,}"
-    elif kind != "sd3.5" and max(width, height) > STABILITY_MAX_ASPECT * min(width, height):
+    elif pixels < low_pixels:
+        problem = f"the total pixel count must be at least {low_pixels:,}"
+    elif kind not in NO_ASPECT_RULE and max(width, height) > STABILITY_MAX_ASPECT * min(width, height):
         problem = "the aspect ratio must be between 1:2.5 and 2.5:1"
     if problem:
         raise BedrockError(
@@ -1732,8 +1980,15 @@ def _render_stability(req: _StabilityRequest) -> str:
     if req.kind in ("core", "ultra", "sd3.5") and req.source is None and req.output_format == "png":
         return _art_png_b64(req.width, req.height, req.key)
     art = _gradient(req.width, req.height, req.key)
-    if req.source is None or req.kind in ("core", "ultra", "sd3.5"):
+    if req.source is None:
         return _encode_as(art, req.output_format)
+    if req.kind in ("core", "ultra", "sd3.5", "style-guide"):
+        # Image-to-image: the input at the output size, moved towards the art by
+        # `strength`; Style Guide: the art, tinted by the reference by `fidelity`.
+        start = req.source.image.convert("RGB").resize((req.width, req.height), Image.Resampling.BILINEAR)
+        if req.kind == "style-guide":
+            return _encode_as(Image.blend(art, start, req.strength * 0.5), req.output_format)
+        return _encode_as(Image.blend(start, art, req.strength), req.output_format)
     base = req.source.image.convert("RGB")
     if req.kind == "remove-background":
         out = req.source.image.convert("RGBA")
@@ -1756,6 +2011,12 @@ def _render_stability(req: _StabilityRequest) -> str:
     # search-replace / search-recolor / inpaint without a mask: the fake cannot find the
     # object, so it tints the whole photo with its art (same size as the input).
     return _encode_as(Image.blend(base, art, 0.5), req.output_format)
+
+
+def _filtered_image(req: _StabilityRequest) -> str:
+    """The placeholder a refusal carries: a flat grey image of the output size (a stand-in
+    for Stability's blurred result), in ``req.output_format``."""
+    return _encode_as(Image.new("RGB", (req.width, req.height), (128, 128, 128)), req.output_format)
 
 
 # --------------------------------------------------------------------------------------

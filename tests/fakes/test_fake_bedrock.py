@@ -18,7 +18,15 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from tests.fakes.bedrock import FakeBedrock, decode_image, encode_image
+from tests.fakes.bedrock import (
+    AWS_END_OF_LIFE,
+    CLAUDE_HAIKU_4_5,
+    CLAUDE_HAIKU_5_5,
+    CLAUDE_NO_SAMPLING,
+    FakeBedrock,
+    decode_image,
+    encode_image,
+)
 
 TITAN_V1 = "amazon.titan-image-generator-v1"
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
@@ -806,3 +814,360 @@ def test_control_plane_via_env_var(fake: FakeBedrock, monkeypatch: pytest.Monkey
     assert details["modelLifecycle"] == {"status": "LEGACY"}
     fake.reset()
     assert fake.lifecycle == {}
+
+
+# ----------------------------------------------------------------------------- Stability image-to-image
+
+STYLE_GUIDE = "us.stability.stable-image-style-guide-v1:0"
+
+
+def webp(width: int, height: int, color: Any = (20, 160, 90)) -> str:
+    return encode_image(Image.new("RGB", (width, height), color), "WEBP")
+
+
+def test_ultra_image_to_image_keeps_the_input_aspect(client: Any) -> None:
+    body = {"prompt": "a watercolour sneaker", "image": png(1200, 800, (0, 0, 255)), "strength": 0.0, "seed": 5}
+    out = invoke(client, ULTRA, body)
+
+    assert set(out) == {"seeds", "finish_reasons", "images"}
+    assert (out["seeds"], out["finish_reasons"]) == ([5], [None])
+    img = decode_image(out["images"][0])
+    assert img.size == (1216, 832)  # the ~1 MP bucket nearest the input's 3:2
+    assert img.convert("RGB").getpixel((600, 400)) == (0, 0, 255)  # strength 0 keeps the input
+    changed = decode_image(invoke(client, ULTRA, {**body, "strength": 1.0})["images"][0]).convert("RGB")
+    assert changed.getpixel((600, 400)) != (0, 0, 255)
+    # jpeg/png/webp inputs; Ultra documents no aspect-ratio rule for its input image.
+    assert decode_image(invoke(client, ULTRA, {**body, "image": webp(1000, 300)})["images"][0]).size == (1536, 640)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ({"image": png(512, 512)}, "required key [strength] not found"),
+        ({"image": png(512, 512), "strength": 1.5}, "strength: 1.5 is not less or equal to 1.0"),
+        ({"image": png(512, 512), "strength": 0.5, "aspect_ratio": "16:9"},
+         "aspect_ratio is only valid for text-to-image requests."),
+        ({"strength": 0.5}, "strength is only valid when image is provided."),
+        ({"image": png(63, 512), "strength": 0.5}, "every side must be at least 64 pixels"),
+        ({"image": png(16_385, 64), "strength": 0.5}, "every side must be at most 16,384 pixels"),
+        ({"image": "not-an-image", "strength": 0.5}, "Unable to decode the image at #/image"),
+        ({"image": encode_image(Image.new("RGB", (512, 512)), "GIF"), "strength": 0.5}, "Unsupported image format GIF"),
+    ],
+)
+def test_ultra_image_to_image_validation(client: Any, extra: dict[str, Any], fragment: str) -> None:
+    err = error_of(lambda: invoke(client, ULTRA, {"prompt": "x", **extra}))
+    assert (err["code"], err["status"]) == ("ValidationException", 400)
+    assert fragment in err["message"]
+
+
+def test_core_takes_no_input_image(client: Any) -> None:
+    err = error_of(lambda: invoke(client, CORE, {"prompt": "x", "image": png(512, 512), "strength": 0.5}))
+    assert err["code"] == "ValidationException"
+    assert err["message"] == (
+        "Malformed input request: #: extraneous key [image] is not permitted, please reformat your input and try again."
+    )
+
+
+def test_sd35_image_to_image_rules(client: Any) -> None:
+    body = {"prompt": "watercolour", "mode": "image-to-image", "image": webp(640, 1280), "strength": 0.7}
+    assert decode_image(invoke(client, SD35, body)["images"][0]).size == (768, 1344)  # nearest 9:16
+
+    def message(**changes: Any) -> str:
+        return str(error_of(lambda: invoke(client, SD35, {**body, **changes}))["message"])
+
+    assert message(aspect_ratio="1:1") == "aspect_ratio is only valid for text-to-image requests."
+    no_image = {k: v for k, v in body.items() if k != "image"}
+    assert "required key [image] not found" in error_of(lambda: invoke(client, SD35, no_image))["message"]
+    assert message(mode="text-to-image") == "image and strength are only valid when mode is image-to-image."
+    assert "strength: -0.1 is not greater or equal to 0.0" in message(strength=-0.1)
+    assert "#/mode: sketch is not a valid enum value" in message(mode="sketch")
+
+
+# ----------------------------------------------------------------------------- Style Guide
+
+
+def test_style_guide_renders_a_new_image_at_the_requested_aspect(client: Any, fake: FakeBedrock) -> None:
+    body = {"image": png(800, 600, (250, 200, 0)), "prompt": "a sneaker in this style", "aspect_ratio": "16:9",
+            "negative_prompt": "text", "fidelity": 0.8, "seed": 9, "output_format": "jpeg",
+            "style_preset": "photographic"}
+    out = invoke(client, STYLE_GUIDE, body)
+
+    assert (out["seeds"], out["finish_reasons"]) == ([9], [None])
+    img = decode_image(out["images"][0])
+    assert (img.format, img.size) == ("JPEG", (1344, 768))
+    del body["aspect_ratio"], body["output_format"]
+    img = decode_image(invoke(client, STYLE_GUIDE, body)["images"][0])
+    assert (img.format, img.size) == ("PNG", (1024, 1024))  # defaults: 1:1, png
+    assert fake.last_call is not None and fake.last_call.model_id == STYLE_GUIDE
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"prompt": "x"}, "required key [image] not found"),
+        ({"image": png(512, 512)}, "required key [prompt] not found"),
+        ({"image": png(512, 512), "prompt": "x", "fidelity": 1.1}, "fidelity: 1.1 is not less or equal to 1.0"),
+        ({"image": png(512, 512), "prompt": "x", "fidelity": "high"}, "fidelity: expected type: Number"),
+        ({"image": png(512, 512), "prompt": "x", "aspect_ratio": "4:3"}, "4:3 is not a valid enum value"),
+        ({"image": png(512, 512), "prompt": "x", "style_preset": "vaporwave"}, "vaporwave is not a valid enum value"),
+        ({"image": png(512, 512), "prompt": "x", "strength": 0.5}, "extraneous key [strength] is not permitted"),
+        ({"image": png(1000, 300), "prompt": "x"}, "aspect ratio must be between 1:2.5 and 2.5:1"),
+        ({"image": png(3100, 3100), "prompt": "x"}, "between 4,096 and 9,437,184"),
+    ],
+)
+def test_style_guide_validation(client: Any, body: dict[str, Any], fragment: str) -> None:
+    err = error_of(lambda: invoke(client, STYLE_GUIDE, body))
+    assert (err["code"], err["status"]) == ("ValidationException", 400)
+    assert fragment in err["message"]
+
+
+def test_style_guide_needs_a_profile_and_has_metadata(client: Any, fake: FakeBedrock) -> None:
+    bare = STYLE_GUIDE.removeprefix("us.")
+    err = error_of(lambda: invoke(client, bare, {"image": png(512, 512), "prompt": "x"}))
+    assert err == {
+        "code": "ValidationException",
+        "status": 400,
+        "message": f"Invocation of model ID {bare} with on-demand throughput isn\u2019t supported. Retry your "
+                   "request with the ID or ARN of an inference profile that contains this model.",
+    }
+    details = fake.control_client().get_foundation_model(modelIdentifier=bare)["modelDetails"]
+    assert details["modelName"] == "Stable Image Style Guide"
+    assert details["providerName"] == "Stability AI"
+    assert details["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]
+    assert details["modelLifecycle"] == {"status": "ACTIVE"}
+
+
+# ----------------------------------------------------------------------------- Stability responses and limits
+
+
+@pytest.mark.parametrize(
+    ("model_id", "body"),
+    [
+        (CORE, {"prompt": "a shoe"}),
+        (INPAINT, {"image": png(256, 256), "prompt": "a shoe"}),
+        (REMOVE_BG, {"image": png(256, 256)}),
+        (FAST_UPSCALE, {"image": png(64, 64)}),
+        (STYLE_GUIDE, {"image": png(256, 256), "prompt": "a shoe"}),
+    ],
+)
+def test_stability_response_shape(client: Any, model_id: str, body: dict[str, Any]) -> None:
+    out = invoke(client, model_id, body)
+    assert set(out) == {"seeds", "finish_reasons", "images"}
+    assert out["finish_reasons"] == [None]
+    assert len(out["seeds"]) == len(out["images"]) == 1
+    assert isinstance(out["seeds"][0], int) and 0 < out["seeds"][0] <= 4_294_967_294
+
+
+def test_stability_input_image_filter(client: Any, fake: FakeBedrock) -> None:
+    fake.block_input_images = True
+    for model_id, body in ((REMOVE_BG, {"image": png(256, 256)}),
+                           (ULTRA, {"prompt": "x", "image": png(256, 256), "strength": 0.5})):
+        assert invoke(client, model_id, body) == {"finish_reasons": ["Filter reason: input image"]}
+    assert invoke(client, CORE, {"prompt": "no input image"})["finish_reasons"] == [None]
+
+
+def test_stability_filtered_answers_can_carry_an_image_not_to_show(client: Any, fake: FakeBedrock) -> None:
+    fake.filtered_with_image = True
+    fake.blocked_terms = {"forbidden"}
+    fake.output_blocked_terms = {"spicy"}
+
+    out = invoke(client, CORE, {"prompt": "a spicy thing", "aspect_ratio": "16:9", "seed": 3})
+    assert (out["seeds"], out["finish_reasons"]) == ([3], ["Filter reason: output image"])
+    withheld = decode_image(out["images"][0])
+    assert withheld.size == (1344, 768)
+    assert withheld.convert("RGB").getextrema() == ((128, 128), (128, 128), (128, 128))  # a placeholder
+    out = invoke(client, SEARCH_REPLACE, {"image": png(512, 512), "search_prompt": "car", "prompt": "forbidden"})
+    assert out["finish_reasons"] == ["Filter reason: prompt"] and len(out["images"]) == 1
+
+
+def test_fast_upscale_side_and_pixel_limits(client: Any) -> None:
+    assert decode_image(invoke(client, FAST_UPSCALE, {"image": png(32, 32)})["images"][0]).size == (128, 128)
+    # No aspect-ratio rule for fast upscale: only 32-1,536 a side and 1,024-1,048,576 pixels.
+    assert decode_image(invoke(client, FAST_UPSCALE, {"image": png(1536, 32)})["images"][0]).size == (6144, 128)
+    for size, fragment in (((31, 64), "every side must be at least 32 pixels"),
+                           ((1537, 100), "every side must be at most 1,536 pixels"),
+                           ((1024, 1025), "between 1,024 and 1,048,576")):
+        err = error_of(lambda size=size: invoke(client, FAST_UPSCALE, {"image": png(*size)}))
+        assert err["code"] == "ValidationException"
+        assert fragment in err["message"], err
+
+
+def test_outpaint_side_ranges(client: Any) -> None:
+    src = png(64, 64)
+    assert decode_image(invoke(client, OUTPAINT, {"image": src, "left": 2000})["images"][0]).size == (2064, 64)
+    for extra, fragment in (({"up": -1}, "up: -1 is not greater or equal to 0"),
+                            ({"down": 2001}, "down: 2001 is not less or equal to 2000"),
+                            ({"right": 1.5}, "right: expected type: Integer, found: BigDecimal"),
+                            ({"left": 0}, "At least one of left, right, up or down")):
+        err = error_of(lambda extra=extra: invoke(client, OUTPAINT, {"image": src, **extra}))
+        assert err["code"] == "ValidationException"
+        assert fragment in err["message"], err
+
+
+# ----------------------------------------------------------------------------- Claude sampling parameters
+
+HAIKU_45_PROFILE = f"us.{CLAUDE_HAIKU_4_5}"
+HAIKU_55_PROFILE = f"us.{CLAUDE_HAIKU_5_5}"
+
+
+def test_haiku_5_5_refuses_temperature_and_top_p(client: Any) -> None:
+    assert CLAUDE_HAIKU_5_5 in CLAUDE_NO_SAMPLING and CLAUDE_HAIKU_4_5 not in CLAUDE_NO_SAMPLING
+    hi = [user({"text": "hi"})]
+    ok = client.converse(modelId=HAIKU_55_PROFILE, messages=hi, inferenceConfig={"maxTokens": 300})
+    assert ok["stopReason"] == "end_turn"
+    assert error_of(lambda: client.converse(modelId=HAIKU_55_PROFILE, messages=hi,
+                                            inferenceConfig={"maxTokens": 300, "temperature": 0.4})) == {
+        "code": "ValidationException",
+        "status": 400,
+        "message": "The model returned the following errors: `temperature` is deprecated for this model.",
+    }
+    err = error_of(lambda: client.converse(modelId=f"global.{CLAUDE_HAIKU_5_5}", messages=hi,
+                                           inferenceConfig={"topP": 0.9}))
+    assert err["message"] == "The model returned the following errors: `top_p` is deprecated for this model."
+    bare = error_of(lambda: client.converse(modelId=CLAUDE_HAIKU_5_5, messages=hi))
+    assert "with on-demand throughput isn\u2019t supported" in bare["message"]
+
+
+@pytest.mark.parametrize("base", sorted(CLAUDE_NO_SAMPLING))
+def test_every_no_sampling_model_refuses_temperature(client: Any, base: str) -> None:
+    err = error_of(lambda: client.converse(modelId=f"us.{base}", messages=[user({"text": "hi"})],
+                                           inferenceConfig={"temperature": 0.0}))
+    assert err["message"].endswith("`temperature` is deprecated for this model.")
+
+
+def test_haiku_4_5_takes_temperature_or_top_p_but_not_both(client: Any) -> None:
+    hi = [user({"text": "hi"})]
+    for config in ({"temperature": 0.4}, {"topP": 0.9}, {"maxTokens": 700, "temperature": 0.4}):
+        assert client.converse(modelId=HAIKU_45_PROFILE, messages=hi, inferenceConfig=config)["stopReason"] == "end_turn"
+    err = error_of(lambda: client.converse(modelId=HAIKU_45_PROFILE, messages=hi,
+                                           inferenceConfig={"temperature": 0.4, "topP": 0.9}))
+    assert err == {
+        "code": "ValidationException",
+        "status": 400,
+        "message": "The model returned the following errors: `temperature` and `top_p` cannot both be "
+                   "specified for this model. Please use only one.",
+    }
+    # Older models still take both.
+    both = client.converse(modelId=HAIKU_3, messages=hi, inferenceConfig={"temperature": 0.4, "topP": 0.9})
+    assert both["stopReason"] == "end_turn"
+
+
+# ----------------------------------------------------------------------------- lifecycle and account knobs
+
+
+def test_legacy_image_models_are_served_and_active_by_default(client: Any, fake: FakeBedrock) -> None:
+    control = fake.control_client()
+    for model_id in (TITAN_V2, NOVA):
+        assert control.get_foundation_model(modelIdentifier=model_id)["modelDetails"]["modelLifecycle"] == {
+            "status": "ACTIVE"
+        }
+    assert invoke(client, TITAN_V2, text_image())["images"]
+    assert invoke(client, NOVA, text_image(width=512, height=512))["images"]
+
+
+def test_retire_uses_the_real_end_of_life_date(strict_client: Any, fake: FakeBedrock) -> None:
+    from datetime import datetime
+
+    fake.retire(f"us.{NOVA}")
+    fake.retire(TITAN_V2)
+    for model_id in (NOVA, f"us.{NOVA}", TITAN_V2):
+        err = error_of(lambda model_id=model_id: invoke(strict_client, model_id, text_image()))
+        assert err == {
+            "code": "ResourceNotFoundException",
+            "status": 404,
+            "message": "This model version has reached the end of its life. "
+                       "Please refer to the AWS documentation for more details.",
+        }
+    lifecycle = fake.control_client().get_foundation_model(modelIdentifier=TITAN_V2)["modelDetails"]["modelLifecycle"]
+    assert lifecycle == {"status": "LEGACY", "endOfLifeTime": datetime(2026, 6, 30, tzinfo=UTC)}
+    assert AWS_END_OF_LIFE[NOVA] == "2026-09-30"
+    assert invoke(strict_client, CORE, {"prompt": "still here"})["images"]  # others unaffected
+
+    fake.retire(HAIKU_3)  # a model without a known date: retired as of yesterday
+    err = error_of(lambda: strict_client.converse(modelId=HAIKU_3, messages=[user({"text": "hi"})]))
+    assert (err["code"], err["status"]) == ("ResourceNotFoundException", 404)
+
+
+def test_legacy_unused_model(strict_client: Any, fake: FakeBedrock) -> None:
+    fake.legacy_unused(NOVA)
+    expected = {
+        "code": "ResourceNotFoundException",
+        "status": 404,
+        "message": "Access denied. This Model is marked by provider as Legacy and you have not been actively using "
+                   "the model in the last 30 days. Please upgrade to an active model on Amazon Bedrock",
+    }
+    assert error_of(lambda: invoke(strict_client, NOVA, text_image())) == expected
+    assert error_of(lambda: invoke(strict_client, f"us.{NOVA}", text_image())) == expected
+    details = fake.control_client().get_foundation_model(modelIdentifier=NOVA)["modelDetails"]
+    assert details["modelLifecycle"] == {"status": "LEGACY"}
+    assert invoke(strict_client, TITAN_V2, text_image())["images"]
+
+    fake.legacy_unused(f"us.{CLAUDE_HAIKU_4_5}")
+    err = error_of(lambda: strict_client.converse(modelId=HAIKU_45_PROFILE, messages=[user({"text": "hi"})]))
+    assert err == expected
+
+
+def test_blocked_account(strict_client: Any, fake: FakeBedrock) -> None:
+    fake.block_account()
+    expected = {"code": "ValidationException", "status": 400, "message": "Operation not allowed"}
+    assert error_of(lambda: invoke(strict_client, CORE, {"prompt": "x"})) == expected
+    assert error_of(lambda: invoke(strict_client, TITAN_V2, text_image())) == expected
+    assert error_of(lambda: strict_client.converse(modelId=HAIKU_45_PROFILE, messages=[user({"text": "hi"})])) == expected
+    assert fake.control_client().get_foundation_model(modelIdentifier=SD35)["modelDetails"]["modelId"] == SD35
+
+    fake.block_account(False)
+    assert invoke(strict_client, CORE, {"prompt": "x"})["images"]
+
+
+def test_pending_marketplace_subscription(strict_client: Any, fake: FakeBedrock) -> None:
+    fake.pending_subscription(f"us.{CLAUDE_HAIKU_4_5}", calls=2)
+    control = fake.control_client()
+    assert control.get_foundation_model_availability(modelId=CLAUDE_HAIKU_4_5)["agreementAvailability"] == {
+        "status": "PENDING"
+    }
+    hi = [user({"text": "hi"})]
+    for _ in range(2):
+        err = error_of(lambda: strict_client.converse(modelId=HAIKU_45_PROFILE, messages=hi))
+        assert (err["code"], err["status"]) == ("AccessDeniedException", 403)
+        assert err["message"].startswith("Model access is denied due to IAM user or service role is not authorized "
+                                         "to perform the required AWS Marketplace actions (aws-marketplace:"
+                                         "ViewSubscriptions, aws-marketplace:Subscribe)")
+        assert err["message"].endswith("try again after 2 minutes.")
+    assert strict_client.converse(modelId=HAIKU_45_PROFILE, messages=hi)["stopReason"] == "end_turn"
+    assert control.get_foundation_model_availability(modelId=CLAUDE_HAIKU_4_5)["agreementAvailability"] == {
+        "status": "NOT_AVAILABLE"
+    }
+
+    fake.pending_subscription(CORE)  # default: one call
+    assert error_of(lambda: invoke(strict_client, CORE, {"prompt": "x"}))["code"] == "AccessDeniedException"
+    assert invoke(strict_client, CORE, {"prompt": "x"})["images"]
+
+
+def test_unknown_ids_answer_invalid_identifier(strict_client: Any) -> None:
+    expected = {"code": "ValidationException", "status": 400, "message": "The provided model identifier is invalid."}
+    assert error_of(lambda: invoke(strict_client, "stability.stable-image-core-v9:0", {"prompt": "x"})) == expected
+    assert error_of(lambda: invoke(strict_client, "us.stability.stable-image-nope-v1:0", {"prompt": "x"})) == expected
+    assert error_of(lambda: strict_client.converse(modelId="us.meta.llama9", messages=[user({"text": "hi"})])) == expected
+
+
+def test_image_service_bare_id_message_is_verbatim(strict_client: Any) -> None:
+    bare = REMOVE_BG.removeprefix("us.")
+    err = error_of(lambda: invoke(strict_client, bare, {"image": png(256, 256)}))
+    assert err["message"] == (
+        f"Invocation of model ID {bare} with on-demand throughput isn\u2019t supported. "
+        "Retry your request with the ID or ARN of an inference profile that contains this model."
+    )
+
+
+def test_reset_clears_the_new_knobs(fake: FakeBedrock, strict_client: Any) -> None:
+    fake.retire(TITAN_V2)
+    fake.legacy_unused(NOVA)
+    fake.block_account()
+    fake.pending_subscription(CORE, calls=5)
+    fake.block_input_images = True
+    fake.filtered_with_image = True
+    fake.reset()
+    assert invoke(strict_client, TITAN_V2, text_image())["images"]
+    assert invoke(strict_client, NOVA, text_image(width=512, height=512))["images"]
+    assert invoke(strict_client, CORE, {"prompt": "x"})["images"]
+    assert invoke(strict_client, REMOVE_BG, {"image": png(256, 256)})["finish_reasons"] == [None]
