@@ -12,12 +12,14 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot import messages
 from bot.clients import aws_credentials_hint, bedrock_control, bedrock_runtime, slack_web_client
+from bot.commands import model_for
 from bot.errors import StudioError
 from bot.intake import parse_request
 from bot.manifest import http_manifest, load_manifest
 from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
 from handlers.errors import ModelError
 from handlers.imagine import imagine
+from handlers.model_table import Role
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +99,8 @@ def run_once(settings: Settings, command_text: str, out_dir: Path) -> int:
         return 2
     try:
         request = parse_request(name, text, settings)
-        result = imagine(bedrock_runtime(settings), settings.image_model_id, request)
+        role = Role.GENERATE_PREMIUM if request.quality == "premium" else Role.GENERATE
+        result = imagine(bedrock_runtime(settings), model_for(settings, role), request)
     except (StudioError, ModelError) as error:
         print(messages.error_message(error), file=sys.stderr)
         return 1

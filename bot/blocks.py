@@ -118,6 +118,7 @@ def home_view(usage: str, help_text: str) -> dict[str, Any]:
 IMAGE_ACTIONS: dict[str, str] = {
     "variations": "Variations",
     "remove-bg": "Remove background",
+    "upscale": "Upscale",
     "extend": "Extend…",
     "describe": "Describe",
 }

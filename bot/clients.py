@@ -28,10 +28,10 @@ _BEDROCK_CONFIG = Config(
 
 
 def bedrock_runtime(settings: Settings) -> Any:
-    """A bedrock-runtime client for the configured region (and endpoint, if set)."""
+    """A bedrock-runtime client for Bedrock's region (and endpoint, if set)."""
     return boto3.client(
         "bedrock-runtime",
-        region_name=settings.aws_region,
+        region_name=settings.bedrock_region,
         endpoint_url=settings.bedrock_endpoint_url,
         config=_BEDROCK_CONFIG,
     )
@@ -71,7 +71,7 @@ def aws_client(service: str, settings: Settings) -> Any:
 
 def bedrock_control(settings: Settings) -> Any:
     """A Bedrock control-plane client (model lifecycle and access; never invokes a model)."""
-    return boto3.client("bedrock", region_name=settings.aws_region,
+    return boto3.client("bedrock", region_name=settings.bedrock_region,
                         endpoint_url=settings.bedrock_control_endpoint_url, config=_QUICK_AWS_CONFIG)
 
 
@@ -106,5 +106,5 @@ def aws_credentials_hint(settings: Settings) -> str | None:
         "No AWS credentials found. Set AWS_PROFILE (after `aws configure` or `aws sso login`), "
         "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for an identity allowed to call "
         "bedrock:InvokeModel in "
-        f"{settings.aws_region}."
+        f"{settings.bedrock_region}."
     )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import UsageError
+from bot.errors import NoModelForRole, UsageError
 from bot.jobs import Job
 from bot.messages import problem
 from bot.parsers import (
@@ -23,8 +23,10 @@ from bot.parsers import (
     parse_imagine,
     parse_remove_background,
     parse_replace_background,
+    parse_upscale,
 )
 from bot.settings import Settings
+from handlers.model_table import ROLES, UPSCALE_ROLES, Role
 from handlers.models import ImageModelSpec, image_model_spec
 from handlers.requests import (
     DescribeRequest,
@@ -33,11 +35,25 @@ from handlers.requests import (
     ImagineRequest,
     RemoveBackgroundRequest,
     ReplaceBackgroundRequest,
+    UpscaleRequest,
     VariationsRequest,
 )
 
 if TYPE_CHECKING:
     from bot.context import WorkerContext
+
+
+def model_for(settings: Settings, role: Role) -> str:
+    """The model id for ``role``; ``NoModelForRole`` when the stack has none (Amazon has no upscaler)."""
+    model = settings.model(role)
+    if model is None:
+        raise NoModelForRole(ROLES[role].setting, settings.model_stack)
+    return model
+
+
+def spec_for(settings: Settings, role: Role) -> ImageModelSpec:
+    """The limits of the image model that fills ``role``."""
+    return image_model_spec(model_for(settings, role))
 
 
 @dataclass(frozen=True)
@@ -49,8 +65,8 @@ class Command:
     parse: Callable[[str, Settings], Any]
     # "module:function" of the flow that runs the job in a worker.
     flow: str
-    # Which configured model the command drives: "image", "edit" or "vision".
-    model_role: str
+    # The role whose model's limits the parser checks against (flows may pick a sibling role).
+    model_role: Role
     # Photo commands work on an image someone posted; /imagine does not.
     uses_photo: bool = True
     # Internal commands (Variations) are reached only through result buttons.
@@ -58,9 +74,9 @@ class Command:
 
     def image_spec(self, settings: Settings) -> ImageModelSpec | None:
         """The limits of the image model this command uses (None for vision-only commands)."""
-        if self.model_role == "vision":
+        if self.model_role is Role.VISION:
             return None
-        return image_model_spec(settings.model_ids()[self.model_role])
+        return spec_for(settings, self.model_role)
 
     def run(self, job: Job, ctx: WorkerContext) -> None:
         """Run ``job`` with this command's flow."""
@@ -82,52 +98,59 @@ COMMANDS: dict[str, Command] = {
     "imagine": Command(
         name="imagine",
         request_type=ImagineRequest,
-        parse=lambda text, settings: parse_imagine(text, image_model_spec(settings.image_model_id)),
+        parse=lambda text, settings: parse_imagine(text, spec_for(settings, Role.GENERATE)),
         flow="bot.flows:run_imagine",
-        model_role="image",
+        model_role=Role.GENERATE,
         uses_photo=False,
     ),
     "replace-bg": Command(
         name="replace-bg",
         request_type=ReplaceBackgroundRequest,
-        parse=lambda text, settings: parse_replace_background(text, image_model_spec(settings.edit_model_id)),
+        parse=lambda text, settings: parse_replace_background(text, spec_for(settings, Role.REPLACE_BG)),
         flow="bot.photo_flows:run_replace_background",
-        model_role="edit",
+        model_role=Role.REPLACE_BG,
     ),
     "describe": Command(
         name="describe",
         request_type=DescribeRequest,
         parse=lambda text, settings: parse_describe(text),
         flow="bot.photo_flows:run_describe",
-        model_role="vision",
+        model_role=Role.VISION,
     ),
     "edit": Command(
         name="edit",
         request_type=EditRequest,
-        parse=lambda text, settings: parse_edit(text, image_model_spec(settings.edit_model_id)),
+        parse=lambda text, settings: parse_edit(text, spec_for(settings, Role.EDIT)),
         flow="bot.photo_flows:run_photo_edit",
-        model_role="edit",
+        model_role=Role.EDIT,
     ),
     "extend": Command(
         name="extend",
         request_type=ExtendRequest,
-        parse=lambda text, settings: parse_extend(text, image_model_spec(settings.edit_model_id)),
+        parse=lambda text, settings: parse_extend(text, spec_for(settings, Role.EXTEND)),
         flow="bot.photo_flows:run_photo_edit",
-        model_role="edit",
+        model_role=Role.EXTEND,
     ),
     "remove-bg": Command(
         name="remove-bg",
         request_type=RemoveBackgroundRequest,
         parse=lambda text, settings: parse_remove_background(text),
         flow="bot.photo_flows:run_photo_edit",
-        model_role="remove_bg",
+        model_role=Role.REMOVE_BG,
+    ),
+    "upscale": Command(
+        name="upscale",
+        request_type=UpscaleRequest,
+        parse=lambda text, settings: parse_upscale(text, lambda mode: spec_for(settings, UPSCALE_ROLES[mode])),
+        flow="bot.photo_flows:run_photo_edit",
+        model_role=Role.UPSCALE,
     ),
     "variations": Command(
         name="variations",
         request_type=VariationsRequest,
         parse=_not_typed,
         flow="bot.photo_flows:run_photo_edit",
-        model_role="edit",
+        model_role=Role.VARIATIONS,
         slash=False,
     ),
 }

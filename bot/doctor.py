@@ -1,15 +1,16 @@
 """``python -m bot doctor``: is Studio set up right, and will its models last?
 
-Checks the Slack token and its scopes, and for each configured model whether
-it is offered in the region, whether this account may use it, and where it is
-in its lifecycle (Active, Legacy with an end-of-life date, gone). The bot runs
-the model part at start and tells admins about Legacy models.
+Checks the Slack token and its scopes, and for every role (generate, replace a
+background, upscale...) its model, Bedrock's region, the model's lifecycle
+(Active, Legacy with an end-of-life date, end of life) and this account's
+access. The bot runs the model part at start and tells admins about problems.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,20 +20,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot.manifest import load_manifest
 from bot.settings import Settings
+from handlers.model_table import DEFAULT_STACK, ROLES, STACKS
 from handlers.models import base_model_id
 
 log = logging.getLogger(__name__)
 
 OK, WARN, FAIL = "ok", "warn", "fail"
-ROLE_SETTINGS = {
-    "image": "STUDIO_IMAGE_MODEL", "edit": "STUDIO_EDIT_MODEL",
-    "remove_bg": "STUDIO_REMOVE_BG_MODEL", "vision": "STUDIO_VISION_MODEL",
-}
-# What to move to when a role's model turns Legacy.
-SUCCESSORS = {
-    "image": "amazon.nova-canvas-v1:0", "edit": "amazon.nova-canvas-v1:0",
-    "remove_bg": "amazon.nova-canvas-v1:0", "vision": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-}
+# Longest piece of an AWS error message shown; HTML bodies are never shown.
+_MAX_DETAIL = 160
 
 
 @dataclass(frozen=True)
@@ -68,48 +63,83 @@ def slack_checks(client: WebClient) -> list[Check]:
     return checks
 
 
+@dataclass(frozen=True)
+class ModelState:
+    """What the control plane says about one model: a status, the detail, and whether it is gone or Legacy."""
+
+    status: str
+    detail: str
+    unusable: bool = False
+    legacy: bool = False
+
+
 def model_checks(settings: Settings, control: Any, now: dt.datetime | None = None) -> list[Check]:
-    """For each role's model: offered here, access granted, lifecycle state."""
+    """One line per role: its model, Bedrock's region, lifecycle and access, and what to change."""
     now = now or dt.datetime.now(dt.UTC)
+    region = settings.bedrock_region
+    states: dict[str, ModelState] = {}
     checks = []
-    seen: set[str] = set()
-    for role, model_id in settings.model_ids().items():
-        name = f"{role} model {model_id}"
-        if model_id in seen:
+    for role, info in ROLES.items():
+        model_id = settings.model(role)
+        name = f"{role.value} ({info.description})"
+        successor = STACKS[DEFAULT_STACK][role]
+        if model_id is None:
+            checks.append(Check(name, WARN, f"the {settings.model_stack} stack has no model for this",
+                                f"Set {info.setting}={successor} to enable it."))
             continue
-        seen.add(model_id)
-        checks.append(_model_check(name, role, model_id, control, settings.aws_region, now))
+        if model_id not in states:
+            states[model_id] = _model_state(model_id, control, region, now)
+        state = states[model_id]
+        fix = ""
+        if (state.unusable or state.legacy) and successor and successor != model_id:
+            fix = f"Set {info.setting}={successor}" + (" now." if state.unusable else " before then.")
+        elif state.status == FAIL and "access" in state.detail:
+            fix = ("Bedrock grants access on the first call (AWS Marketplace); the role needs "
+                   "aws-marketplace:ViewSubscriptions and aws-marketplace:Subscribe.")
+        checks.append(Check(name, state.status, f"{model_id} in {region}: {state.detail}", fix))
+    stale = [model for model, state in states.items() if state.unusable or state.legacy]
+    if stale and settings.model_stack != DEFAULT_STACK:
+        checks.append(Check("model stack", WARN, f"{settings.model_stack}: {', '.join(stale)} retired or Legacy",
+                            f"Switch the whole stack: STUDIO_MODELS={DEFAULT_STACK} (every model Active)."))
     return checks
 
 
-def _model_check(name: str, role: str, model_id: str, control: Any, region: str, now: dt.datetime) -> Check:
-    setting = ROLE_SETTINGS[role]
+def _model_state(model_id: str, control: Any, region: str, now: dt.datetime) -> ModelState:
     base = base_model_id(model_id)
     try:
         details = control.get_foundation_model(modelIdentifier=base)["modelDetails"]
         availability = control.get_foundation_model_availability(modelId=base)
     except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code == "ResourceNotFoundException":
-            return Check(name, FAIL, f"not offered in {region} (retired, or never here)",
-                         f"Set {setting} to {SUCCESSORS[role]}, or choose another region.")
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in ("ResourceNotFoundException", "ValidationException"):
+            return ModelState(FAIL, "end of life or not offered here", unusable=True)
         if code == "AccessDeniedException":
-            return Check(name, FAIL, "IAM denies bedrock:GetFoundationModel",
-                         "Allow bedrock:GetFoundationModel(Availability) for Studio's role (the SAM template does).")
-        return Check(name, FAIL, f"{code}: {error.response['Error'].get('Message', '')}", "")
+            return ModelState(FAIL, "IAM denies bedrock:GetFoundationModel (allow it and "
+                                    "GetFoundationModelAvailability for Studio's role)")
+        return ModelState(FAIL, f"{code or 'error'}: {summarise(error.response.get('Error', {}).get('Message', ''))}")
     except BotoCoreError as error:
-        return Check(name, FAIL, f"cannot reach Bedrock in {region}: {type(error).__name__}",
-                     "Check AWS_REGION, credentials and the network.")
-    if (availability.get("authorizationStatus") != "AUTHORIZED"
-            or availability.get("entitlementAvailability") != "AVAILABLE"):
-        return Check(name, FAIL, f"model access is not enabled in {region}",
-                     f"Bedrock console → Model access → enable {details.get('modelName', base)}.")
+        return ModelState(FAIL, f"cannot reach Bedrock: {type(error).__name__} (check credentials and network)")
+    label = details.get("modelName", base)
     lifecycle = details.get("modelLifecycle", {})
+    end = lifecycle.get("endOfLifeTime")
+    if lifecycle.get("status") == "LEGACY" and isinstance(end, dt.datetime) and end <= now:
+        return ModelState(FAIL, f"{label}: end of life since {end:%Y-%m-%d}", unusable=True)
+    authorized = (availability.get("authorizationStatus") == "AUTHORIZED"
+                  and availability.get("entitlementAvailability") == "AVAILABLE")
+    access = "access granted" if authorized else "no access yet (granted on first use, which may take minutes)"
     if lifecycle.get("status") == "LEGACY":
-        end = lifecycle.get("endOfLifeTime")
-        when = f"; end of life {end:%Y-%m-%d} ({(end - now).days} days)" if isinstance(end, dt.datetime) else ""
-        return Check(name, WARN, f"Legacy{when}", f"Set {setting} to {SUCCESSORS[role]} before then.")
-    return Check(name, OK, f"Active, access granted ({details.get('modelName', base)})")
+        when = f", end of life {end:%Y-%m-%d} ({(end - now).days} days)" if isinstance(end, dt.datetime) else ""
+        return ModelState(WARN, f"{label}: Legacy{when}; {access}", legacy=True)
+    return ModelState(OK if authorized else WARN, f"{label}: Active; {access}")
+
+
+def summarise(message: str) -> str:
+    """An AWS error message fit for a table or a DM: never an HTML page, never long."""
+    text = message.strip()
+    if "<" in text and re.search(r"<(!doctype|html|head|body)", text, re.IGNORECASE):
+        return "the service answered with an HTML page (a proxy or endpoint problem)"
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL - 1] + "…"
 
 
 def render(checks: list[Check]) -> str:

@@ -72,3 +72,21 @@ class BatchTooLarge(StudioError):
 
 class PhotoInterrupted(StudioError):
     """A batch photo whose first attempt stopped part-way; it is not processed twice."""
+
+
+class NoModelForRole(StudioError):
+    """The model stack has no model for what was asked (the Amazon stack has no upscaler)."""
+
+    def __init__(self, setting: str, stack: str) -> None:
+        super().__init__(f"{stack} stack has no model for {setting}")
+        self.setting = setting
+        self.stack = stack
+
+
+class SubjectMismatch(StudioError):
+    """The cut-out does not show what ``keep=`` named, so the background was not replaced."""
+
+    def __init__(self, expected: str, kept: str) -> None:
+        super().__init__(f"asked to keep {expected!r}, the cut-out shows {kept!r}")
+        self.expected = expected
+        self.kept = kept

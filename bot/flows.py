@@ -6,6 +6,7 @@ import time
 
 from bot import messages
 from bot.blocks import result_blocks, text_blocks
+from bot.commands import model_for
 from bot.context import WorkerContext
 from bot.errors import AlreadyReported, StudioError
 from bot.jobs import Job
@@ -15,6 +16,7 @@ from bot.slack_io import Upload
 from handlers.errors import ModelError
 from handlers.images import image_size
 from handlers.imagine import imagine
+from handlers.model_table import Role
 from handlers.models import image_model_spec
 from handlers.requests import ImagineRequest
 
@@ -26,7 +28,7 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
     it goes into the mention's thread.
     """
     request = ImagineRequest(**job.request)
-    model_id = ctx.settings.image_model_id
+    model_id = model_for(ctx.settings, Role.GENERATE_PREMIUM if request.quality == "premium" else Role.GENERATE)
     started = time.monotonic()
     # Reserve first, so a request over the quota is refused privately, before anything is posted.
     with ctx.quota.reserve(job.team_id, job.user_id, request.count) as reservation:
@@ -43,11 +45,12 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                 lambda attempt, delay: show(messages.retrying(attempt, delay)),
             )
             reservation.use(len(result.images))
+            seeds = list(result.seeds or [result.seed] * len(result.images))
             thread_ts = job.thread_ts or heading_ts
             file_ids = ctx.slack.upload(job.channel_id, thread_ts, [
                 Upload(
                     content=png,
-                    filename=f"studio-{result.seed}-{index}.png",
+                    filename=f"studio-{seeds[index - 1]}-{index}.png",
                     title=f"{request.prompt[:60]} ({index}/{len(result.images)})",
                     alt_text=messages.alt_text(request.prompt, index, len(result.images)),
                 )
@@ -55,14 +58,14 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
             ])
         except (ModelError, StudioError) as error:
             # The heading is where the person is looking; say there what happened.
-            show(messages.error_message(error))
+            show(messages.error_message(error, ctx.settings))
             raise AlreadyReported(error) from error
     ctx.telemetry.images_generated(model_id, len(result.images))
     # The size the model actually made (Stability picks it from the aspect ratio).
     width, height = image_size(result.images[0])
     summary = messages.generation_summary(
-        image_model_spec(model_id).label, result.seed, width, height,
-        time.monotonic() - started, request.count, result.blocked,
+        image_model_spec(model_id).label, seeds, width, height,
+        time.monotonic() - started, request.count, result.blocked, request.asked_ratio,
     )
     ref = save_result(ctx.store, Result(job, tuple(file_ids), thread_ts))
     ctx.slack.update(job.channel_id, heading_ts, heading, result_blocks(heading, summary, ref, len(file_ids), True),

@@ -15,7 +15,13 @@ from bot.messages import problem
 from bot.photo_refs import message_photos, non_image_names
 from bot.results import Result
 from bot.settings import Settings
-from handlers.requests import DESCRIBE_PRESETS, DescribeRequest, RemoveBackgroundRequest, VariationsRequest
+from handlers.requests import (
+    DESCRIBE_PRESETS,
+    DescribeRequest,
+    RemoveBackgroundRequest,
+    UpscaleRequest,
+    VariationsRequest,
+)
 
 # Words that name a command in a mention (``@Studio replace background keep=car …``).
 MENTION_WORDS = {name: name for name, command in COMMANDS.items() if command.slash} | {
@@ -65,6 +71,7 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
     requests: dict[str, Any] = {
         "variations": VariationsRequest(prompt=str(source.request.get("prompt", ""))),
         "remove-bg": RemoveBackgroundRequest(),
+        "upscale": UpscaleRequest(),
         "describe": DescribeRequest(),
     }
     if action not in requests:

@@ -11,25 +11,36 @@ from bot.errors import (
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
+    NoModelForRole,
     PhotoInterrupted,
     QueueUnavailable,
     SlackRejected,
     SlackUnavailable,
+    SubjectMismatch,
     UsageError,
 )
 from bot.quota import QuotaExceeded, resets_at
+from bot.settings import Settings
 from handlers.errors import (
     InvalidImage,
     ModelAccessDenied,
+    ModelBeingEnabled,
     ModelBlocked,
     ModelBusy,
     ModelFailed,
+    ModelNeedsProfile,
+    ModelUnavailable,
     ModelUnsupported,
 )
-from handlers.requests import AUTO_SUBJECT, DescribeRequest, EditRequest, ExtendRequest, ReplaceBackgroundRequest
-
-# Which setting chooses the model for a Bedrock task (named when the model cannot do it).
-TASK_SETTINGS = {"TEXT_IMAGE": "STUDIO_IMAGE_MODEL", "BACKGROUND_REMOVAL": "STUDIO_REMOVE_BG_MODEL"}
+from handlers.model_table import DEFAULT_STACK, ROLES, STACKS, Role
+from handlers.requests import (
+    AUTO_SUBJECT,
+    DescribeRequest,
+    EditRequest,
+    ExtendRequest,
+    ReplaceBackgroundRequest,
+    UpscaleRequest,
+)
 
 EXAMPLES: dict[str, str] = {
     "imagine": "/imagine sneaker on a neon street no=people ar=16:9 n=3",
@@ -38,6 +49,7 @@ EXAMPLES: dict[str, str] = {
     "edit": '/edit mask="bowl of salsa" bowl of black beans',
     "extend": "/extend ar=9:16 city street at dusk",
     "remove-bg": "/remove-bg",
+    "upscale": "/upscale mode=conservative",
 }
 
 PRESET_NAMES = {
@@ -49,8 +61,10 @@ PRESET_NAMES = {
 USAGE: dict[str, str] = {
     "imagine": (
         "*/imagine* _what to draw_ [options]\n"
-        "• `no=` what to leave out  • `ar=` 1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3 (or `size=WxH`)\n"
-        "• `n=` 1–5 images  • `seed=` repeat a result  • `quality=standard|premium`  • `cfg=` 1.1–10 prompt strength\n"
+        "• `no=` what to leave out  • `ar=` 1:1, 16:9, 9:16, 4:5, 5:4, 3:2, 2:3, 21:9, 9:21 (4:3 and 3:4 go to "
+        "the nearest the model offers), or `size=WxH`\n"
+        "• `n=` 1–5 images  • `seed=` repeat a result  • `quality=standard|premium`  "
+        "• `cfg=` 1.1–10 prompt strength (Titan/Nova only)\n"
         "Midjourney spellings work too: `--no people --ar 16:9 --seed 7`."
     ),
     "replace-bg": (
@@ -74,6 +88,12 @@ USAGE: dict[str, str] = {
         "Formats: any ratio such as `9:16`, or `square`, `story`, `banner`, `portrait`."
     ),
     "remove-bg": "*/remove-bg* — cuts the subject of your newest photo out onto a transparent PNG.",
+    "upscale": (
+        "*/upscale* [mode=fast|conservative|creative] [_prompt_]\n"
+        "Enlarges your newest photo: `fast` 4× (the default; photos over 1 MP are shrunk first), "
+        "`conservative` to about 4 MP keeping every detail, `creative` to about 4 MP re-imagining "
+        "fine detail (a prompt guides the last two)."
+    ),
 }
 
 
@@ -92,6 +112,10 @@ PROBLEMS = {
     "ar_and_size": "Give either `ar=` or `size=`, not both.",
     "bad_quality": "`quality=` is `standard` or `premium`, not `{value}`.",
     "bad_mode": "`mode=` is `default` or `precise`, not `{value}`.",
+    "bad_upscale_mode": "`mode=` is `fast`, `conservative` or `creative`, not `{value}`.",
+    "fast_upscale_no_prompt": "The fast upscaler takes no prompt; add `mode=conservative` or `mode=creative` "
+                              "to guide the upscale with words.",
+    "cfg_unsupported": "{model} has no `cfg=` setting; leave it out (it is for Titan and Nova Canvas).",
     "translate_alone": "`translate=` takes no other words: `/describe translate=german`.",
     "extend_needs_ar": "Say which format to extend to, e.g. `ar=9:16` or `ar=story`.",
     "remove_bg_no_words": "`/remove-bg` takes no words; post the photo and run it alone.",
@@ -111,7 +135,7 @@ PROBLEMS = {
 # The words that start a "missing_prompt" problem, per command.
 PROMPT_ASKS = {
     "imagine": "Tell me what to draw", "replace-bg": "Describe the new background",
-    "edit": "Say what to paint", "extend": "Describe the new surroundings",
+    "edit": "Say what to paint", "extend": "Describe the new surroundings", "upscale": "Describe the photo",
 }
 
 
@@ -194,13 +218,33 @@ def imagine_started(user_id: str, prompt: str, count: int) -> str:
 
 
 def generation_summary(
-    model_label: str, seed: int, width: int, height: int, seconds: float, count: int, blocked: int
+    model_label: str, seeds: list[int], width: int, height: int, seconds: float, count: int, blocked: int,
+    asked_ratio: str = "",
 ) -> str:
-    """How a result was made, so it can be reproduced."""
-    line = f"{model_label} · seed {seed} · {width}×{height} · {seconds:.1f}s"
+    """How a result was made (every image's seed), so it can be reproduced."""
+    seeds = list(dict.fromkeys(seeds))  # Titan/Nova use one seed for all images of a call
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(seed) for seed in seeds)
+    line = f"{model_label} · {seed_text} · {width}×{height} · {seconds:.1f}s"
+    made = _ratio_of(width, height)
+    if asked_ratio and _ratio_of(*_parts(asked_ratio)) != made:
+        line += f"\n:information_source: {model_label} has no {asked_ratio}; the nearest it offers is {made}."
     if blocked:
         line += f"\n:warning: {blocked} of {count} images were withheld by the content filter."
     return line
+
+
+def _parts(shape: str) -> tuple[int, int]:
+    width, height = re.split(r"[:x]", shape)
+    return int(width), int(height)
+
+
+def _ratio_of(width: int, height: int) -> str:
+    """``1344, 768`` -> ``16:9``: the simplest ratio within 2 % of the size's shape."""
+    for denominator in range(1, 22):
+        numerator = round(width / height * denominator)
+        if numerator and abs(numerator / denominator - width / height) <= 0.02 * width / height:
+            return f"{numerator}:{denominator}"
+    return f"{width}:{height}"
 
 
 def describe_started(user_id: str, request: DescribeRequest) -> str:
@@ -228,16 +272,27 @@ def replace_started(user_id: str, request: ReplaceBackgroundRequest) -> str:
     return f"<@{user_id}> asked to keep {keep} on a new background:\n> {quote(request.prompt)}"
 
 
-def replace_summary(subjects: list[str], request: ReplaceBackgroundRequest, model_label: str, seconds: float) -> str:
+def replace_summary(subjects: list[str], request: ReplaceBackgroundRequest, model_label: str, seconds: float,
+                    seeds: list[int] | None = None) -> str:
     """How a background replacement was made."""
     kept = ", ".join(dict.fromkeys(subjects))
     found = " (found automatically)" if request.keep == AUTO_SUBJECT else ""
     mode = "precise" if request.precise else "default"
-    return f"kept: {quote(kept)}{found} · {model_label} · seed {request.seed} · mode {mode} · {seconds:.1f}s"
+    shown = seeds or ([request.seed] if request.seed is not None else [])
+    seed_text = ("seed " if len(shown) == 1 else "seeds ") + ", ".join(str(seed) for seed in shown)
+    return f"kept: {quote(kept)}{found} · {model_label} · {seed_text} · mode {mode} · {seconds:.1f}s"
+
+
+def subject_mismatch(expected: str, kept: str) -> str:
+    """The cut-out is not what ``keep=`` asked for, so nothing was painted."""
+    return (f":mag: You asked to keep *{quote(expected)}*, but the cut-out of this photo shows *{quote(kept)}*. "
+            f"Nothing was generated. Try `keep={escape(kept.split()[-1] if kept else 'auto')}` or `keep=auto`, "
+            "or crop the photo so the subject stands out.")
 
 
 EDIT_VERBS = {
     "edit": "a repaint", "extend": "an extended version", "remove-bg": "a cut-out", "variations": "variations",
+    "upscale": "an upscale",
 }
 
 
@@ -249,16 +304,22 @@ def edit_started(user_id: str, command: str, request: object) -> str:
         return f"{heading}: repaint {target} with\n> {quote(request.prompt)}"
     if isinstance(request, ExtendRequest):
         return f"{heading} at {request.ratio_w}:{request.ratio_h}:\n> {quote(request.prompt)}"
+    if isinstance(request, UpscaleRequest):
+        return f"{heading} ({request.mode})" + (f":\n> {quote(request.prompt)}" if request.prompt else "")
     return heading
 
 
-def edit_summary(command: str, request: object, model_label: str, seed: int, blocked: int, seconds: float) -> str:
-    """How an edit was made (command, model, seed, mode), so it can be reproduced."""
+def edit_summary(command: str, request: object, model_label: str, seeds: list[int], blocked: int, seconds: float,
+                 size: tuple[int, int] | None = None) -> str:
+    """How an edit was made (command, model, seeds, mode, new size), so it can be reproduced."""
     parts = [f"/{command}", model_label]
-    if command != "remove-bg":
-        parts.append(f"seed {seed}")
+    if command not in ("remove-bg", "upscale"):
+        seeds = list(dict.fromkeys(seeds))
+        parts.append(("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(seed) for seed in seeds))
     if isinstance(request, ExtendRequest):
         parts.append(f"{request.ratio_w}:{request.ratio_h}, mode precise")
+    if isinstance(request, UpscaleRequest) and size is not None:
+        parts.append(f"{request.mode} · now {size[0]}×{size[1]}")
     line = " · ".join(parts) + f" · {seconds:.1f}s"
     if blocked:
         line += f"\n:warning: {blocked} image(s) were withheld by the content filter."
@@ -372,8 +433,53 @@ def quote(text: str) -> str:
     return escape(text).replace("\n", "\n> ")
 
 
-def error_message(error: BaseException) -> str:
-    """The sentence a person sees for any error; never includes secrets."""
+UNAVAILABLE_REASONS = {
+    "end_of_life": "has reached the end of its life on Bedrock",
+    "legacy_unused": "is Legacy, and Bedrock no longer serves it to accounts that have not used it lately",
+    "invalid_id": "is not a model id Bedrock knows in {region}",
+    "account_blocked": "is refused with “Operation not allowed”: Bedrock blocks this AWS account "
+                       "(an account-level restriction, or a Legacy model without extended access)",
+    "not_found": "is not available in {region}",
+}
+
+
+def settings_for_model(model_id: str, settings: Settings) -> list[tuple[str, str]]:
+    """(setting, recommended model) for each role ``model_id`` fills, recommending the default stack."""
+    found: dict[str, str] = {}
+    for role, info in ROLES.items():
+        if settings.model(role) == model_id:
+            found.setdefault(info.setting, STACKS[DEFAULT_STACK][role] or "")
+    return list(found.items())
+
+
+def model_unavailable(error: ModelUnavailable, settings: Settings | None) -> str:
+    """Told to the person whose job needed a model that cannot be used; names the admins."""
+    reason = UNAVAILABLE_REASONS[error.reason].format(region=error.region)
+    line = f":no_entry: The model `{error.model_id}` that Studio is set up to use {reason}, so this cannot run."
+    if settings is None:
+        return line + " A Studio admin must change the model setting (`python -m bot doctor` shows which)."
+    changes = settings_for_model(error.model_id, settings)
+    fix = "; ".join(f"set {setting} to `{model}`" for setting, model in changes) or "change the model settings"
+    admins = " ".join(f"<@{admin}>" for admin in sorted(settings.admins)[:5])
+    who = f"Studio's admins ({admins}) have been told" if admins else "Please tell your Studio admin"
+    return f"{line} {who}: {fix}."
+
+
+def admin_model_unavailable(error: ModelUnavailable, settings: Settings) -> str:
+    """The daily DM to each admin about a model that cannot be used."""
+    reason = UNAVAILABLE_REASONS[error.reason].format(region=error.region)
+    changes = settings_for_model(error.model_id, settings)
+    fix = "; ".join(f"set `{setting}={model}`" for setting, model in changes) or "change the model settings"
+    return (f":warning: Studio: `{error.model_id}` {reason}, so the commands that use it fail. To fix: {fix} "
+            f"(or remove the setting to use the default Stability AI stack), then restart Studio. "
+            "`python -m bot doctor` checks every model.")
+
+
+def error_message(error: BaseException, settings: Settings | None = None) -> str:
+    """The sentence a person sees for any error; never includes secrets.
+
+    With ``settings``, a model that cannot be used is explained with the setting to change.
+    """
     if isinstance(error, HelpRequested):
         return usage(error.command)
     if isinstance(error, UsageError):
@@ -384,16 +490,36 @@ def error_message(error: BaseException) -> str:
             ":no_entry: The image model's content filter blocked this request. "
             "Please rephrase the prompt and try again."
         )
+    if isinstance(error, ModelUnavailable):
+        return model_unavailable(error, settings)
+    if isinstance(error, ModelBeingEnabled):
+        return (f":hourglass: Bedrock is enabling `{error.model_id}` for this AWS account (this happens on first "
+                "use and takes a few minutes). Please try again in a few minutes; if it persists, an admin can "
+                "check with `python -m bot doctor`.")
+    if isinstance(error, ModelNeedsProfile):
+        return (f":warning: `{error.model_id}` is offered only through an inference profile. Ask an admin to "
+                f"configure `{error.profile}` instead.")
     if isinstance(error, ModelAccessDenied):
+        if error.marketplace:
+            return (f":lock: Studio's AWS role may not enable `{error.model_id}`: it needs the "
+                    "`aws-marketplace:ViewSubscriptions` and `aws-marketplace:Subscribe` permissions "
+                    "(the SAM template grants them). Please tell an AWS admin.")
         return (
-            f":lock: Studio cannot use the model `{error.model_id}` in {error.region}. "
-            "An AWS admin must enable access to it in the Bedrock console (Model access)."
+            f":lock: AWS does not allow Studio to use the model `{error.model_id}` in {error.region}. "
+            "An AWS admin must allow `bedrock:InvokeModel` on it for Studio's role."
         )
     if isinstance(error, ModelUnsupported):
-        setting = TASK_SETTINGS.get(error.task, "STUDIO_EDIT_MODEL")
+        setting = next((info.setting for info in ROLES.values() if info.task and info.task.value == error.task),
+                       ROLES[Role.EDIT].setting)
         task = error.task.replace("_", " ").lower()
         choices = " or ".join(f"`{model}`" for model in error.capable)
         return f":warning: `{error.model_id}` cannot do {task}. Ask an admin to set {setting} to {choices}."
+    if isinstance(error, SubjectMismatch):
+        return subject_mismatch(error.expected, error.kept)
+    if isinstance(error, NoModelForRole):
+        model = next(STACKS[DEFAULT_STACK][role] for role, info in ROLES.items() if info.setting == error.setting)
+        return (f":warning: The {error.stack} model stack has no model for this. "
+                f"Ask an admin to set {error.setting} to `{model}`.")
     if isinstance(error, ModelBusy):
         return (":hourglass: Bedrock is too busy right now and did not recover after several retries. "
                 "Please try again in a few minutes.")

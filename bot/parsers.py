@@ -7,27 +7,30 @@ answered at once and never reaches Bedrock.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bot.errors import HelpRequested, UsageError
 from bot.grammar import Option, ParsedText, parse_text
 from bot.messages import PROMPT_ASKS, problem
-from handlers.models import ImageModelSpec
+from handlers.models import ImageFamily, ImageModelSpec
 from handlers.requests import (
     AUTO_SUBJECT,
     DESCRIBE_PRESETS,
+    UPSCALE_MODES,
     DescribeRequest,
     EditRequest,
     ExtendRequest,
     ImagineRequest,
     RemoveBackgroundRequest,
     ReplaceBackgroundRequest,
+    UpscaleRequest,
 )
 from handlers.sizes import fit_size
 
 MAX_IMAGES = 5
 MIN_CFG, MAX_CFG = 1.1, 10.0
-IMAGINE_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3")
+# Stability's aspect_ratio enum, plus 4:3 and 3:4, which go to the nearest shape a model offers.
+IMAGINE_RATIOS = ("1:1", "16:9", "9:16", "4:5", "5:4", "3:2", "2:3", "21:9", "9:21", "4:3", "3:4")
 NAMED_RATIOS = {"square": "1:1", "story": "9:16", "banner": "16:9", "portrait": "4:5"}
 
 _NEGATIVE = Option("no", "no=people", free_text=True, aliases=("negative",))
@@ -51,6 +54,7 @@ REPLACE_BG_OPTIONS = _options(
 DESCRIBE_OPTIONS = _options(Option("translate", "translate=german"))
 EDIT_OPTIONS = _options(Option("mask", 'mask="bowl of salsa"', free_text=True), _NEGATIVE, _COUNT, _SEED)
 EXTEND_OPTIONS = _options(_RATIO, _NEGATIVE, _COUNT, _SEED)
+UPSCALE_OPTIONS = _options(Option("mode", "mode=conservative"), _SEED)
 
 
 def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
@@ -61,10 +65,12 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
     options = parsed.options
     if "ar" in options and "size" in options:
         raise UsageError("imagine", problem("ar_and_size"))
-    width, height = _imagine_size(options, spec)
+    width, height, asked = _imagine_size(options, spec)
     quality = options.get("quality", "standard").lower()
     if quality not in ("standard", "premium"):
         raise UsageError("imagine", problem("bad_quality", value=quality))
+    if "cfg" in options and not spec.default_cfg_scale:
+        raise UsageError("imagine", problem("cfg_unsupported", model=spec.label))
     return ImagineRequest(
         prompt=prompt,
         width=width,
@@ -74,6 +80,7 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
         seed=_seed("imagine", options, spec),
         quality=quality,
         cfg_scale=_cfg(options),
+        asked_ratio=asked,
     )
 
 
@@ -153,6 +160,19 @@ def parse_remove_background(text: str) -> RemoveBackgroundRequest:
     return RemoveBackgroundRequest()
 
 
+def parse_upscale(text: str, spec_for_mode: Callable[[str], ImageModelSpec]) -> UpscaleRequest:
+    """Parse /upscale text: ``mode=fast|conservative|creative`` and an optional prompt for the last two."""
+    parsed = _parse("upscale", text, UPSCALE_OPTIONS)
+    mode = parsed.options.get("mode", "fast").lower()
+    if mode not in UPSCALE_MODES:
+        raise UsageError("upscale", problem("bad_upscale_mode", value=mode))
+    if mode == "fast" and parsed.prompt:
+        raise UsageError("upscale", problem("fast_upscale_no_prompt"))
+    spec = spec_for_mode(mode)
+    _check_length("upscale", "prompt", parsed.prompt, spec)
+    return UpscaleRequest(mode=mode, prompt=parsed.prompt, seed=_seed("upscale", parsed.options, spec))
+
+
 def _parse(command: str, text: str, options: Mapping[str, Option]) -> ParsedText:
     if text.strip().lower() in ("help", "--help", "-h", "?"):
         raise HelpRequested(command)
@@ -207,19 +227,24 @@ def _cfg(options: Mapping[str, str]) -> float | None:
     return value
 
 
-def _imagine_size(options: Mapping[str, str], spec: ImageModelSpec) -> tuple[int, int]:
+def _imagine_size(options: Mapping[str, str], spec: ImageModelSpec) -> tuple[int, int, str]:
+    """The size to ask the model for, and the shape the person asked for."""
     if "size" in options:
         match = re.fullmatch(r"(\d{2,5})[x×*](\d{2,5})", options["size"].lower())
-        if not match or not spec.accepts_size(int(match[1]), int(match[2])):
-            raise UsageError("imagine", problem("bad_size", model=spec.label, value=options["size"],
-                                                rules=spec.size_rules()))
-        return int(match[1]), int(match[2])
+        width, height = (int(match[1]), int(match[2])) if match else (0, 0)
+        if spec.accepts_size(width, height):
+            return width, height, f"{width}x{height}"
+        # Stability takes an aspect ratio, not a size: any sensible size goes to the nearest one.
+        if spec.family is ImageFamily.STABILITY and min(width, height) >= 64 and max(width, height) <= 8192:
+            return (*fit_size(spec, width, height), f"{width}x{height}")
+        raise UsageError("imagine", problem("bad_size", model=spec.label, value=options["size"],
+                                            rules=spec.size_rules()))
     ratio = options.get("ar", "1:1")
     ratio = NAMED_RATIOS.get(ratio.lower(), ratio)
     if ratio not in IMAGINE_RATIOS:  # e.g. portrait (4:5) is for /extend, not a generator size
         raise UsageError("imagine", problem("bad_imagine_ratio", ratios=", ".join(IMAGINE_RATIOS), value=options["ar"]))
     ratio_w, ratio_h = (int(part) for part in ratio.split(":"))
-    return fit_size(spec, ratio_w, ratio_h)
+    return (*fit_size(spec, ratio_w, ratio_h), ratio)
 
 
 def _ratio(command: str, raw: str, spec: ImageModelSpec) -> tuple[int, int]:

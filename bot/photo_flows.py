@@ -17,30 +17,40 @@ from typing import Any, NoReturn, Protocol, TypeVar
 
 from bot import messages
 from bot.blocks import result_blocks, text_blocks
-from bot.commands import COMMANDS
+from bot.commands import model_for
 from bot.context import WorkerContext
-from bot.errors import AlreadyReported, BatchTooLarge, PhotoInterrupted, QueueUnavailable, StudioError, UsageError
+from bot.errors import (
+    AlreadyReported,
+    BatchTooLarge,
+    PhotoInterrupted,
+    QueueUnavailable,
+    StudioError,
+    SubjectMismatch,
+    UsageError,
+)
 from bot.jobs import Job
 from bot.photo_refs import MAX_PHOTOS, Photo
 from bot.photos import PhotoFinder
 from bot.results import Result, save_result
 from bot.retry import with_model_retries
 from bot.slack_io import Upload
-from handlers.describe import describe, name_subject
+from handlers.describe import check_subject, describe, name_subject
 from handlers.edit_tasks import extend, inpaint, remove_background, variations
 from handlers.errors import ModelError
-from handlers.image_tasks import GeneratedImages
+from handlers.image_tasks import GeneratedImages, require_task
 from handlers.images import (
     PreparedImage,
     decode_for_model,
     extend_canvas,
+    image_size,
     model_input,
     prepare_for_vision,
     prepare_mask,
     vision_input,
 )
-from handlers.models import ImageModelSpec, image_model_spec
-from handlers.replace_bg import replace_background
+from handlers.model_table import UPSCALE_ROLES, Role
+from handlers.models import ImageModelSpec, Task, image_model_spec
+from handlers.replace_bg import paint_background, replace_background
 from handlers.requests import (
     AUTO_SUBJECT,
     DescribeRequest,
@@ -48,8 +58,11 @@ from handlers.requests import (
     ExtendRequest,
     RemoveBackgroundRequest,
     ReplaceBackgroundRequest,
+    UpscaleRequest,
     VariationsRequest,
 )
+from handlers.stability import is_stability
+from handlers.upscale import upscale
 
 T = TypeVar("T")
 
@@ -92,7 +105,7 @@ class PhotoReply:
 
     def fail(self, error: BaseException) -> NoReturn:
         """Say in the thread what went wrong, then stop the job."""
-        self.show(messages.error_message(error))
+        self.show(messages.error_message(error, self.ctx.settings))
         raise AlreadyReported(error) from error
 
     def call_model(self, call: Callable[[], T]) -> T:
@@ -134,7 +147,8 @@ def run_describe(job: Job, ctx: WorkerContext) -> None:
     reply = post_reply(job, ctx, photos, messages.describe_started(job.user_id, request))
     try:
         images = [prepare_for_vision(finder.download(photo)) for photo in photos]
-        answers = reply.call_model(lambda: describe(ctx.bedrock, ctx.settings.vision_model_id, request, images))
+        vision_model = model_for(ctx.settings, Role.VISION)
+        answers = reply.call_model(lambda: describe(ctx.bedrock, vision_model, request, images))
     except (ModelError, StudioError) as error:
         reply.fail(error)
     reply.show(reply.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]))
@@ -147,26 +161,48 @@ class PhotoOutcome:
     subject: str
     file_ids: list[str]
     images: int
+    seeds: tuple[int, ...] = ()
 
 
 def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBackgroundRequest,
                 finder: PhotoFinder, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
     """Put one photo's subject on the new background and upload the result into ``thread_ts``."""
-    model_id = ctx.settings.edit_model_id
-    spec = image_model_spec(model_id)
+    model_id = model_for(ctx.settings, Role.REPLACE_BG)
+    spec = require_task(model_id, Task.BACKGROUND_REPLACEMENT)  # before any call is made
     image = decode_for_model(finder.download(photo), spec)
     prepared = model_input(image, spec)
-    subject = request.keep
-    if subject == AUTO_SUBJECT:
-        seen = vision_input(image)
-        subject = call_model(lambda: name_subject(ctx.bedrock, ctx.settings.vision_model_id, seen))
-    result = call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
+    if is_stability(model_id):
+        subject, result = _replace_by_cutout(ctx, model_id, request, prepared, call_model)
+    else:
+        subject = request.keep
+        if subject == AUTO_SUBJECT:
+            seen = vision_input(image)
+            subject = call_model(lambda: name_subject(ctx.bedrock, model_for(ctx.settings, Role.VISION), seen))
+        result = call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
     file_ids = ctx.slack.upload(job.channel_id, thread_ts, result_uploads(
         result.images, photo.name.rsplit(".", 1)[0], "new-background",
         f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
     ))
     ctx.telemetry.images_generated(model_id, len(result.images))
-    return PhotoOutcome(subject, file_ids, len(result.images))
+    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds)
+
+
+def _replace_by_cutout(ctx: WorkerContext, model_id: str, request: ReplaceBackgroundRequest,
+                       prepared: PreparedImage, call_model: ModelCaller) -> tuple[str, GeneratedImages]:
+    """Stability: cut the subject out, make sure it is what ``keep=`` named, then paint around it."""
+    remover = model_for(ctx.settings, Role.REMOVE_BG)
+    vision_model = model_for(ctx.settings, Role.VISION)
+    cutout = call_model(lambda: remove_background(ctx.bedrock, remover, prepared)).images[0]
+    # The vision model sees the cut-out on white: what will be kept, not the whole photo.
+    kept = prepare_for_vision(cutout)
+    if request.keep == AUTO_SUBJECT:
+        subject = call_model(lambda: name_subject(ctx.bedrock, vision_model, kept))
+    else:
+        check = call_model(lambda: check_subject(ctx.bedrock, vision_model, kept, request.keep))
+        if not check.matches:
+            raise SubjectMismatch(request.keep, check.subject)
+        subject = request.keep
+    return subject, call_model(lambda: paint_background(ctx.bedrock, model_id, request, cutout, prepared))
 
 
 def run_replace_background(job: Job, ctx: WorkerContext) -> None:
@@ -193,8 +229,9 @@ def replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundReque
         except (ModelError, StudioError) as error:
             reply.fail(error)
         reservation.use(outcome.images)
-    label = image_model_spec(ctx.settings.edit_model_id).label
-    reply.show_result(messages.replace_summary([outcome.subject], request, label, time.monotonic() - started),
+    label = image_model_spec(model_for(ctx.settings, Role.REPLACE_BG)).label
+    reply.show_result(messages.replace_summary([outcome.subject], request, label, time.monotonic() - started,
+                                               list(outcome.seeds)),
                       outcome.file_ids, rerollable=True)
 
 
@@ -300,12 +337,16 @@ class EditTask:
 
     request_type: type
     suffix: str
+    # Which model does it, for this request (/edit: by words or with a mask image).
+    role: Callable[[Any], Role]
     # Inputs are prepared once, outside the retry loop: photo bytes in, model inputs out.
     prepare: Callable[[Any, ImageModelSpec, list[bytes]], tuple[PreparedImage, ...]]
     call: Callable[[Any, str, Any, tuple[PreparedImage, ...]], GeneratedImages]
     rerollable: bool = True
     # /edit may take a second image as its mask; the others use the first photo only.
     photos_used: int = 1
+    # Stability's image-to-image needs words: without a prompt, the vision model captions the photo.
+    needs_prompt: bool = False
 
 
 def _prepare_edit(request: EditRequest, spec: ImageModelSpec, photos: list[bytes]) -> tuple[PreparedImage, ...]:
@@ -317,37 +358,45 @@ def _prepare_edit(request: EditRequest, spec: ImageModelSpec, photos: list[bytes
     return photo, prepare_mask(photos[1], photo.width, photo.height)
 
 
+def _single_photo(request: Any, spec: ImageModelSpec, photos: list[bytes]) -> tuple[PreparedImage, ...]:
+    return (model_input(decode_for_model(photos[0], spec), spec),)
+
+
 EDIT_TASKS: dict[str, EditTask] = {
     "edit": EditTask(
-        EditRequest, "edited", _prepare_edit,
+        EditRequest, "edited", lambda request: Role.EDIT if request.mask else Role.EDIT_MASK, _prepare_edit,
         lambda client, model, request, inputs: inpaint(client, model, request, inputs[0], (inputs[1:] or [None])[0]),
         photos_used=2,
     ),
     "extend": EditTask(
-        ExtendRequest, "extended",
+        ExtendRequest, "extended", lambda request: Role.EXTEND,
         lambda request, spec, photos: extend_canvas(decode_for_model(photos[0], spec),
                                                     request.ratio_w, request.ratio_h, spec),
         lambda client, model, request, inputs: extend(client, model, request, *inputs),
     ),
     "remove-bg": EditTask(
-        RemoveBackgroundRequest, "cutout",
-        lambda request, spec, photos: (model_input(decode_for_model(photos[0], spec), spec),),
+        RemoveBackgroundRequest, "cutout", lambda request: Role.REMOVE_BG, _single_photo,
         lambda client, model, request, inputs: remove_background(client, model, inputs[0]),
         rerollable=False,
     ),
     "variations": EditTask(
-        VariationsRequest, "variation",
-        lambda request, spec, photos: (model_input(decode_for_model(photos[0], spec), spec),),
+        VariationsRequest, "variation", lambda request: Role.VARIATIONS, _single_photo,
         lambda client, model, request, inputs: variations(client, model, request, inputs[0]),
+        needs_prompt=True,
+    ),
+    "upscale": EditTask(
+        UpscaleRequest, "upscaled", lambda request: UPSCALE_ROLES[request.mode], _single_photo,
+        lambda client, model, request, inputs: upscale(client, model, request, inputs[0]),
+        rerollable=False,
     ),
 }
 
 
 def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
-    """/edit, /extend, /remove-bg and Variations: one photo in, new images in its thread."""
+    """/edit, /extend, /remove-bg, /upscale and Variations: one photo in, new images in its thread."""
     task = EDIT_TASKS[job.command]
     request = task.request_type(**job.request)
-    model_id = ctx.settings.model_ids()[COMMANDS[job.command].model_role]
+    model_id = model_for(ctx.settings, task.role(request))
     spec = image_model_spec(model_id)
     started = time.monotonic()
     finder = PhotoFinder(ctx.slack.client)
@@ -355,7 +404,10 @@ def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
     with ctx.quota.reserve(job.team_id, job.user_id, getattr(request, "count", 1)) as reservation:
         reply = post_reply(job, ctx, photos, messages.edit_started(job.user_id, job.command, request))
         try:
-            inputs = task.prepare(request, spec, [finder.download(photo) for photo in photos[:task.photos_used]])
+            downloads = [finder.download(photo) for photo in photos[:task.photos_used]]
+            inputs = task.prepare(request, spec, downloads)
+            if task.needs_prompt and not request.prompt and is_stability(model_id):
+                request = replace(request, prompt=_caption(ctx, downloads[0], reply.call_model))
             result = reply.call_model(lambda: task.call(ctx.bedrock, model_id, request, inputs))
             reservation.use(len(result.images))
             file_ids = ctx.slack.upload(job.channel_id, reply.thread_ts, result_uploads(
@@ -366,7 +418,14 @@ def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
             reply.fail(error)
     ctx.telemetry.images_generated(model_id, len(result.images))
     reply.show_result(
-        messages.edit_summary(job.command, request, spec.label, result.seed, result.blocked,
-                              time.monotonic() - started),
+        messages.edit_summary(job.command, request, spec.label, list(result.seeds or [result.seed]), result.blocked,
+                              time.monotonic() - started, image_size(result.images[0])),
         file_ids, rerollable=task.rerollable,
     )
+
+
+def _caption(ctx: WorkerContext, photo: bytes, call_model: ModelCaller) -> str:
+    """A one-line description of ``photo``, to guide a model that needs words."""
+    vision_model = model_for(ctx.settings, Role.VISION)
+    image = prepare_for_vision(photo)
+    return call_model(lambda: describe(ctx.bedrock, vision_model, DescribeRequest(), [image]))[0]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 
-DEFAULT_IMAGE_MODEL = "amazon.titan-image-generator-v2:0"
-DEFAULT_VISION_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+from handlers.model_table import DEFAULT_STACK, ROLES, Role, resolve_models
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Stability's generators are offered on demand in us-west-2 (and its Image Services
+# through ``us.`` profiles from there); Bedrock's region is separate from the Lambda's.
+DEFAULT_BEDROCK_REGION = "us-west-2"
 
 # Where an admin finds each credential (shown when one is missing).
 WHERE_TO_FIND = {
@@ -51,13 +55,25 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     aws_region: str = "us-east-1"
+    bedrock_region: str = DEFAULT_BEDROCK_REGION
     bedrock_endpoint_url: str | None = None
     # The Bedrock control plane (model lifecycle, access), for the doctor and the start-up check.
     bedrock_control_endpoint_url: str | None = None
-    image_model_id: str = DEFAULT_IMAGE_MODEL
-    edit_model_id: str = DEFAULT_IMAGE_MODEL
-    remove_bg_model_id: str = DEFAULT_IMAGE_MODEL
-    vision_model_id: str = DEFAULT_VISION_MODEL
+    # "stability" (default) or "amazon": the model for every role (handlers.model_table).
+    model_stack: str = DEFAULT_STACK
+    # Per-role overrides; "" means the stack's model. Field = setting name, lower case, + "_id".
+    image_model_id: str = ""
+    premium_model_id: str = ""
+    variations_model_id: str = ""
+    edit_model_id: str = ""
+    edit_mask_model_id: str = ""
+    replace_bg_model_id: str = ""
+    extend_model_id: str = ""
+    remove_bg_model_id: str = ""
+    upscale_model_id: str = ""
+    upscale_conservative_model_id: str = ""
+    upscale_creative_model_id: str = ""
+    vision_model_id: str = ""
     worker_concurrency: int = 4
     state_path: str = ".studio/state.db"
     # AWS runtime: where jobs and state live, and the SSM names of the secrets.
@@ -76,20 +92,25 @@ class Settings:
 
     def __repr__(self) -> str:
         # Keep tokens out of logs and tracebacks that print the settings.
-        return f"Settings(slack_api_url={self.slack_api_url!r}, region={self.aws_region!r}, models={self.model_ids()})"
+        return (f"Settings(slack_api_url={self.slack_api_url!r}, bedrock_region={self.bedrock_region!r}, "
+                f"models={self.model_stack!r})")
 
-    def model_ids(self) -> dict[str, str]:
-        """The configured model id for each role."""
-        return {"image": self.image_model_id, "edit": self.edit_model_id, "remove_bg": self.remove_bg_model_id,
-                "vision": self.vision_model_id}
+    @cached_property
+    def models(self) -> dict[Role, str | None]:
+        """The model id for every role (None: the stack has no model for it)."""
+        overrides = {info.setting: getattr(self, _field_for(info.setting)) for info in ROLES.values()}
+        return resolve_models(self.model_stack, overrides)
+
+    def model(self, role: Role) -> str | None:
+        """The model id for ``role``, or None where the stack has none."""
+        return self.models[role]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from environment variables (``os.environ`` by default)."""
         env = os.environ if env is None else env
-        # An empty setting means "the default", for every model role alike.
-        image_model = env.get("STUDIO_IMAGE_MODEL") or DEFAULT_IMAGE_MODEL
-        edit_model = env.get("STUDIO_EDIT_MODEL") or image_model
+        # An empty model setting means "the stack's model", for every role alike.
+        model_settings = {_field_for(info.setting): env.get(info.setting, "").strip() for info in ROLES.values()}
         return cls(
             slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
@@ -97,12 +118,11 @@ class Settings:
             slack_api_url=env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
             port=int(env.get("PORT", "3000")),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            bedrock_region=env.get("STUDIO_BEDROCK_REGION") or DEFAULT_BEDROCK_REGION,
             bedrock_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or None,
             bedrock_control_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK") or None,
-            image_model_id=image_model,
-            edit_model_id=edit_model,
-            remove_bg_model_id=env.get("STUDIO_REMOVE_BG_MODEL") or edit_model,
-            vision_model_id=env.get("STUDIO_VISION_MODEL") or DEFAULT_VISION_MODEL,
+            model_stack=(env.get("STUDIO_MODELS") or DEFAULT_STACK).strip().lower(),
+            **model_settings,
             worker_concurrency=int(env.get("STUDIO_WORKERS", "4")),
             state_path=env.get("STUDIO_STATE_PATH", ".studio/state.db"),
             queue_url=env.get("STUDIO_QUEUE_URL", ""),
@@ -129,6 +149,15 @@ class Settings:
             missing.append(SOCKET_OR_HTTP)
         if missing:
             raise MissingSettings(missing)
+
+
+def _field_for(setting: str) -> str:
+    """``STUDIO_REMOVE_BG_MODEL`` -> ``remove_bg_model_id``."""
+    return setting.removeprefix("STUDIO_").lower() + "_id"
+
+
+_MODEL_FIELDS = {_field_for(info.setting) for info in ROLES.values()}
+assert _MODEL_FIELDS <= {field.name for field in fields(Settings)}, "a role's setting has no Settings field"
 
 
 def _id_set(value: str) -> frozenset[str]:

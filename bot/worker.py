@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from enum import Enum
+
+from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.commands import COMMANDS
@@ -26,6 +29,7 @@ from handlers.errors import (
     ModelBlocked,
     ModelBusy,
     ModelError,
+    ModelUnavailable,
     ModelUnsupported,
 )
 
@@ -45,6 +49,7 @@ _REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str
     (ModelBusy, "busy"),
     (ModelAccessDenied, "access_denied"),
     (ModelUnsupported, "unsupported"),
+    (ModelUnavailable, "model_unavailable"),
     (InvalidImage, "bad_image"),
     (NoImageFound, "no_image"),
     ((UsageError, HelpRequested), "usage"),
@@ -81,6 +86,8 @@ def _run(job: Job, ctx: WorkerContext) -> tuple[Outcome, str | None]:
     try:
         COMMANDS[job.command].run(job, ctx)
     except AlreadyReported as error:
+        if isinstance(error.cause, ModelUnavailable):
+            warn_admins_once(error.cause, ctx)
         return Outcome.FAILED, failure_reason(error)
     except SlackUnavailable as error:
         # Nothing reached the channel yet (later Slack failures are reported there),
@@ -88,10 +95,25 @@ def _run(job: Job, ctx: WorkerContext) -> tuple[Outcome, str | None]:
         log.error("Slack unreachable, job not delivered: %s", error, extra={"job_id": job.id})
         return Outcome.UNDELIVERED, "slack"
     except (StudioError, ModelError) as error:
-        ctx.slack.tell(job, messages.error_message(error))
+        ctx.slack.tell(job, messages.error_message(error, ctx.settings))
+        if isinstance(error, ModelUnavailable):
+            warn_admins_once(error, ctx)
         return Outcome.FAILED, failure_reason(error)
     except Exception as error:
         log.exception("job crashed", extra={"job_id": job.id})
-        ctx.slack.tell(job, messages.error_message(error))
+        ctx.slack.tell(job, messages.error_message(error, ctx.settings))
         return Outcome.FAILED, "crash"
     return Outcome.SUCCEEDED, None
+
+
+def warn_admins_once(error: ModelUnavailable, ctx: WorkerContext) -> None:
+    """DM each admin, once a day per model, what to change; log it either way."""
+    text = messages.admin_model_unavailable(error, ctx.settings)
+    log.error("model unavailable: %s (%s)", error.model_id, error.reason)
+    if not ctx.store.claim(f"model-unavailable:{error.model_id}:{dt.date.today().isoformat()}", 86400):
+        return
+    for admin in sorted(ctx.settings.admins):
+        try:
+            ctx.slack.client.chat_postMessage(channel=admin, text=text)
+        except SlackApiError as failure:
+            log.warning("could not tell admin %s: %s", admin, failure.response.get("error"))

@@ -7,7 +7,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, NoCredentialsError, ReadTimeoutError
 
-from handlers.errors import ModelAccessDenied, ModelBlocked, ModelBusy, ModelFailed
+from handlers.errors import (
+    ModelAccessDenied,
+    ModelBeingEnabled,
+    ModelBlocked,
+    ModelBusy,
+    ModelFailed,
+    ModelNeedsProfile,
+    ModelUnavailable,
+)
+from handlers.models import base_model_id
 
 # Codes that mean "the service is fine but cannot take this now": worth a retry.
 _BUSY_CODES = frozenset({
@@ -19,6 +28,14 @@ _BUSY_CODES = frozenset({
     "InternalServerException",
 })
 _CONTENT_FILTER_MARK = "content filters"
+# Marks in Bedrock's messages (lower case) that say the model cannot be used at all.
+_UNAVAILABLE_MARKS = (
+    ("end of its life", "end_of_life"),
+    ("marked by provider as legacy", "legacy_unused"),
+    ("provided model identifier is invalid", "invalid_id"),
+    ("could not resolve the foundation model", "invalid_id"),
+    ("operation not allowed", "account_blocked"),
+)
 
 
 def invoke_json(client: Any, model_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -54,12 +71,22 @@ def translate_error(error: Exception, client: Any, model_id: str) -> Exception:
         return ModelFailed("call_failed", kind=type(error).__name__)
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "") or code
+    lowered = message.lower()
     if code == "ValidationException" and _CONTENT_FILTER_MARK in message:
         return ModelBlocked(message)
-    if code in ("AccessDeniedException", "UnrecognizedClientException"):
-        return ModelAccessDenied(model_id, region)
+    for mark, reason in _UNAVAILABLE_MARKS:
+        if mark in lowered:
+            return ModelUnavailable(model_id, region, reason)
+    if "on-demand throughput" in lowered:
+        return ModelNeedsProfile(model_id, f"us.{base_model_id(model_id)}")
+    if code == "UnrecognizedClientException" or (code == "AccessDeniedException" and "not authorized" in lowered):
+        return ModelAccessDenied(model_id, region, marketplace="aws-marketplace" in lowered)
+    if code == "AccessDeniedException":
+        # Access to serverless models is granted on first call (AWS Marketplace); until
+        # the subscription completes, Bedrock answers this for a few minutes.
+        return ModelBeingEnabled(model_id, region)
     if code == "ResourceNotFoundException":
-        return ModelFailed("model_unavailable", model=model_id, region=region)
+        return ModelUnavailable(model_id, region, "not_found")
     if code in _BUSY_CODES:
         return ModelBusy(message)
     return ModelFailed("rejected", error_code=code, message=message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from handlers.bedrock import converse
@@ -65,6 +66,27 @@ def name_subject(client: Any, model_id: str, image: PreparedImage) -> str:
     return " ".join(words[:_MAX_SUBJECT_WORDS]).lower()
 
 
+@dataclass(frozen=True)
+class SubjectCheck:
+    """Whether a cut-out shows what the person asked to keep, and what it does show."""
+
+    matches: bool
+    subject: str
+
+
+def check_subject(client: Any, model_id: str, cutout: PreparedImage, expected: str) -> SubjectCheck:
+    """Ask the vision model whether ``cutout`` (the kept subject, on white) is ``expected``."""
+    answer = ask(client, model_id, (
+        f"This is a subject cut out of a photo, shown on white. Is it (or does it mainly show) {expected!r}? "
+        "Answer on one line: 'yes' or 'no', a semicolon, then name what it shows in two to five words."
+    ), [cutout])
+    verdict, _, named = answer.splitlines()[0].partition(";")
+    words = re.sub(r"[^\w\s'-]", " ", named).split()
+    # Only a clear "no" counts against the cut-out: an unsure answer must not block the job.
+    return SubjectCheck(matches=not verdict.strip().lower().startswith("no"),
+                        subject=" ".join(words[:_MAX_SUBJECT_WORDS]).lower() or expected)
+
+
 def instruction(request: DescribeRequest, image_count: int) -> str:
     """The text instruction sent with the images."""
     if request.preset == "question":
@@ -92,7 +114,9 @@ def ask(client: Any, model_id: str, text: str, images: Sequence[PreparedImage]) 
         model_id,
         messages=[{"role": "user", "content": content}],
         system=[{"text": SYSTEM_PROMPT}],
-        inferenceConfig={"maxTokens": 700, "temperature": 0.4},
+        # No temperature/top_p: newer Claude models (Haiku 5.5) refuse them, and the
+        # defaults read well for captions and answers.
+        inferenceConfig={"maxTokens": 700},
     )
     if response.get("stopReason") in ("content_filtered", "guardrail_intervened"):
         raise ModelBlocked("The vision model's content filter blocked this request.")

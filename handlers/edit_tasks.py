@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from typing import Any
 
 from PIL import Image, ImageOps
 
 from handlers import stability
-from handlers.errors import ModelUnsupported
-from handlers.image_tasks import GeneratedImages, b64, combine, generation_config, require_task, run_task
+from handlers.image_tasks import GeneratedImages, b64, generation_config, one_call_per_image, require_task, run_task
 from handlers.images import PreparedImage, encode
-from handlers.models import STABILITY_INPAINT, STABILITY_SEARCH_REPLACE, ImageModelSpec, Task, example_id
+from handlers.models import ImageModelSpec, Task
 from handlers.requests import EditRequest, ExtendRequest, VariationsRequest
 from handlers.stability import is_stability
 
@@ -20,7 +18,7 @@ from handlers.stability import is_stability
 def inpaint(client: Any, model_id: str, request: EditRequest, photo: PreparedImage,
             mask: PreparedImage | None) -> GeneratedImages:
     """Repaint the part of ``photo`` named by ``request.mask`` (or black in ``mask``) with ``request.prompt``."""
-    spec = require_task(model_id, Task.INPAINTING)
+    spec = require_task(model_id, Task.INPAINTING if mask is not None else Task.SEARCH_REPLACE)
     if is_stability(model_id):
         return _inpaint_stability(client, model_id, request, photo, mask, spec)
     params: dict[str, Any] = {"image": b64(photo.data), "text": request.prompt}
@@ -56,8 +54,19 @@ def extend(client: Any, model_id: str, request: ExtendRequest, canvas: PreparedI
 
 
 def variations(client: Any, model_id: str, request: VariationsRequest, photo: PreparedImage) -> GeneratedImages:
-    """New images like ``photo`` (IMAGE_VARIATION), guided by the original prompt when there is one."""
+    """New images like ``photo``, guided by ``request.prompt``.
+
+    Titan/Nova have IMAGE_VARIATION; Stability's Ultra and SD3.5 do image-to-image
+    with ``strength``, one image per call, and need a prompt.
+    """
     spec = require_task(model_id, Task.IMAGE_VARIATION)
+    if is_stability(model_id):
+        image = b64(photo.data)
+        return one_call_per_image(
+            client, model_id,
+            lambda seed: stability.image_to_image_body(model_id, image, request.prompt, "", request.strength, seed),
+            request.seed, request.count, spec.max_seed,
+        )
     params: dict[str, Any] = {"images": [b64(photo.data)], "similarityStrength": request.similarity}
     if request.prompt:
         params["text"] = request.prompt[: spec.max_prompt_chars]
@@ -77,15 +86,7 @@ def remove_background(client: Any, model_id: str, photo: PreparedImage) -> Gener
 
 def _inpaint_stability(client: Any, model_id: str, request: EditRequest, photo: PreparedImage,
                        mask: PreparedImage | None, spec: ImageModelSpec) -> GeneratedImages:
-    """Search-and-replace repaints what a description names; Inpaint repaints a mask image.
-
-    They are two Stability models, so the configured one decides which edits work.
-    """
-    by_description = spec is STABILITY_SEARCH_REPLACE
-    if mask is None and not by_description:
-        raise ModelUnsupported(model_id, "EDITING_BY_DESCRIPTION", (example_id(STABILITY_SEARCH_REPLACE),))
-    if mask is not None and by_description:
-        raise ModelUnsupported(model_id, "EDITING_WITH_A_MASK_IMAGE", (example_id(STABILITY_INPAINT),))
+    """Search-and-replace repaints what a description names; Inpaint repaints a mask image."""
     image = b64(photo.data)
     # Stability's masks are the other way round: white is what gets repainted.
     inverted = b64(stability.invert_mask_png(mask.data)) if mask is not None else None
@@ -95,7 +96,7 @@ def _inpaint_stability(client: Any, model_id: str, request: EditRequest, photo: 
             return stability.search_replace_body(image, request.mask, request.prompt, request.negative, seed)
         return stability.inpaint_body(image, request.prompt, inverted, request.negative, seed)
 
-    return _one_call_per_image(client, model_id, body, request.seed, request.count, spec.max_seed)
+    return one_call_per_image(client, model_id, body, request.seed, request.count, spec.max_seed)
 
 
 def _extend_stability(client: Any, model_id: str, request: ExtendRequest, canvas: PreparedImage,
@@ -107,15 +108,8 @@ def _extend_stability(client: Any, model_id: str, request: ExtendRequest, canvas
     with Image.open(io.BytesIO(canvas.data)) as canvas_image:
         photo = encode(canvas_image.convert("RGB").crop((left, top, right, bottom)), "png")
     margins = (left, canvas.width - right, top, canvas.height - bottom)
-    return _one_call_per_image(
-        client, model_id, lambda seed: stability.outpaint_body(b64(photo.data), *margins, request.prompt, seed),
+    image = b64(photo.data)
+    return one_call_per_image(
+        client, model_id, lambda seed: stability.outpaint_body(image, *margins, request.prompt, seed),
         request.seed, request.count, spec.max_seed,
     )
-
-
-def _one_call_per_image(client: Any, model_id: str, body: Callable[[int], dict[str, Any]], seed: int | None,
-                        count: int, max_seed: int) -> GeneratedImages:
-    """Stability returns one image per call: ``count`` calls on consecutive seeds."""
-    first = seed if seed is not None else 1
-    return combine([run_task(client, model_id, body((first + index) % (max_seed + 1)), first)
-                    for index in range(count)])

@@ -19,12 +19,46 @@ class ModelBusy(ModelError):
 
 
 class ModelAccessDenied(ModelError):
-    """The AWS account has not enabled this model in this region (or IAM denies it)."""
+    """IAM denies the call; ``marketplace`` when the missing actions are AWS Marketplace's."""
 
-    def __init__(self, model_id: str, region: str) -> None:
+    def __init__(self, model_id: str, region: str, marketplace: bool = False) -> None:
         super().__init__(f"no access to {model_id} in {region}")
         self.model_id = model_id
         self.region = region
+        self.marketplace = marketplace
+
+
+class ModelBeingEnabled(ModelError):
+    """First use of a model: Bedrock grants access through AWS Marketplace, which takes minutes."""
+
+    def __init__(self, model_id: str, region: str) -> None:
+        super().__init__(f"access to {model_id} in {region} is being enabled")
+        self.model_id = model_id
+        self.region = region
+
+
+class ModelUnavailable(ModelError):
+    """The configured model cannot be used at all; retrying is pointless, an admin must act.
+
+    ``reason``: ``end_of_life`` (retired), ``legacy_unused`` (Legacy, not used lately),
+    ``invalid_id`` (no such model), ``account_blocked`` ("Operation not allowed": a
+    block on the whole account) or ``not_found``.
+    """
+
+    def __init__(self, model_id: str, region: str, reason: str) -> None:
+        super().__init__(f"{model_id} in {region}: {reason}")
+        self.model_id = model_id
+        self.region = region
+        self.reason = reason
+
+
+class ModelNeedsProfile(ModelError):
+    """The model is offered only through an inference profile; ``profile`` is the id to configure."""
+
+    def __init__(self, model_id: str, profile: str) -> None:
+        super().__init__(f"{model_id} needs the inference profile {profile}")
+        self.model_id = model_id
+        self.profile = profile
 
 
 class ModelUnsupported(ModelError):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from handlers import stability
 from handlers.bedrock import invoke_json
 from handlers.errors import ModelBlocked, ModelUnsupported
-from handlers.models import ImageModelSpec, Task, image_model_spec, models_for
+from handlers.model_table import models_for
+from handlers.models import ImageModelSpec, Task, image_model_spec
 from handlers.stability import is_stability
 
 
@@ -23,6 +26,8 @@ class GeneratedImages:
     seed: int
     # How many requested images the output filter withheld (0 when all came back).
     blocked: int = 0
+    # The seed of each image, where the model makes one image per seed (Stability).
+    seeds: tuple[int, ...] = ()
 
 
 def require_task(model_id: str, task: Task) -> ImageModelSpec:
@@ -59,11 +64,34 @@ def run_task(client: Any, model_id: str, body: dict[str, Any], seed: int) -> Gen
                            blocked=max(0, requested - len(images)))
 
 
-def combine(results: list[GeneratedImages]) -> GeneratedImages:
-    """Several one-image calls (Stability makes one image per call) as one result."""
-    return GeneratedImages(images=tuple(image for result in results for image in result.images),
-                           model_id=results[0].model_id, seed=results[0].seed,
-                           blocked=sum(result.blocked for result in results))
+def one_call_per_image(client: Any, model_id: str, body: Callable[[int], dict[str, Any]], seed: int | None,
+                       count: int, max_seed: int) -> GeneratedImages:
+    """``count`` one-image calls (Stability makes one image per call) at once, on consecutive seeds.
+
+    A call whose image the filter withheld counts as blocked; when every call was
+    refused, the refusal is raised. Any other failure fails the whole request, so
+    a retry sends the same seeds again.
+    """
+    first = seed if seed is not None else random.randint(0, max_seed)
+    seeds = [(first + index) % (max_seed + 1) for index in range(count)]
+
+    def call(one_seed: int) -> GeneratedImages | ModelBlocked:
+        try:
+            return run_task(client, model_id, body(one_seed), one_seed)
+        except ModelBlocked as refusal:
+            return refusal
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        outcomes = list(pool.map(call, seeds))
+    made = [(one_seed, outcome) for one_seed, outcome in zip(seeds, outcomes, strict=True)
+            if isinstance(outcome, GeneratedImages)]
+    if not made:
+        raise next(outcome for outcome in outcomes if isinstance(outcome, ModelBlocked))
+    return GeneratedImages(
+        images=tuple(image for _, result in made for image in result.images), model_id=model_id, seed=first,
+        blocked=count - len(made) + sum(result.blocked for _, result in made),
+        seeds=tuple(one_seed for one_seed, result in made for _ in result.images),
+    )
 
 
 def b64(data: bytes) -> str:

@@ -22,11 +22,26 @@ class ImageFamily(Enum):
 
 
 class Task(Enum):
+    """What a model can do. The first five are also Titan/Nova ``taskType`` values."""
+
     TEXT_IMAGE = "TEXT_IMAGE"
     INPAINTING = "INPAINTING"
     OUTPAINTING = "OUTPAINTING"
     IMAGE_VARIATION = "IMAGE_VARIATION"
     BACKGROUND_REMOVAL = "BACKGROUND_REMOVAL"
+    # Repaint what a description names (Titan/Nova maskPrompt, Stability Search and Replace).
+    SEARCH_REPLACE = "SEARCH_REPLACE"
+    # Keep the subject, paint a new background (Titan/Nova OUTPAINTING with maskPrompt,
+    # Stability Inpaint of a cut-out's transparent background).
+    BACKGROUND_REPLACEMENT = "BACKGROUND_REPLACEMENT"
+    UPSCALE_FAST = "UPSCALE_FAST"
+    UPSCALE_CONSERVATIVE = "UPSCALE_CONSERVATIVE"
+    UPSCALE_CREATIVE = "UPSCALE_CREATIVE"
+
+
+# The tasks Titan v2 and Nova Canvas share: every taskType plus what maskPrompt allows.
+_AMAZON_TASKS = frozenset({Task.TEXT_IMAGE, Task.INPAINTING, Task.OUTPAINTING, Task.IMAGE_VARIATION,
+                           Task.BACKGROUND_REMOVAL, Task.SEARCH_REPLACE, Task.BACKGROUND_REPLACEMENT})
 
 
 # Titan text-to-image accepts only these (width, height) pairs.
@@ -82,15 +97,13 @@ class ImageModelSpec:
         )
 
 
-_EDIT_TASKS = frozenset({Task.INPAINTING, Task.OUTPAINTING, Task.IMAGE_VARIATION})
-
 TITAN_V2 = ImageModelSpec(
     family=ImageFamily.TITAN_V2,
     label="Titan Image Generator v2",
     max_prompt_chars=512,
     max_seed=2_147_483_646,
     default_cfg_scale=8.0,
-    tasks=frozenset(Task),
+    tasks=_AMAZON_TASKS,
     fixed_sizes=TITAN_SIZES,
     # Edit inputs: at most 1,408 px on the longer side (Titan image generator parameters).
     min_side=320,
@@ -102,7 +115,7 @@ TITAN_V2 = ImageModelSpec(
 # v1 has the same limits but lacks background removal (and colour-guided generation).
 TITAN_V1 = replace(
     TITAN_V2, family=ImageFamily.TITAN_V1, label="Titan Image Generator v1",
-    tasks=frozenset({Task.TEXT_IMAGE}) | _EDIT_TASKS,
+    tasks=_AMAZON_TASKS - {Task.BACKGROUND_REMOVAL},
 )
 NOVA_CANVAS = ImageModelSpec(
     family=ImageFamily.NOVA_CANVAS,
@@ -110,7 +123,7 @@ NOVA_CANVAS = ImageModelSpec(
     max_prompt_chars=1024,
     max_seed=858_993_459,
     default_cfg_scale=6.5,
-    tasks=frozenset(Task),
+    tasks=_AMAZON_TASKS,
     fixed_sizes=None,
     min_side=320,
     max_side=4096,
@@ -128,25 +141,37 @@ STABILITY_SIZES: tuple[tuple[int, int], ...] = (
 )
 
 
-def _stability(label: str, tasks: frozenset[Task], fixed_sizes: tuple[tuple[int, int], ...] | None) -> ImageModelSpec:
+def _stability(label: str, *tasks: Task, fixed_sizes: tuple[tuple[int, int], ...] | None = None,
+               min_side: int = 64, max_side: int = 4096, max_pixels: int = 4_194_304) -> ImageModelSpec:
     # Prompts up to 10,000 characters, seeds up to 4,294,967,294; Image Services inputs
-    # take sides from 64 px, up to 4.19 MP (remove background's limit, the strictest),
-    # aspect ratio up to 2.5:1 (Stability API reference, as documented for Bedrock).
+    # take sides from 64 px, aspect ratio up to 2.5:1 (Stability API reference, as
+    # documented for Bedrock). Inputs are capped at 4.19 MP (remove background's limit,
+    # the strictest of the services a photo passes through) unless a service is stricter.
     return ImageModelSpec(
         family=ImageFamily.STABILITY, label=label, max_prompt_chars=10_000, max_seed=4_294_967_294,
-        default_cfg_scale=0.0, tasks=tasks, fixed_sizes=fixed_sizes, min_side=64, max_side=4096,
-        side_multiple=1, max_pixels=4_194_304, max_aspect=2.5,
+        default_cfg_scale=0.0, tasks=frozenset(tasks), fixed_sizes=fixed_sizes, min_side=min_side,
+        max_side=max_side, side_multiple=1, max_pixels=max_pixels, max_aspect=2.5,
     )
 
 
-STABLE_IMAGE_CORE = _stability("Stable Image Core", frozenset({Task.TEXT_IMAGE}), STABILITY_SIZES)
-STABLE_IMAGE_ULTRA = _stability("Stable Image Ultra", frozenset({Task.TEXT_IMAGE}), STABILITY_SIZES)
-SD35_LARGE = _stability("Stable Diffusion 3.5 Large", frozenset({Task.TEXT_IMAGE}), STABILITY_SIZES)
+STABLE_IMAGE_CORE = _stability("Stable Image Core", Task.TEXT_IMAGE, fixed_sizes=STABILITY_SIZES)
+# Ultra and SD3.5 Large also take an ``image`` and a ``strength`` (image-to-image).
+STABLE_IMAGE_ULTRA = _stability("Stable Image Ultra", Task.TEXT_IMAGE, Task.IMAGE_VARIATION,
+                                fixed_sizes=STABILITY_SIZES)
+SD35_LARGE = _stability("Stable Diffusion 3.5 Large", Task.TEXT_IMAGE, Task.IMAGE_VARIATION,
+                        fixed_sizes=STABILITY_SIZES)
 # Each Stability Image Service is its own model and does one task.
-STABILITY_SEARCH_REPLACE = _stability("Stability Search and Replace", frozenset({Task.INPAINTING}), None)
-STABILITY_INPAINT = _stability("Stability Inpaint", frozenset({Task.INPAINTING}), None)
-STABILITY_OUTPAINT = _stability("Stability Outpaint", frozenset({Task.OUTPAINTING}), None)
-STABILITY_REMOVE_BACKGROUND = _stability("Stability Remove Background", frozenset({Task.BACKGROUND_REMOVAL}), None)
+STABILITY_SEARCH_REPLACE = _stability("Stability Search and Replace", Task.SEARCH_REPLACE)
+STABILITY_INPAINT = _stability("Stability Inpaint", Task.INPAINTING, Task.BACKGROUND_REPLACEMENT)
+STABILITY_OUTPAINT = _stability("Stability Outpaint", Task.OUTPAINTING)
+STABILITY_REMOVE_BACKGROUND = _stability("Stability Remove Background", Task.BACKGROUND_REMOVAL)
+# Fast upscale: 4x, input 32-1,536 px a side and at most 1,048,576 pixels.
+STABILITY_FAST_UPSCALE = _stability("Stability Fast Upscale", Task.UPSCALE_FAST, min_side=32, max_side=1536,
+                                    max_pixels=1_048_576)
+# Conservative: to about 4 MP, any input the services take; creative: at most 1 MP in.
+STABILITY_CONSERVATIVE_UPSCALE = _stability("Stability Conservative Upscale", Task.UPSCALE_CONSERVATIVE)
+STABILITY_CREATIVE_UPSCALE = _stability("Stability Creative Upscale", Task.UPSCALE_CREATIVE,
+                                        max_pixels=1_048_576)
 
 # Model ids may carry a region prefix (``us.``) or be ARNs; match on the base id.
 _FAMILY_BY_ID_PART: tuple[tuple[str, ImageModelSpec], ...] = (
@@ -160,6 +185,9 @@ _FAMILY_BY_ID_PART: tuple[tuple[str, ImageModelSpec], ...] = (
     ("stability.stable-image-inpaint", STABILITY_INPAINT),
     ("stability.stable-outpaint", STABILITY_OUTPAINT),
     ("stability.stable-image-remove-background", STABILITY_REMOVE_BACKGROUND),
+    ("stability.stable-fast-upscale", STABILITY_FAST_UPSCALE),
+    ("stability.stable-conservative-upscale", STABILITY_CONSERVATIVE_UPSCALE),
+    ("stability.stable-creative-upscale", STABILITY_CREATIVE_UPSCALE),
 )
 
 
@@ -185,26 +213,3 @@ def image_model_spec(model_id: str) -> ImageModelSpec:
         if id_part in model_id:
             return spec
     raise UnknownModel(model_id)
-
-
-# One model id per spec, for "configure one of these" messages.
-_EXAMPLE_IDS: dict[ImageModelSpec, str] = {
-    TITAN_V2: "amazon.titan-image-generator-v2:0",
-    NOVA_CANVAS: "amazon.nova-canvas-v1:0",
-    STABLE_IMAGE_CORE: "stability.stable-image-core-v1:1",
-    STABILITY_SEARCH_REPLACE: "us.stability.stable-image-search-replace-v1:0",
-    STABILITY_INPAINT: "us.stability.stable-image-inpaint-v1:0",
-    STABILITY_OUTPAINT: "us.stability.stable-outpaint-v1:0",
-    STABILITY_REMOVE_BACKGROUND: "us.stability.stable-image-remove-background-v1:0",
-}
-
-
-def models_for(task: Task, exclude_stability: bool = False) -> tuple[str, ...]:
-    """Model ids that can do ``task``, for "configure one of these" messages."""
-    return tuple(model for spec, model in _EXAMPLE_IDS.items()
-                 if task in spec.tasks and not (exclude_stability and spec.family is ImageFamily.STABILITY))
-
-
-def example_id(spec: ImageModelSpec) -> str:
-    """A model id for ``spec`` (for messages that say what to configure)."""
-    return _EXAMPLE_IDS[spec]

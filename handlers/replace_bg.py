@@ -1,29 +1,37 @@
-"""Background replacement: outpainting around a subject named by a mask prompt."""
+"""Background replacement: keep the subject, paint a new background around it.
+
+Two ways, by model family. Titan/Nova outpaint around a subject named by a mask
+prompt, in one call. Stability cuts the subject out (Remove Background), then
+Inpaint repaints the cut-out's transparent background; ``precise`` pastes the
+subject's own pixels back over the result, so it is exactly the original.
+"""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from handlers.errors import ModelUnsupported
-from handlers.image_tasks import GeneratedImages, b64, generation_config, require_task, run_task
+from PIL import Image
+
+from handlers import stability
+from handlers.image_tasks import GeneratedImages, b64, generation_config, one_call_per_image, require_task, run_task
 from handlers.images import PreparedImage
-from handlers.models import Task, models_for
+from handlers.models import Task
 from handlers.requests import ReplaceBackgroundRequest
-from handlers.stability import is_stability
+
+# Pixels Inpaint may widen the repainted area into the subject's edge, so hair and
+# soft edges blend with the new background (mode=default; precise keeps the edge).
+BLEND_EDGE_PIXELS = 5
 
 
 def replace_background(
     client: Any, model_id: str, request: ReplaceBackgroundRequest, photo: PreparedImage, subject: str
 ) -> GeneratedImages:
-    """Keep ``subject`` of ``photo`` and paint ``request.prompt`` around it.
+    """Titan/Nova: keep ``subject`` of ``photo`` and paint ``request.prompt`` around it.
 
     OUTPAINTING changes what lies outside the mask, so the mask prompt names
     what to keep; the output has the input's size, so the subject stays put.
     """
-    if is_stability(model_id):
-        # Stability's outpaint grows a canvas; Bedrock offers no Stability model that keeps
-        # a named subject and replaces what is around it.
-        raise ModelUnsupported(model_id, "BACKGROUND_REPLACEMENT", models_for(Task.OUTPAINTING, exclude_stability=True))
     spec = require_task(model_id, Task.OUTPAINTING)
     params: dict[str, Any] = {
         "image": b64(photo.data),
@@ -36,3 +44,38 @@ def replace_background(
     config, seed = generation_config(spec, request.count, request.seed)
     body = {"taskType": Task.OUTPAINTING.value, "outPaintingParams": params, "imageGenerationConfig": config}
     return run_task(client, model_id, body, seed)
+
+
+def paint_background(client: Any, model_id: str, request: ReplaceBackgroundRequest, cutout: bytes,
+                     photo: PreparedImage) -> GeneratedImages:
+    """Stability: Inpaint the transparent part of ``cutout`` (a Remove Background result) with the new background.
+
+    ``photo`` is the image the cut-out was made from; with ``precise`` its pixels
+    are pasted back wherever the cut-out is opaque.
+    """
+    spec = require_task(model_id, Task.BACKGROUND_REPLACEMENT)
+    image = b64(cutout)
+    grow = 0 if request.precise else BLEND_EDGE_PIXELS
+    result = one_call_per_image(
+        client, model_id,
+        lambda seed: stability.inpaint_body(image, request.prompt, None, request.negative, seed, grow_mask=grow),
+        request.seed, request.count, spec.max_seed,
+    )
+    if not request.precise:
+        return result
+    return GeneratedImages(images=tuple(composite_subject(png, cutout, photo) for png in result.images),
+                           model_id=result.model_id, seed=result.seed, blocked=result.blocked, seeds=result.seeds)
+
+
+def composite_subject(background_png: bytes, cutout_png: bytes, photo: PreparedImage) -> bytes:
+    """``photo``'s own pixels over ``background_png`` wherever ``cutout_png`` is opaque, as PNG."""
+    with Image.open(io.BytesIO(cutout_png)) as cutout, Image.open(io.BytesIO(photo.data)) as original, \
+            Image.open(io.BytesIO(background_png)) as painted:
+        alpha = cutout.convert("RGBA").getchannel("A")
+        result = painted.convert("RGB")
+        if result.size != alpha.size:  # a model may round the size; the subject must still line up
+            result = result.resize(alpha.size, Image.Resampling.BICUBIC)
+        result.paste(original.convert("RGB"), (0, 0), alpha)
+    out = io.BytesIO()
+    result.save(out, "PNG", compress_level=1)
+    return out.getvalue()

@@ -25,6 +25,8 @@ class ImagineRequest:
     seed: int | None = None
     quality: str = "standard"
     cfg_scale: float | None = None
+    # The shape the person asked for (``ar=`` or ``size=``), to say so when the model offers another.
+    asked_ratio: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,26 @@ class RemoveBackgroundRequest:
 
 @dataclass(frozen=True)
 class VariationsRequest:
-    """New images in the spirit of a result (IMAGE_VARIATION); ``prompt`` guides them if known."""
+    """New images in the spirit of a result; ``prompt`` guides them if known.
+
+    Titan/Nova take ``similarity`` (higher keeps more); Stability's image-to-image
+    takes ``strength`` (higher moves further from the image).
+    """
 
     prompt: str = ""
     count: int = 1
     seed: int | None = None
     similarity: float = 0.7
+    strength: float = 0.6
+
+
+UPSCALE_MODES = ("fast", "conservative", "creative")
+
+
+@dataclass(frozen=True)
+class UpscaleRequest:
+    """Enlarge the photo: ``fast`` (4x), ``conservative`` (to ~4 MP) or ``creative``; ``prompt`` guides the last two."""
+
+    mode: str = "fast"
+    prompt: str = ""
+    seed: int | None = None

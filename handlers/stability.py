@@ -34,19 +34,10 @@ MAX_OUTPAINT_PIXELS = 2_000
 
 # Input image limits of the Image Services are part of their specs in handlers.models.
 
-# Model ids. The generators are invoked by their base id (on demand); the Image
-# Services list only INFERENCE_PROFILE, so they are called through ``us.``/``eu.``...
-STABLE_IMAGE_CORE = "stability.stable-image-core-v1:1"
-STABLE_IMAGE_ULTRA = "stability.stable-image-ultra-v1:1"
-SD35_LARGE = "stability.sd3-5-large-v1:0"
-SEARCH_REPLACE = "us.stability.stable-image-search-replace-v1:0"
-INPAINT = "us.stability.stable-image-inpaint-v1:0"
-OUTPAINT = "us.stability.stable-outpaint-v1:0"
-REMOVE_BACKGROUND = "us.stability.stable-image-remove-background-v1:0"
+# Model ids live in handlers.model_table.
 
 # finish_reasons values that mean a content filter withheld the image.
 _FILTER_PREFIX = "Filter reason:"
-# Inference-profile prefixes Bedrock puts in front of a base model id.
 
 
 def is_stability(model_id: str) -> bool:
@@ -82,6 +73,31 @@ def text_to_image_body(prompt: str, negative: str, aspect_ratio: str, seed: int,
     return _with_negative(body, negative)
 
 
+def image_to_image_body(model_id: str, image_b64: str, prompt: str, negative: str, strength: float,
+                        seed: int) -> dict[str, Any]:
+    """Body for image-to-image on Ultra (``image`` + ``strength``) or SD3.5 Large (``mode``).
+
+    ``strength`` 0-1: how far the result may move from the image (0 keeps it). The
+    output takes the input's shape, so there is no ``aspect_ratio``.
+    """
+    if not 0 <= strength <= 1:
+        raise ValueError("strength must be 0-1")
+    _check_seed(seed)
+    body: dict[str, Any] = {"prompt": prompt[:MAX_PROMPT_CHARS], "image": image_b64, "strength": strength,
+                            "seed": seed, "output_format": "png"}
+    if "sd3-5" in model_id:
+        body["mode"] = "image-to-image"
+    return _with_negative(body, negative)
+
+
+def upscale_body(kind: str, image_b64: str, prompt: str, seed: int) -> dict[str, Any]:
+    """Body for the upscalers: ``fast`` takes only the image; conservative and creative a prompt too."""
+    if kind == "fast":
+        return {"image": image_b64, "output_format": "png"}
+    _check_seed(seed)
+    return {"image": image_b64, "prompt": prompt[:MAX_PROMPT_CHARS], "seed": seed, "output_format": "png"}
+
+
 def search_replace_body(image_b64: str, search_prompt: str, prompt: str, negative: str,
                         seed: int) -> dict[str, Any]:
     """Body for Search and Replace: the model finds ``search_prompt`` and paints ``prompt`` there.
@@ -95,15 +111,19 @@ def search_replace_body(image_b64: str, search_prompt: str, prompt: str, negativ
     return _with_negative(body, negative)
 
 
-def inpaint_body(image_b64: str, prompt: str, mask_b64: str | None, negative: str, seed: int) -> dict[str, Any]:
+def inpaint_body(image_b64: str, prompt: str, mask_b64: str | None, negative: str, seed: int,
+                 grow_mask: int | None = None) -> dict[str, Any]:
     """Body for Inpaint. ``mask_b64``: WHITE repaints, BLACK keeps (the opposite of Titan/Nova).
 
     Without a mask the service uses the image's alpha channel (transparent = repaint).
     Use :func:`invert_mask_png` on a Titan/Nova-style mask before passing it here.
+    ``grow_mask`` (0-100 px) widens the repainted area so the edge blends.
     """
     _check_seed(seed)
     body: dict[str, Any] = {"image": image_b64, "prompt": prompt[:MAX_PROMPT_CHARS], "seed": seed,
                             "output_format": "png"}
+    if grow_mask is not None:
+        body["grow_mask"] = grow_mask
     if mask_b64 is not None:
         body["mask"] = mask_b64
     return _with_negative(body, negative)

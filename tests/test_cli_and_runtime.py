@@ -52,7 +52,7 @@ def test_run_writes_images_without_slack(tmp_path: Path, bedrock: FakeBedrock) -
     assert result.returncode == 0, result.stderr
     files = sorted((tmp_path / "out").glob("*.png"))
     assert len(files) == 2
-    assert Image.open(files[0]).size == (1152, 640)
+    assert Image.open(files[0]).size == (1344, 768)  # Stable Image Core's 16:9
     assert "seed" in result.stderr
 
 

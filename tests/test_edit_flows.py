@@ -5,14 +5,22 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import replace
 
 import pytest
 from PIL import Image, ImageStat
 
+from bot.settings import Settings
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
 from tests.photos import camera_jpeg, encode
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These scenarios check Titan request bodies: they run on the legacy Amazon stack."""
+    return replace(settings, model_stack="amazon")
 
 
 def decoded(b64: str) -> Image.Image:
@@ -144,7 +152,8 @@ def test_remove_background_with_titan_v1_names_a_model_to_use(make_studio, slack
     studio.wait_idle()
     text = json.dumps(slack.thread_messages("C1", ts))
     assert "cannot do background removal" in text and "STUDIO_REMOVE_BG_MODEL" in text
-    assert "amazon.nova-canvas-v1:0" in text and "amazon.titan-image-generator-v2:0" in text
+    # The models suggested are those of the stacks: Stability's first (Active), then Titan v2.
+    assert "us.stability.stable-image-remove-background-v1:0" in text and "amazon.titan-image-generator-v2:0" in text
     assert bedrock.calls == []
 
 
@@ -164,7 +173,7 @@ def test_every_image_result_has_buttons_with_compact_values(studio: Studio, slac
     message = result_message(slack)
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
     labels = [e["text"]["text"] for e in actions["elements"]]
-    assert labels == ["Re-roll", "Variations", "Remove background", "Extend…", "Describe"]
+    assert labels == ["Re-roll", "Variations", "Remove background", "Upscale", "Extend…", "Describe"]
     assert all(len(e["value"]) < 40 for e in actions["elements"]), "a reference, not the request"
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,18 @@ from moto import mock_aws
 from bot.access import AccessControl, AccessPolicy, NotAllowed
 from bot.jobs import Job
 from bot.quota import QuotaExceeded, today
+from bot.settings import Settings
 from bot.state import SqliteState
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command_body
 from tests.photos import small_jpeg
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These scenarios check Titan request bodies: they run on the legacy Amazon stack."""
+    return replace(settings, model_stack="amazon")
 
 
 def private_notes(slack: FakeSlack) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from handlers import stability
+from handlers import model_table, stability
 from handlers.errors import ModelBlocked, ModelFailed
 from tests.fakes.bedrock import FakeBedrock
 
@@ -32,8 +32,8 @@ def size_of(data: bytes) -> tuple[int, int]:
         return img.size
 
 
-@pytest.mark.parametrize("model_id", [stability.STABLE_IMAGE_CORE, stability.STABLE_IMAGE_ULTRA,
-                                      stability.SD35_LARGE])
+@pytest.mark.parametrize("model_id", [model_table.STABLE_IMAGE_CORE, model_table.STABLE_IMAGE_ULTRA,
+                                      model_table.SD35_LARGE])
 def test_text_to_image_body_is_accepted(bedrock: FakeBedrock, model_id: str) -> None:
     body = stability.text_to_image_body("sneaker on a neon street", "people", "16:9", 7)
     images, filtered = stability.parse_images(invoke(bedrock, model_id, body))
@@ -56,7 +56,7 @@ def test_text_to_image_body_omits_empty_negative_and_checks_ranges() -> None:
 
 def test_search_replace_body_is_accepted(bedrock: FakeBedrock) -> None:
     body = stability.search_replace_body(photo_b64(), "car", "a horse", "blurry", 3)
-    images, _ = stability.parse_images(invoke(bedrock, stability.SEARCH_REPLACE, body))
+    images, _ = stability.parse_images(invoke(bedrock, model_table.STABILITY_SEARCH_REPLACE, body))
     assert size_of(images[0]) == (640, 480)
 
 
@@ -68,7 +68,7 @@ def test_inpaint_body_is_accepted(bedrock: FakeBedrock, with_mask: bool) -> None
     titan_mask.save(buf, format="PNG")
     mask = base64.b64encode(stability.invert_mask_png(buf.getvalue())).decode("ascii") if with_mask else None
     body = stability.inpaint_body(photo_b64(), "flowers", mask, "", 5)
-    images, _ = stability.parse_images(invoke(bedrock, stability.INPAINT, body))
+    images, _ = stability.parse_images(invoke(bedrock, model_table.STABILITY_INPAINT, body))
     assert size_of(images[0]) == (640, 480)
 
 
@@ -82,7 +82,7 @@ def test_invert_mask_png_swaps_black_and_white() -> None:
 def test_outpaint_body_is_accepted_and_grows_the_image(bedrock: FakeBedrock) -> None:
     body = stability.outpaint_body(photo_b64(), 200, 200, 0, 0, "a beach", 1)
     assert "up" not in body and "down" not in body
-    images, _ = stability.parse_images(invoke(bedrock, stability.OUTPAINT, body))
+    images, _ = stability.parse_images(invoke(bedrock, model_table.STABILITY_OUTPAINT, body))
     assert size_of(images[0]) == (1040, 480)
     with pytest.raises(ValueError):
         stability.outpaint_body(photo_b64(), 0, 0, 0, 0, "x", 1)
@@ -91,7 +91,7 @@ def test_outpaint_body_is_accepted_and_grows_the_image(bedrock: FakeBedrock) -> 
 
 
 def test_remove_background_body_is_accepted(bedrock: FakeBedrock) -> None:
-    images, _ = stability.parse_images(invoke(bedrock, stability.REMOVE_BACKGROUND,
+    images, _ = stability.parse_images(invoke(bedrock, model_table.STABILITY_REMOVE_BG,
                                               stability.remove_background_body(photo_b64())))
     with Image.open(io.BytesIO(images[0])) as img:
         assert (img.format, img.mode) == ("PNG", "RGBA")
@@ -99,7 +99,7 @@ def test_remove_background_body_is_accepted(bedrock: FakeBedrock) -> None:
 
 def test_prompt_filter_becomes_model_blocked(bedrock: FakeBedrock) -> None:
     bedrock.blocked_terms = {"forbidden"}
-    response = invoke(bedrock, stability.STABLE_IMAGE_CORE,
+    response = invoke(bedrock, model_table.STABLE_IMAGE_CORE,
                       stability.text_to_image_body("a forbidden thing", "", "1:1", 1))
     with pytest.raises(ModelBlocked, match="Filter reason: prompt"):
         stability.parse_images(response)
