@@ -6,13 +6,13 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from cfnlint.api import ManualArgs, lint, lint_file
 from moto import mock_aws
+from samtranslator.translator.transform import transform as sam_transform  # a cfn-lint dependency
 
 from tests.aws_resources import (
     TEMPLATE_PATH,
@@ -28,14 +28,51 @@ REPO = TEMPLATE_PATH.parent.parent
 FUNCTIONS = ("IngressFunction", "WorkerFunction")
 SHARED_ENV = {
     "STUDIO_TABLE_NAME", "STUDIO_QUEUE_URL", "SLACK_BOT_TOKEN_PARAM", "SLACK_SIGNING_SECRET_PARAM",
-    "STUDIO_IMAGE_MODEL", "STUDIO_EDIT_MODEL", "STUDIO_VISION_MODEL", "STUDIO_ALLOWED_CHANNELS",
+    "STUDIO_MODELS", "STUDIO_BEDROCK_REGION", "STUDIO_IMAGE_MODEL", "STUDIO_EDIT_MODEL", "STUDIO_REMOVE_BG_MODEL",
+    "STUDIO_UPSCALE_MODEL", "STUDIO_VISION_MODEL", "STUDIO_ALLOWED_CHANNELS",
     "STUDIO_ALLOWED_USERS", "STUDIO_ADMINS", "STUDIO_USER_DAILY_IMAGES", "STUDIO_TEAM_DAILY_IMAGES",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL",
 }
-MODEL_PARAMETERS = ("ImageModelId", "EditModelId", "RemoveBgModelId", "VisionModelId", "VisionBaseModelId")
-FOUNDATION_MODEL = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${%s}"
-PROFILE = "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/${VisionModelId}"
-BASE_MODEL_ANY_REGION = "arn:${AWS::Partition}:bedrock:*::foundation-model/${VisionBaseModelId}"
+# Per-role overrides: empty means "the model stack's default for that task".
+ROLE_OVERRIDES = ("ImageModelId", "EditModelId", "RemoveBgModelId", "UpscaleModelId")
+
+# The models each stack may use (DESIGN.md, "Models"). Stability's generators run on demand in
+# BedrockRegion; its Image Services only through us. profiles that route to these three Regions.
+STABILITY_GENERATORS = (
+    "stability.stable-image-core-v1:1", "stability.stable-image-ultra-v1:1", "stability.sd3-5-large-v1:0",
+)
+STABILITY_IMAGE_SERVICES = tuple(f"stability.{name}" for name in (
+    "stable-image-remove-background-v1:0", "stable-image-inpaint-v1:0", "stable-image-search-replace-v1:0",
+    "stable-outpaint-v1:0", "stable-fast-upscale-v1:0", "stable-conservative-upscale-v1:0",
+    "stable-creative-upscale-v1:0", "stable-image-style-guide-v1:0",
+))
+US_PROFILE_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
+AMAZON_IMAGE_MODELS = ("amazon.titan-image-generator-v2:0", "amazon.nova-canvas-v1:0")
+VISION_PROFILE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+VISION_BASE = "anthropic.claude-haiku-4-5-20251001-v1:0"
+VISION_BASE_ANY_REGION = f"arn:aws:bedrock:*::foundation-model/{VISION_BASE}"
+
+# Pseudo parameters of a rendered stack. The stack's own Region differs from BedrockRegion on
+# purpose, so an ARN built from the wrong one shows.
+ACCOUNT = "123456789012"
+STACK_REGION = "eu-west-1"
+PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::Region": STACK_REGION,
+    "AWS::StackName": "studio", "AWS::URLSuffix": "amazonaws.com",
+}
+# IAM's limit on the aggregate size of a role's inline policies (non-whitespace characters).
+INLINE_POLICY_LIMIT = 10_240
+NO_VALUE = object()
+
+
+def fm(model: str, region: str = "us-west-2") -> str:
+    """A foundation-model ARN (AWS-owned: no account)."""
+    return f"arn:aws:bedrock:{region}::foundation-model/{model}"
+
+
+def profile(profile_id: str, region: str = "us-west-2") -> str:
+    """A cross-Region inference profile ARN in our account."""
+    return f"arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/{profile_id}"
 
 
 @pytest.fixture(scope="module")
@@ -56,33 +93,102 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def statements(template: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
-    found = []
-    for policy in props(template, logical_id).get("Policies", []):
-        # Only inline documents: SAM policy templates and managed policy names hide their actions.
-        assert isinstance(policy, dict) and "Statement" in policy, f"{logical_id}: non-inline policy {policy!r}"
-        found += policy["Statement"]
-    return found
+def parameter_values(template: dict[str, Any], **overrides: str) -> dict[str, Any]:
+    """Parameter values as CloudFormation passes them: defaults, ``overrides``, pseudo parameters."""
+    values: dict[str, Any] = dict(PSEUDO_PARAMETERS)
+    for name, spec in template["Parameters"].items():
+        raw = str(overrides.pop(name, spec.get("Default", "")))
+        values[name] = raw.split(",") if spec["Type"] == "CommaDelimitedList" else raw
+    assert not overrides, f"not parameters of the template: {sorted(overrides)}"
+    return values
 
 
-def all_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for logical_id, spec in template["Resources"].items():
-        if spec["Type"] == "AWS::Serverless::Function":
-            for statement in statements(template, logical_id):
-                yield logical_id, statement
-        elif spec["Type"].startswith("AWS::IAM::"):
-            document = spec["Properties"].get("PolicyDocument") or spec["Properties"].get("AssumeRolePolicyDocument")
-            for statement in as_list((document or {}).get("Statement", [])):
-                yield logical_id, statement
-            for policy in spec["Properties"].get("Policies", []):
-                for statement in as_list(policy["PolicyDocument"]["Statement"]):
-                    yield logical_id, statement
+def resolve(node: Any, template: dict[str, Any], values: dict[str, Any]) -> Any:
+    """Evaluate the intrinsics in ``node`` (Ref, Fn::Sub, Fn::If, conditions, ...) for ``values``.
+
+    A Ref to a resource or its attribute stays symbolic: ``<JobQueue>``, ``<JobQueue.Arn>``.
+    """
+    conditions = template.get("Conditions", {})
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in map(walk, value) if item is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return NO_VALUE if arg == "AWS::NoValue" else values.get(arg, f"<{arg}>")
+            if key == "Fn::GetAtt":
+                return f"<{arg if isinstance(arg, str) else '.'.join(arg)}>"
+            if key == "Fn::Sub":
+                assert isinstance(arg, str), arg
+                return re.sub(r"\$\{([^}!]+)\}", lambda m: str(values.get(m[1], f"<{m[1]}>")), arg)
+            if key == "Fn::Join":
+                return arg[0].join(walk(arg[1]))
+            if key == "Fn::If":
+                name, if_true, if_false = arg
+                return walk(if_true if walk(conditions[name]) else if_false)
+            if key == "Condition":
+                return walk(conditions[arg])
+            if key == "Fn::Equals":
+                left, right = walk(arg)
+                return left == right
+            if key == "Fn::Not":
+                return not walk(arg)[0]
+            if key == "Fn::And":
+                return all(walk(arg))
+            if key == "Fn::Or":
+                return any(walk(arg))
+            assert not key.startswith("Fn::"), f"resolve() does not know {key}"
+        return {key: item for key, item in ((k, walk(v)) for k, v in value.items()) if item is not NO_VALUE}
+
+    return walk(node)
 
 
-def sub(value: Any) -> str:
-    """The string of a ``Fn::Sub`` (the template writes ARNs as ``!Sub``)."""
-    assert isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str), value
-    return value["Fn::Sub"]
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, Any]:
+    """The CloudFormation the real SAM transform makes of the template (offline)."""
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    packaged = load_template()
+    packaged["Globals"]["Function"]["CodeUri"] = "s3://bucket/studio.zip"  # as after `sam package`
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_DEFAULT_REGION", STACK_REGION)  # SAM asks boto3 for a Region; no call is made
+        return sam_transform(packaged, {}, NoManagedPolicies())
+
+
+def inline_policies(rendered: dict[str, Any], function_id: str, **parameters: str) -> list[dict[str, Any]]:
+    """The function role's inline policy documents, deployed with ``parameters``."""
+    role = rendered["Resources"][f"{function_id}Role"]["Properties"]
+    values = parameter_values(rendered, **parameters)
+    return [policy["PolicyDocument"] for policy in resolve(role.get("Policies", []), rendered, values)]
+
+
+def statements(rendered: dict[str, Any], function_id: str, **parameters: str) -> list[dict[str, Any]]:
+    """Every statement of the function role's inline policies, deployed with ``parameters``."""
+    return [statement for document in inline_policies(rendered, function_id, **parameters)
+            for statement in as_list(document["Statement"])]
+
+
+def grants(found: list[dict[str, Any]], action: str) -> dict[str, Any]:
+    """Resource -> the Condition under which ``action`` is allowed on it (None: unconditionally)."""
+    allowed: dict[str, Any] = {}
+    for statement in found:
+        if action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                assert resource not in allowed, f"{resource} granted {action} twice"
+                allowed[resource] = statement.get("Condition")
+    return allowed
+
+
+def bedrock_resources(found: list[dict[str, Any]]) -> set[str]:
+    """Every resource named by a statement that allows some Bedrock action."""
+    return {r for s in found if any(a.startswith("bedrock:") for a in as_list(s["Action"]))
+            for r in as_list(s["Resource"])}
 
 
 # --- cfn-lint -------------------------------------------------------------------------------------
@@ -190,8 +296,11 @@ def test_functions_get_the_shared_environment(template: dict[str, Any], logical_
 
 def test_environment_resolves_with_default_parameters() -> None:
     env = resolved_environment("WorkerFunction", {"StateTable": "table", "JobQueue": "https://queue"})
-    assert env["STUDIO_IMAGE_MODEL"] == "amazon.titan-image-generator-v2:0"
-    assert env["STUDIO_VISION_MODEL"] == "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert env["STUDIO_MODELS"] == "stability" and env["STUDIO_BEDROCK_REGION"] == "us-west-2"
+    # Empty per-task overrides: the app uses the stack's default model for each task.
+    for name in ("STUDIO_IMAGE_MODEL", "STUDIO_EDIT_MODEL", "STUDIO_REMOVE_BG_MODEL", "STUDIO_UPSCALE_MODEL"):
+        assert env[name] == "", name
+    assert env["STUDIO_VISION_MODEL"] == VISION_PROFILE and env["STUDIO_VISION_BASE_MODEL"] == VISION_BASE
     assert env["STUDIO_USER_DAILY_IMAGES"] == "50" and env["STUDIO_TEAM_DAILY_IMAGES"] == "1000"
     assert env["SLACK_BOT_TOKEN_PARAM"] == "/studio/slack-bot-token"
 
@@ -242,70 +351,202 @@ def test_an_alarm_fires_on_the_first_dead_letter(template: dict[str, Any]) -> No
 # --- least privilege ------------------------------------------------------------------------------
 
 
-def test_no_statement_uses_a_wildcard_action(template: dict[str, Any]) -> None:
-    checked = 0
-    for logical_id, statement in all_statements(template):
+STACKS = ("stability", "amazon")
+# Actions that have no resource-level permissions: "*" is the only form IAM accepts. All are
+# read-only, or (Subscribe) only ever exercised by Bedrock on a model's first call in the account.
+NO_RESOURCE_LEVEL = {"bedrock:GetFoundationModelAvailability", "aws-marketplace:Subscribe",
+                     "aws-marketplace:ViewSubscriptions"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_no_statement_uses_a_wildcard_action(rendered: dict[str, Any], logical_id: str, stack: str) -> None:
+    found = statements(rendered, logical_id, ModelStack=stack)
+    assert found
+    for statement in found:
         assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
         for action in as_list(statement["Action"]):
-            checked += 1
             assert isinstance(action, str) and "*" not in action, f"{logical_id}: wildcard action {action!r}"
             assert re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", action), f"{logical_id}: odd action {action!r}"
-    assert checked >= 10
+        if "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= NO_RESOURCE_LEVEL, statement
 
 
-def test_ingress_may_only_queue_touch_its_items_and_read_both_slack_parameters(template: dict[str, Any]) -> None:
-    grants = {(a, json.dumps(r)) for s in statements(template, "IngressFunction")
-              for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
-    table = json.dumps({"Fn::GetAtt": ["StateTable", "Arn"]})
-    ssm = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${%s}"
-    assert grants == {
-        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["JobQueue", "Arn"]})),
-        *{(f"dynamodb:{verb}", table) for verb in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")},
-        ("ssm:GetParameter", json.dumps({"Fn::Sub": ssm % "SlackBotTokenParameter"})),
-        ("ssm:GetParameter", json.dumps({"Fn::Sub": ssm % "SlackSigningSecretParameter"})),
+def test_ingress_may_only_queue_touch_its_items_and_read_both_slack_parameters(rendered: dict[str, Any]) -> None:
+    found = {(a, r) for s in statements(rendered, "IngressFunction") for a in as_list(s["Action"])
+             for r in as_list(s["Resource"])}
+    ssm = f"arn:aws:ssm:{STACK_REGION}:{ACCOUNT}:parameter"
+    assert found == {
+        ("sqs:SendMessage", "<JobQueue.Arn>"),
+        *{(f"dynamodb:{verb}", "<StateTable.Arn>") for verb in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")},
+        ("ssm:GetParameter", f"{ssm}/studio/slack-bot-token"),
+        ("ssm:GetParameter", f"{ssm}/studio/slack-signing-secret"),
     }
+    # Only the worker calls Bedrock, on either stack.
+    assert statements(rendered, "IngressFunction", ModelStack="amazon") == statements(rendered, "IngressFunction")
 
 
-def test_worker_reads_only_the_bot_token_and_uses_no_other_service(template: dict[str, Any]) -> None:
-    services = {a.split(":")[0] for s in statements(template, "WorkerFunction") for a in as_list(s["Action"])}
-    assert services == {"dynamodb", "sqs", "ssm", "bedrock"}
-    ssm = [s for s in statements(template, "WorkerFunction") if s["Action"] == "ssm:GetParameter"]
-    assert [sub(r) for s in ssm for r in as_list(s["Resource"])] == [
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SlackBotTokenParameter}"
-    ]
-    assert {a for s in statements(template, "WorkerFunction") for a in as_list(s["Action"])} >= {
-        "sqs:SendMessage", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+@pytest.mark.parametrize("stack", STACKS)
+def test_worker_reads_only_the_bot_token_and_uses_no_other_service(rendered: dict[str, Any], stack: str) -> None:
+    found = statements(rendered, "WorkerFunction", ModelStack=stack)
+    assert {a.split(":")[0] for s in found for a in as_list(s["Action"])} == {
+        "dynamodb", "sqs", "ssm", "bedrock", "aws-marketplace",
     }
+    token = f"arn:aws:ssm:{STACK_REGION}:{ACCOUNT}:parameter/studio/slack-bot-token"
+    assert grants(found, "ssm:GetParameter") == {token: None}
+    assert grants(found, "sqs:SendMessage") == {"<JobQueue.Arn>": None}
+    for verb in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        assert grants(found, f"dynamodb:{verb}") == {"<StateTable.Arn>": None}
 
 
-def test_bedrock_is_allowed_only_on_the_configured_models(template: dict[str, Any]) -> None:
-    assert not any(a.startswith("bedrock:") for s in statements(template, "IngressFunction")
-                   for a in as_list(s["Action"]))
-    bedrock = [s for s in statements(template, "WorkerFunction")
-               if any(a.startswith("bedrock:") for a in as_list(s["Action"]))]
-    allowed = {FOUNDATION_MODEL % name for name in MODEL_PARAMETERS} | {PROFILE, BASE_MODEL_ANY_REGION}
-    invoke: set[str] = set()
-    for statement in bedrock:
-        actions = set(as_list(statement["Action"]))
-        if actions == {"bedrock:GetFoundationModelAvailability"}:
-            # Read-only and without resource-level permissions: "*" is the only form IAM accepts.
-            assert statement["Resource"] == "*"
-            continue
-        resources = {sub(r) for r in as_list(statement["Resource"])}
-        assert actions <= {"bedrock:InvokeModel", "bedrock:GetFoundationModel"}, actions
-        assert resources <= allowed, resources - allowed
-        if BASE_MODEL_ANY_REGION in resources:
-            # Any Region, but only through our inference profile, never the bare model.
-            assert resources == {BASE_MODEL_ANY_REGION} and actions == {"bedrock:InvokeModel"}
-            condition = statement["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"]
-            assert sub(condition) == PROFILE
-        if "bedrock:InvokeModel" in actions:
-            invoke |= resources
-        if "bedrock:GetFoundationModel" in actions:
-            assert all(":foundation-model/" in r and "${AWS::Region}" in r for r in resources)
-    assert invoke >= {
-        FOUNDATION_MODEL % "ImageModelId", FOUNDATION_MODEL % "EditModelId", PROFILE, BASE_MODEL_ANY_REGION,
+def vision_grants(region: str = "us-west-2") -> tuple[set[str], dict[str, str]]:
+    """Vision, on every stack: the profile (or a plain model id), and the base model through the profile."""
+    direct = {profile(VISION_PROFILE, region), fm(VISION_PROFILE, region)}
+    return direct, {VISION_BASE_ANY_REGION: profile(VISION_PROFILE, region)}
+
+
+def assert_invoke(found: list[dict[str, Any]], direct: set[str], through_profile: dict[str, str]) -> None:
+    """InvokeModel is allowed on exactly ``direct``, and on each key of ``through_profile`` only via its profile."""
+    invoke = grants(found, "bedrock:InvokeModel")
+    assert {r for r, condition in invoke.items() if condition is None} == direct
+    assert {r for r, condition in invoke.items() if condition is not None} == set(through_profile)
+    for resource, via in through_profile.items():
+        condition = invoke[resource]
+        assert list(condition) == ["StringEquals"]
+        assert list(condition["StringEquals"]) == ["bedrock:InferenceProfileArn"]
+        allowed = as_list(condition["StringEquals"]["bedrock:InferenceProfileArn"])
+        # Through its own profile; at most also through the deployment's other profiles, never any other.
+        assert via in allowed and set(allowed) <= set(through_profile.values())
+
+
+def test_the_stability_stack_may_invoke_exactly_its_models(rendered: dict[str, Any]) -> None:
+    found = statements(rendered, "WorkerFunction")  # the defaults: ModelStack=stability, BedrockRegion=us-west-2
+    vision_direct, vision_through = vision_grants()
+    assert_invoke(
+        found,
+        direct={fm(m) for m in STABILITY_GENERATORS} | {profile(f"us.{m}") for m in STABILITY_IMAGE_SERVICES}
+        | vision_direct,
+        # IAM checks a us. profile's foundation model in every Region it may route to.
+        through_profile={fm(m, region): profile(f"us.{m}") for m in STABILITY_IMAGE_SERVICES
+                         for region in US_PROFILE_REGIONS} | vision_through,
+    )
+
+
+def test_the_amazon_stack_may_invoke_exactly_titan_v2_nova_canvas_and_vision(rendered: dict[str, Any]) -> None:
+    found = statements(rendered, "WorkerFunction", ModelStack="amazon")
+    vision_direct, vision_through = vision_grants()
+    assert_invoke(found, direct={fm(m) for m in AMAZON_IMAGE_MODELS} | vision_direct, through_profile=vision_through)
+
+
+def test_no_titan_or_nova_arn_on_the_stability_stack_and_no_stability_arn_on_the_amazon_stack(
+    rendered: dict[str, Any],
+) -> None:
+    stability = bedrock_resources(statements(rendered, "WorkerFunction", ModelStack="stability"))
+    amazon = bedrock_resources(statements(rendered, "WorkerFunction", ModelStack="amazon"))
+    assert not [r for r in stability if re.search(r"titan|nova", r)]
+    assert not [r for r in amazon if "stability" in r]
+    assert any("stability.stable-image-core" in r for r in stability) and any("nova-canvas" in r for r in amazon)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bedrock_arns_follow_bedrock_region_not_the_stack_region(rendered: dict[str, Any], stack: str) -> None:
+    found = statements(rendered, "WorkerFunction", ModelStack=stack, BedrockRegion="us-east-2")
+    resources = bedrock_resources(found)
+    assert not [r for r in resources if STACK_REGION in r]
+    vision_direct, vision_through = vision_grants("us-east-2")
+    if stack == "stability":
+        assert_invoke(
+            found,
+            direct={fm(m, "us-east-2") for m in STABILITY_GENERATORS}
+            | {profile(f"us.{m}", "us-east-2") for m in STABILITY_IMAGE_SERVICES} | vision_direct,
+            through_profile={fm(m, region): profile(f"us.{m}", "us-east-2") for m in STABILITY_IMAGE_SERVICES
+                             for region in US_PROFILE_REGIONS} | vision_through,
+        )
+    else:
+        assert_invoke(found, direct={fm(m, "us-east-2") for m in AMAZON_IMAGE_MODELS} | vision_direct,
+                      through_profile=vision_through)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_start_up_check_may_read_every_model_it_may_invoke(rendered: dict[str, Any], stack: str) -> None:
+    found = statements(rendered, "WorkerFunction", ModelStack=stack)
+    models = (STABILITY_GENERATORS + STABILITY_IMAGE_SERVICES) if stack == "stability" else AMAZON_IMAGE_MODELS
+    assert grants(found, "bedrock:GetFoundationModel") == dict.fromkeys({fm(m) for m in models} | {fm(VISION_BASE)})
+    profiles = {profile(f"us.{m}") for m in STABILITY_IMAGE_SERVICES} if stack == "stability" else set()
+    assert grants(found, "bedrock:GetInferenceProfile") == dict.fromkeys(profiles | {profile(VISION_PROFILE)})
+    assert grants(found, "bedrock:GetFoundationModelAvailability") == {"*": None}
+    actions = {a for s in found for a in as_list(s["Action"]) if a.startswith("bedrock:")}
+    assert actions == {"bedrock:InvokeModel", "bedrock:GetFoundationModel", "bedrock:GetInferenceProfile",
+                       "bedrock:GetFoundationModelAvailability"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_extra_model_arns_are_appended_only_when_given(rendered: dict[str, Any], stack: str) -> None:
+    default = statements(rendered, "WorkerFunction", ModelStack=stack)
+    extra = [fm("amazon.nova-canvas-v1:0"), profile("us.stability.stable-image-erase-object-v1:0"),
+             fm("stability.stable-image-erase-object-v1:0", "us-east-1")]
+    found = statements(rendered, "WorkerFunction", ModelStack=stack, ExtraModelArns=",".join(extra))
+    added = [s for s in found if s not in default]
+    assert [s for s in default if s not in found] == []
+    assert len(added) == 1 and added[0]["Resource"] == extra and "Condition" not in added[0]
+    assert set(added[0]["Action"]) == {"bedrock:InvokeModel", "bedrock:GetFoundationModel",
+                                       "bedrock:GetInferenceProfile"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_marketplace_lets_the_first_call_subscribe_and_can_be_limited_to_products(
+    rendered: dict[str, Any], stack: str,
+) -> None:
+    # Automatic model access: Bedrock subscribes the account on a third-party model's first call,
+    # with the caller's permissions. Never Unsubscribe.
+    found = statements(rendered, "WorkerFunction", ModelStack=stack)
+    marketplace = {a for s in found for a in as_list(s["Action"]) if a.startswith("aws-marketplace:")}
+    assert marketplace == {"aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"}
+    assert grants(found, "aws-marketplace:Subscribe") == {"*": None}
+    assert grants(found, "aws-marketplace:ViewSubscriptions") == {"*": None}
+    limited = statements(rendered, "WorkerFunction", ModelStack=stack, MarketplaceProductIds="prod-a,prod-b")
+    assert grants(limited, "aws-marketplace:Subscribe") == {
+        "*": {"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": ["prod-a", "prod-b"]}},
     }
+    assert grants(limited, "aws-marketplace:ViewSubscriptions") == {"*": None}  # takes no product condition
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_worker_inline_policies_fit_iams_size_limit(rendered: dict[str, Any], stack: str) -> None:
+    # IAM rejects a role whose inline policies add up to more than 10,240 non-whitespace characters;
+    # count with real-length ARNs for the symbolic ones and a generous ExtraModelArns.
+    extra = ",".join(fm(f"stability.example-model-{i}-v1:0", "us-east-1") for i in range(6))
+    documents = inline_policies(rendered, "WorkerFunction", ModelStack=stack, ExtraModelArns=extra,
+                                MarketplaceProductIds="prod-aaaaaaaaaaaaa,prod-bbbbbbbbbbbbb")
+    text = re.sub(r"\s", "", json.dumps(documents))
+    text = re.sub(r"<[A-Za-z]+\.Arn>", "arn:aws:sqs:us-west-2:123456789012:studio-JobQueue-ABCDEFGHIJKLMN", text)
+    assert len(text) < INLINE_POLICY_LIMIT - 500, len(text)
+
+
+def test_model_parameters_choose_a_stack_and_override_per_task(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    assert parameters["ModelStack"]["AllowedValues"] == ["stability", "amazon"]
+    assert parameters["ModelStack"]["Default"] == "stability"
+    assert parameters["BedrockRegion"]["Default"] == "us-west-2"
+    for name in ROLE_OVERRIDES:
+        assert parameters[name]["Default"] == "", f"{name}: empty means the stack's default"
+        assert re.fullmatch(parameters[name]["AllowedPattern"], "")
+        assert re.fullmatch(parameters[name]["AllowedPattern"], "us.stability.stable-fast-upscale-v1:0")
+    assert parameters["VisionModelId"]["Default"] == VISION_PROFILE
+    assert parameters["VisionBaseModelId"]["Default"] == VISION_BASE
+    for name in ("ExtraModelArns", "MarketplaceProductIds"):
+        assert parameters[name]["Type"] == "CommaDelimitedList" and parameters[name]["Default"] == ""
+    region = parameters["BedrockRegion"]["AllowedPattern"]
+    assert all(re.fullmatch(region, r) for r in ("us-west-2", "us-gov-west-1", "ap-southeast-1"))
+    assert not any(re.fullmatch(region, r) for r in ("", "us-west", "arn:aws", "us-west-2 "))
+    # No Titan/Nova default left anywhere in the parameters.
+    assert not re.search(r"titan|nova", json.dumps([p.get("Default") for p in parameters.values()]))
+
+
+def test_every_parameter_is_in_one_console_group(template: dict[str, Any]) -> None:
+    groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    grouped = [name for group in groups for name in group["Parameters"]]
+    assert sorted(grouped) == sorted(template["Parameters"])
 
 
 def test_parameters_name_secrets_but_never_hold_them(template: dict[str, Any]) -> None:
@@ -367,27 +608,17 @@ def test_moto_resources_match_the_template(template: dict[str, Any]) -> None:
         assert len(sqs.receive_message(QueueUrl=dlq_url)["Messages"]) == 1
 
 
-# --- the SAM transform itself (needs aws-sam-translator, optional) --------------------------------
+# --- the SAM transform itself (aws-sam-translator, which cfn-lint depends on) -----------------------
 
 
-def test_sam_transform_generates_the_url_permissions_and_event_source() -> None:
-    pytest.importorskip("samtranslator", reason="pip install aws-sam-translator to run the real SAM transform")
-    from samtranslator.translator.transform import transform  # noqa: PLC0415
-
-    class NoManagedPolicies:
-        def load(self) -> dict[str, str]:
-            return {}
-
-    packaged = load_template()
-    packaged["Globals"]["Function"]["CodeUri"] = "s3://bucket/studio.zip"  # as after `sam package`
-    output = transform(packaged, {}, NoManagedPolicies())
-    resources = output["Resources"]
+def test_sam_transform_generates_the_url_permissions_and_event_source(rendered: dict[str, Any]) -> None:
+    resources = rendered["Resources"]
     assert resources["IngressFunctionUrl"]["Properties"]["AuthType"] == "NONE"
     permissions = {r["Properties"]["Action"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"}
     assert permissions == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}  # both needed since Oct 2025
     mapping = next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping")
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "WorkerConcurrency"}}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    # The plain CloudFormation SAM produces lints clean too (Lambda runtimes, event source limits, ...).
-    assert "Transform" not in output
-    assert [str(m) for m in lint(json.dumps(output))] == []
+    # The plain CloudFormation SAM produces lints clean too (Lambda runtimes, event source limits, IAM, ...).
+    assert "Transform" not in rendered
+    assert [str(m) for m in lint(json.dumps(rendered))] == []
