@@ -80,7 +80,7 @@ def test_signed_slash_command_is_acked_and_queued(aws: Aws, slack: FakeSlack, ba
     assert response["statusCode"] == 200
     assert "Working on your image" in response["body"]
     [job] = aws.queued_jobs()
-    assert job.command == "imagine" and job.request["width"] == 1152 and job.request["seed"] is not None
+    assert job.command == "imagine" and job.request["width"] == 1344 and job.request["seed"] is not None
 
 
 def test_usage_error_is_answered_without_queueing(aws: Aws) -> None:
@@ -161,7 +161,7 @@ def test_worker_posts_result_once_even_when_delivered_twice(aws: Aws, slack: Fak
     second = worker.handler(sqs_event([body]), LambdaContext())
     assert first == second == {"batchItemFailures": []}
     assert len(slack.uploads) == 1
-    assert len(bedrock.invocations("TEXT_IMAGE")) == 1
+    assert len([c for c in bedrock.calls if c.operation == "InvokeModel"]) == 1
 
 
 def test_undeliverable_job_is_a_batch_item_failure(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
@@ -215,5 +215,7 @@ def test_batch_fans_out_on_sqs_and_reports_once_despite_a_duplicate(aws: Aws, sl
     assert worker.handler(sqs_event([children[0], children[2]]), LambdaContext()) == {"batchItemFailures": []}
     images = [u for u in slack.uploads if u["filename"].endswith(".png")]
     reports = [u for u in slack.uploads if u["filename"].endswith(".csv")]
-    assert len(images) == 3 and len(bedrock.invocations("OUTPAINTING")) == 3
+    # Each photo painted once (Stability: one Inpaint call after its cut-out), despite the duplicate.
+    painted = [c for c in bedrock.calls if c.model_id == "us.stability.stable-image-inpaint-v1:0"]
+    assert len(images) == 3 and len(painted) == 3
     assert len(reports) == 1 and reports[0]["content"].decode().count("\n") == 4
