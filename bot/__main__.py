@@ -19,7 +19,7 @@ from bot.manifest import http_manifest, load_manifest
 from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
 from handlers.errors import ModelError
 from handlers.imagine import imagine
-from handlers.model_table import Role
+from handlers.model_table import Role, UnknownStack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials in …" is noise
     settings = Settings.from_env()
+    try:
+        settings.models  # noqa: B018 - resolve once, so a wrong STUDIO_MODELS stops here with its reason
+    except UnknownStack as error:
+        print(f"Studio cannot start: {error}.", file=sys.stderr)
+        return 2
     if args.action == "run":
         return run_once(settings, args.command_text, args.out)
     if args.action == "doctor":

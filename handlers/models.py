@@ -162,7 +162,7 @@ SD35_LARGE = _stability("Stable Diffusion 3.5 Large", Task.TEXT_IMAGE, Task.IMAG
                         fixed_sizes=STABILITY_SIZES)
 # Each Stability Image Service is its own model and does one task.
 STABILITY_SEARCH_REPLACE = _stability("Stability Search and Replace", Task.SEARCH_REPLACE)
-STABILITY_INPAINT = _stability("Stability Inpaint", Task.INPAINTING, Task.BACKGROUND_REPLACEMENT)
+STABILITY_INPAINT = _stability("Stability Inpaint", Task.INPAINTING, Task.BACKGROUND_REPLACEMENT, max_pixels=2_097_152)
 STABILITY_OUTPAINT = _stability("Stability Outpaint", Task.OUTPAINTING)
 STABILITY_REMOVE_BACKGROUND = _stability("Stability Remove Background", Task.BACKGROUND_REMOVAL)
 # Fast upscale: 4x, input 32-1,536 px a side and at most 1,048,576 pixels.
