@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -75,17 +76,27 @@ def bedrock_control(settings: Settings) -> Any:
                         endpoint_url=settings.bedrock_control_endpoint_url, config=_QUICK_AWS_CONFIG)
 
 
+# slack_sdk counts one request's attempts across all its handlers, so each limit is a total.
+# Rate limits are waited out (Retry-After is usually 1 s for posting, up to a minute per tier).
+SLACK_RATE_LIMIT_RETRIES = 10
+
+
+def slack_retry_handlers() -> list[RetryHandler]:
+    """Retry handlers for every Slack client a worker uses (Web API and response_url)."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=SLACK_RATE_LIMIT_RETRIES),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
 def slack_web_client(settings: Settings) -> WebClient:
     """A Slack WebClient for workers: waits out rate limits and retries transient failures."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=30,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=slack_retry_handlers(),
     )
 
 

@@ -352,6 +352,19 @@ def interrupted() -> str:
     return ":warning: Studio restarted while working on your request, so it did not finish. Please send it again."
 
 
+def undelivered(error: BaseException, will_retry: bool) -> str:
+    """Told when Slack kept failing before anything was posted; ``will_retry`` when the queue runs it again."""
+    if will_retry:
+        return _slack_trouble(error) + " Studio will try again by itself in a few minutes."
+    return _slack_trouble(error) + " Please send it again in a few minutes."
+
+
+def _slack_trouble(error: BaseException) -> str:
+    """What Slack did not do, for a Slack failure that outlasted the retries."""
+    return (":warning: Slack did not accept the result after several tries "
+            "(Slack is rate-limiting Studio or having trouble).")
+
+
 def shutdown_cancelled() -> str:
     """Told to a person whose queued job was dropped by a restart."""
     return ":warning: Studio was restarted before your request ran. Please send it again."
@@ -430,7 +443,7 @@ def error_message(error: BaseException) -> str:
                     "An admin must update the app from its manifest and reinstall it.")
         return f":warning: Slack refused the result ({error.code}). Please try again, or tell an admin."
     if isinstance(error, SlackUnavailable):
-        return ":warning: Slack did not accept the result after several tries. Please try again."
+        return _slack_trouble(error) + " Please try again in a few minutes."
     if isinstance(error, ModelFailed):
         return ":x: " + _worded(MODEL_FAILED, error.code, error.params)
     return ":x: Something went wrong on Studio's side. The error is logged; please try again."

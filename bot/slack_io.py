@@ -89,9 +89,8 @@ class SlackIO:
         try:
             if job.response_url:
                 # A response_url expires after 30 minutes and 5 uses; then fall back.
-                response = WebhookClient(job.response_url, timeout=10).send(
-                    text=text, response_type="ephemeral", replace_original=False
-                )
+                webhook = WebhookClient(job.response_url, timeout=10, retry_handlers=self.client.retry_handlers)
+                response = webhook.send(text=text, response_type="ephemeral", replace_original=False)
                 if response.status_code == 200:
                     return
             self.client.chat_postEphemeral(

@@ -1,0 +1,55 @@
+"""Nothing lost, nothing stuck: Slack and Bedrock faults, crashes and shutdowns.
+
+Each test injects a fault the way the real service shows it (tests/fakes) and
+asserts what a person would see.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from slack_sdk.http_retry import builtin_handlers
+
+from tests.conftest import Studio
+from tests.fakes.slack import FakeSlack
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    # slack_sdk adds up to 1 s of random jitter to every Retry-After wait; tests wait 0 s.
+    monkeypatch.setattr(builtin_handlers, "random", SimpleNamespace(random=lambda: 0.0))
+
+
+def private_notes(slack: FakeSlack) -> str:
+    notes = [r.get("text", "") for rs in slack.responses.values() for r in rs]
+    return "\n".join(notes + [e.get("text", "") for e in slack.ephemerals])
+
+
+# --- 1. rate limits ----------------------------------------------------------------------------
+
+def test_rate_limited_post_is_waited_out(studio: Studio, slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", "ratelimited", n=4, retry_after=0)
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle()
+    assert len(slack.uploads) == 1, "four 429s in a row are waited out, not the end of the job"
+
+
+def test_result_slack_never_takes_is_told_to_the_person(studio: Studio, slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", "ratelimited", n=100, retry_after=0)
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle(timeout=30)
+    assert slack.uploads == []
+    notes = private_notes(slack)
+    assert "Slack did not accept the result" in notes and "send it again" in notes
+    assert len(slack.responses["r1"]) == 1, "told once"
+
+
+def test_lambda_knows_the_queues_redrive_limit() -> None:
+    import re
+    from pathlib import Path
+
+    template = (Path(__file__).resolve().parent.parent / "infra" / "template.yaml").read_text()
+    source = (Path(__file__).resolve().parent.parent / "bot" / "lambda_worker.py").read_text()
+    [limit] = re.findall(r"maxReceiveCount: (\d+)", template)
+    assert f"MAX_RECEIVES = {limit}" in source, "the last delivery must not promise another try"
