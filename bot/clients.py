@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from slack_sdk import WebClient
-from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry import BackoffRetryIntervalCalculator, Jitter, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
 
 from bot.settings import Settings
 
@@ -77,16 +80,38 @@ def bedrock_control(settings: Settings) -> Any:
 
 
 # slack_sdk counts one request's attempts across all its handlers, so each limit is a total.
-# Rate limits are waited out (Retry-After is usually 1 s for posting, up to a minute per tier).
+# Rate limits are waited out (Retry-After is usually 1 s for posting, up to a minute per tier);
+# 5xx answers and dropped connections are retried with exponential backoff.
 SLACK_RATE_LIMIT_RETRIES = 10
+SLACK_ERROR_RETRIES = 4
 
 
-def slack_retry_handlers() -> list[RetryHandler]:
-    """Retry handlers for every Slack client a worker uses (Web API and response_url)."""
+class _AnyServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Retries every 5xx: slack_sdk's handler takes only 500 and 503, but a 502 or 504 is as transient."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return response is not None and response.status_code >= 500
+
+
+class _ProportionalJitter(Jitter):
+    """±20 % around the backoff (slack_sdk's default jitter adds up to a second to any wait)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * random.uniform(0.8, 1.2)
+
+
+def slack_retry_handlers(backoff_seconds: float = 0.5) -> list[RetryHandler]:
+    """Retry handlers for every Slack client a worker uses (Web API and response_url).
+
+    Waits ``backoff_seconds``, then twice that, and so on, between retries of a 5xx or a
+    dropped connection; a 429 waits for as long as its ``Retry-After`` says.
+    """
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_seconds, jitter=_ProportionalJitter())
     return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=SLACK_ERROR_RETRIES, interval_calculator=backoff),
         RateLimitErrorRetryHandler(max_retry_count=SLACK_RATE_LIMIT_RETRIES),
-        ServerErrorRetryHandler(max_retry_count=2),
+        _AnyServerErrorRetryHandler(max_retry_count=SLACK_ERROR_RETRIES, interval_calculator=backoff),
     ]
 
 
@@ -96,7 +121,8 @@ def slack_web_client(settings: Settings) -> WebClient:
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=30,
-        retry_handlers=slack_retry_handlers(),
+        # A quarter of the Bedrock retry base: 0.5 s by default.
+        retry_handlers=slack_retry_handlers(settings.retry_base_seconds / 4),
     )
 
 

@@ -6,6 +6,7 @@ asserts what a person would see.
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -53,3 +54,38 @@ def test_lambda_knows_the_queues_redrive_limit() -> None:
     source = (Path(__file__).resolve().parent.parent / "bot" / "lambda_worker.py").read_text()
     [limit] = re.findall(r"maxReceiveCount: (\d+)", template)
     assert f"MAX_RECEIVES = {limit}" in source, "the last delivery must not promise another try"
+
+
+# --- 2. server errors and dropped connections ----------------------------------------------------
+
+@pytest.mark.parametrize("fault", [
+    {"error": "service_unavailable", "status": 503, "html": True, "n": 3},
+    {"error": "bad_gateway", "status": 502, "html": True, "n": 1},
+    {"error": "internal_error", "status": 500, "n": 3},
+    {"error": "disconnect", "n": 3},
+], ids=["503-html", "502-html", "500-json", "dropped-connection"])
+def test_slack_server_errors_are_transient_and_retried(studio: Studio, slack: FakeSlack, fault: dict) -> None:
+    slack.fail_next("chat.postMessage", **fault)
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle(timeout=30)
+    assert len(slack.uploads) == 1
+
+
+@pytest.mark.parametrize("method", ["chat.postMessage", "files.completeUploadExternal"])
+def test_slack_outage_page_is_never_shown_to_a_person(studio: Studio, slack: FakeSlack, method: str) -> None:
+    slack.fail_next(method, "service_unavailable", n=100, status=503, html=True)
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle(timeout=30)
+    seen = private_notes(slack) + json.dumps(slack.updates) + json.dumps(slack.bot_messages("C1"))
+    assert "Slack did not accept the result" in seen
+    for leak in ("<html", "DOCTYPE", "non-JSON", "Server Error"):
+        assert leak not in seen
+
+
+@pytest.mark.parametrize("fault", [{"error": "internal_error", "n": 2}, {"error": "disconnect", "n": 2},
+                                   {"error": "ratelimited", "retry_after": 0, "n": 2}], ids=["500", "dropped", "429"])
+def test_upload_step_failures_are_retried(studio: Studio, slack: FakeSlack, fault: dict) -> None:
+    slack.fail_next("upload", **fault)  # the POST to files.getUploadURLExternal's upload URL
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle(timeout=30)
+    assert len(slack.uploads) == 1
