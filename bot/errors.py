@@ -41,6 +41,15 @@ class SlackUnavailable(StudioError):
     """Slack kept failing after retries (rate limits, server errors, network): worth retrying later."""
 
 
+class PhotoFetchFailed(SlackUnavailable):
+    """Slack kept failing while Studio looked up (``name`` empty) or downloaded the person's photo."""
+
+    def __init__(self, name: str = "", status: int | None = None) -> None:
+        super().__init__(f"photo {'download' if name else 'lookup'} failed" + (f": HTTP {status}" if status else ""))
+        self.name = name
+        self.status = status  # the HTTP status Slack answered, or None when the connection failed
+
+
 class SlackRejected(StudioError):
     """Slack refused a call for good (e.g. a missing scope); retrying would not help."""
 

@@ -11,6 +11,7 @@ from bot.errors import (
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
+    PhotoFetchFailed,
     PhotoInterrupted,
     QueueUnavailable,
     SlackRejected,
@@ -361,6 +362,13 @@ def undelivered(error: BaseException, will_retry: bool) -> str:
 
 def _slack_trouble(error: BaseException) -> str:
     """What Slack did not do, for a Slack failure that outlasted the retries."""
+    if isinstance(error, PhotoFetchFailed) and error.name:
+        answer = f"Slack answered HTTP {error.status}" if error.status else "the connection to Slack failed"
+        name = escape(error.name)
+        return f":frame_with_picture: Studio could not download your photo `{name}` from Slack ({answer})."
+    if isinstance(error, PhotoFetchFailed):
+        return (":frame_with_picture: Studio could not look up your photo in Slack "
+                "(Slack is rate-limiting Studio or having trouble).")
     return (":warning: Slack did not accept the result after several tries "
             "(Slack is rate-limiting Studio or having trouble).")
 

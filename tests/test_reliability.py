@@ -13,7 +13,9 @@ import pytest
 from slack_sdk.http_retry import builtin_handlers
 
 from tests.conftest import Studio
+from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
+from tests.photos import small_jpeg
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +91,40 @@ def test_upload_step_failures_are_retried(studio: Studio, slack: FakeSlack, faul
     studio.slash("/imagine", "a red car")
     studio.wait_idle(timeout=30)
     assert len(slack.uploads) == 1
+
+
+# --- 3. a failed photo download is named as such --------------------------------------------------
+
+def post_photo(slack: FakeSlack, name: str = "car.jpg") -> str:
+    photo = slack.add_file(small_jpeg(), name=name)
+    return slack.post_user_message("C1", "U1", "", files=[photo])
+
+
+def thread_text(slack: FakeSlack, thread_ts: str) -> str:
+    return json.dumps([m for m in slack.thread_messages("C1", thread_ts) if m.get("bot_id")])
+
+
+@pytest.fixture
+def quick_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.photos.DOWNLOAD_RETRY_SECONDS", (0.0, 0.0), raising=False)
+
+
+def test_failed_photo_download_says_so(studio: Studio, slack: FakeSlack, quick_downloads: None) -> None:
+    ts = post_photo(slack)
+    slack.fail_next("download", "internal_error", n=10)
+    studio.slash("/describe", "")
+    studio.wait_idle()
+    shown = thread_text(slack, ts)
+    assert "could not download your photo" in shown and "car.jpg" in shown and "try again" in shown
+    assert "did not accept the result" not in shown
+
+
+def test_photo_download_survives_a_slack_hiccup(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                                quick_downloads: None) -> None:
+    ts = post_photo(slack)
+    slack.fail_next("download", "bad_gateway", status=502, html=True)
+    slack.fail_next("download", "disconnect")
+    studio.slash("/describe", "")
+    studio.wait_idle()
+    assert len(bedrock.converse_calls()) == 1
+    assert "could not download" not in thread_text(slack, ts)
