@@ -42,7 +42,6 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                 lambda: imagine(ctx.bedrock, model_id, request), ctx,
                 lambda attempt, delay: show(messages.retrying(attempt, delay)),
             )
-            reservation.use(len(result.images))
             thread_ts = job.thread_ts or heading_ts
             file_ids = ctx.slack.upload(job.channel_id, thread_ts, [
                 Upload(
@@ -53,6 +52,7 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                 )
                 for index, png in enumerate(result.images, start=1)
             ])
+            reservation.use(len(result.images))  # charged once delivered, not when generated
         except (ModelError, StudioError) as error:
             # The heading is where the person is looking; say there what happened.
             show(messages.error_message(error))

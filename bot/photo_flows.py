@@ -357,11 +357,11 @@ def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
         try:
             inputs = task.prepare(request, spec, [finder.download(photo) for photo in photos[:task.photos_used]])
             result = reply.call_model(lambda: task.call(ctx.bedrock, model_id, request, inputs))
-            reservation.use(len(result.images))
             file_ids = ctx.slack.upload(job.channel_id, reply.thread_ts, result_uploads(
                 result.images, photos[0].name.rsplit(".", 1)[0], task.suffix,
                 f"{photos[0].name} ({task.suffix})", messages.edit_alt_text(job.command, request),
             ))
+            reservation.use(len(result.images))  # charged once delivered, not when generated
         except (ModelError, StudioError) as error:
             reply.fail(error)
     ctx.telemetry.images_generated(model_id, len(result.images))

@@ -128,3 +128,17 @@ def test_photo_download_survives_a_slack_hiccup(studio: Studio, slack: FakeSlack
     studio.wait_idle()
     assert len(bedrock.converse_calls()) == 1
     assert "could not download" not in thread_text(slack, ts)
+
+
+# --- 7. quota counts what was delivered ----------------------------------------------------------
+
+@pytest.mark.parametrize(("command", "text"), [("/imagine", "a red car n=2"), ("/remove-bg", ""),
+                                               ("/replace-bg", "keep=car a beach")])
+def test_images_slack_did_not_take_are_not_charged(make_studio, slack: FakeSlack, command: str, text: str) -> None:
+    studio = make_studio(user_daily_images=10)
+    post_photo(slack)
+    slack.fail_next("files.completeUploadExternal", "internal_error", n=20)
+    studio.slash(command, text)
+    studio.wait_idle()
+    assert slack.uploads == []
+    assert "you: *0 of 10*" in studio.slash("/imagine", "usage")["text"]
