@@ -73,26 +73,29 @@ class PhotoReply:
     ts: str
     heading: str
 
-    def show(self, context: str, body: str | None = None) -> None:
-        """Replace the message: ``body`` (or the heading) plus a context line."""
+    def show(self, context: str, body: str | None = None, final: bool = False) -> None:
+        """Replace the message: ``body`` (or the heading) plus a context line; ``final`` for the outcome."""
         text = body if body is not None else self.heading
-        self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context), best_effort=True)
+        if final:
+            self.ctx.slack.finish(self.job.channel_id, self.ts, text, text_blocks(text, context), self.thread_ts)
+        else:
+            self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context), best_effort=True)
 
     def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool) -> None:
         """The final message: how the result was made, with buttons for the next step."""
         if not file_ids:
-            self.show(context)
+            self.show(context, final=True)
             return
         # Remember the photos actually used, so a Re-roll works on them, not on whatever is newest then.
         source = replace(self.job, image_source="files", file_ids=tuple(p.file_id for p in self.photos),
                          thread_ts=self.thread_ts)
         ref = save_result(self.ctx.store, Result(source, tuple(file_ids), self.thread_ts))
         blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable)
-        self.ctx.slack.update(self.job.channel_id, self.ts, self.heading, blocks, best_effort=True)
+        self.ctx.slack.finish(self.job.channel_id, self.ts, self.heading, blocks, self.thread_ts)
 
     def fail(self, error: BaseException) -> NoReturn:
         """Say in the thread what went wrong, then stop the job."""
-        self.show(messages.error_message(error))
+        self.show(messages.error_message(error), final=True)
         raise AlreadyReported(error) from error
 
     def call_model(self, call: Callable[[], T]) -> T:
@@ -137,7 +140,7 @@ def run_describe(job: Job, ctx: WorkerContext) -> None:
         answers = reply.call_model(lambda: describe(ctx.bedrock, ctx.settings.vision_model_id, request, images))
     except (ModelError, StudioError) as error:
         reply.fail(error)
-    reply.show(reply.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]))
+    reply.show(reply.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]), final=True)
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,11 @@ def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundR
                             batch["day"])
         heading = messages.batch_started(job.user_id, request, progress.total)
         status = messages.batch_progress(progress.done, progress.failed, progress.total)
-        ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status), best_effort=True)
+        if progress.rows is None:
+            ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status),
+                             best_effort=True)
+        else:
+            ctx.slack.finish(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status), job.thread_ts)
     # Exactly one job posts the report. If that upload fails, the claim is released so
     # the queue's retry of that job (or another photo's redelivery) can post it.
     report_key = f"batch-report:{batch['id']}"

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 _NO_ACCESS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 # Errors worth retrying later; any other error code is final.
 _TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# Tries of the update that puts a job's outcome on its progress line (chat.update is idempotent).
+SLACK_FINISH_ATTEMPTS = 3
 # Tries of a whole v2 upload when its upload step (plain HTTP) fails transiently.
 SLACK_UPLOAD_ATTEMPTS = 3
 # What a Slack error code looks like; anything else is a body slack_sdk could not parse (an HTML page).
@@ -74,6 +76,29 @@ class SlackIO:
             if not best_effort:
                 raise
             log.warning("could not update message %s: %s", ts, error)
+
+    def finish(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None,
+               thread_ts: str | None) -> None:
+        """Put a job's outcome on its progress line, so it never stays "Working…"; never raises.
+
+        A transient failure is retried; if Slack still will not update the line (or
+        it was deleted), the outcome is posted as a new message in ``thread_ts``.
+        """
+        for attempt in range(1, SLACK_FINISH_ATTEMPTS + 1):
+            try:
+                self.update(channel, ts, text, blocks)
+                return
+            except SlackUnavailable as error:
+                log.warning("could not finish message %s (try %d): %s", ts, attempt, error)
+                if attempt < SLACK_FINISH_ATTEMPTS:
+                    self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            except (SlackRejected, BotNotInChannel) as error:
+                log.warning("could not finish message %s: %s", ts, error)
+                break
+        try:
+            self.post(channel, text, blocks, thread_ts=thread_ts)
+        except (SlackUnavailable, SlackRejected, BotNotInChannel) as error:
+            log.error("could not post the outcome of message %s either: %s", ts, error)
 
     def upload(self, channel: str, thread_ts: str | None, uploads: Sequence[Upload],
                comment: str | None = None) -> list[str]:

@@ -142,3 +142,46 @@ def test_images_slack_did_not_take_are_not_charged(make_studio, slack: FakeSlack
     studio.wait_idle()
     assert slack.uploads == []
     assert "you: *0 of 10*" in studio.slash("/imagine", "usage")["text"]
+
+
+# --- 6. the last word on a progress line always arrives --------------------------------------------
+
+def heading_and_thread(slack: FakeSlack) -> tuple[dict, list[dict]]:
+    heading = slack.bot_messages("C1")[0]
+    return heading, slack.thread_messages("C1", heading["ts"])
+
+
+def test_failed_final_update_is_retried(studio: Studio, slack: FakeSlack) -> None:
+    slack.fail_next("chat.update", "internal_error")
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle()
+    heading, _ = heading_and_thread(slack)
+    assert "Generating" not in json.dumps(heading["blocks"]) and "seed" in json.dumps(heading["blocks"])
+
+
+def test_final_update_slack_keeps_refusing_is_posted_instead(studio: Studio, slack: FakeSlack) -> None:
+    slack.fail_next("chat.update", "internal_error", n=100)
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle()
+    _, thread = heading_and_thread(slack)
+    outcome = [m for m in thread if m.get("bot_id") and "seed" in json.dumps(m.get("blocks"))]
+    assert len(outcome) == 1, "the outcome is posted in the thread once"
+
+
+def test_failure_on_a_line_slack_will_not_update_is_posted(studio: Studio, slack: FakeSlack,
+                                                          bedrock: FakeBedrock) -> None:
+    ts = post_photo(slack)
+    bedrock.blocked_terms.add("beach")
+    slack.fail_next("chat.update", "message_not_found", n=100)  # someone deleted the progress line
+    studio.slash("/replace-bg", "keep=car a beach")
+    studio.wait_idle()
+    assert "content filter" in thread_text(slack, ts)
+
+
+def test_describe_answer_arrives_when_updates_fail(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.converse_answer = "A red car on a quiet street."
+    ts = post_photo(slack)
+    slack.fail_next("chat.update", "internal_error", n=100)
+    studio.slash("/describe", "")
+    studio.wait_idle()
+    assert "A red car on a quiet street." in thread_text(slack, ts)
