@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
 from slack_sdk import WebClient
 from slack_sdk.http_retry import BackoffRetryIntervalCalculator, Jitter, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
@@ -18,14 +20,19 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 
+from bot.errors import BedrockTimedOut
 from bot.settings import Settings
 
-# botocore's standard mode absorbs short throttling blips and 5xx answers; the
-# worker adds a longer, visible retry on top (see bot.retry).
+log = logging.getLogger(__name__)
+
+# botocore's standard mode absorbs short throttling blips and 5xx answers (each
+# retry is logged); the worker adds a longer, visible retry on top (see bot.retry).
+# One read timeout, long enough for the slowest model (Stability Ultra and the
+# upscalers take tens of seconds), and never retried: Bedrock finishes, and bills,
+# a request whose answer Studio stopped waiting for.
 _BEDROCK_CONFIG = Config(
     connect_timeout=5,
-    # A premium 5-image Titan call or a Claude answer can take a minute.
-    read_timeout=120,
+    read_timeout=300,
     retries={"mode": "standard", "max_attempts": 3},
     user_agent_extra="studio-slack",
 )
@@ -33,12 +40,43 @@ _BEDROCK_CONFIG = Config(
 
 def bedrock_runtime(settings: Settings) -> Any:
     """A bedrock-runtime client for the configured region (and endpoint, if set)."""
-    return boto3.client(
+    client = boto3.client(
         "bedrock-runtime",
         region_name=settings.aws_region,
         endpoint_url=settings.bedrock_endpoint_url,
         config=_BEDROCK_CONFIG,
     )
+    # First, so that a read timeout ends the call before botocore's retry handler sends it again.
+    client.meta.events.register_first("needs-retry.bedrock-runtime", _no_resend_after_read_timeout)
+    client.meta.events.register("request-created.bedrock-runtime", _log_retry)
+    return client
+
+
+def _no_resend_after_read_timeout(caught_exception: Exception | None = None,
+                                  request_dict: dict[str, Any] | None = None, response: Any = None,
+                                  **_: Any) -> None:
+    """botocore's needs-retry hook: a read timeout is final; any other failure is noted for ``_log_retry``."""
+    if isinstance(caught_exception, ReadTimeoutError):
+        raise BedrockTimedOut(_BEDROCK_CONFIG.read_timeout) from caught_exception
+    if request_dict is not None:
+        request_dict["context"]["studio_failure"] = _failure_name(caught_exception, response)
+
+
+def _failure_name(error: Exception | None, response: Any) -> str:
+    if error is not None:
+        return type(error).__name__
+    if response is not None:
+        http, parsed = response
+        return str(parsed.get("Error", {}).get("Code") or f"HTTP {http.status_code}")
+    return "unknown"
+
+
+def _log_retry(request: Any, operation_name: str = "", **_: Any) -> None:
+    """Log each attempt after the first of a Bedrock call (botocore's quick retries)."""
+    attempt = request.context.get("retries", {}).get("attempt", 1)
+    if attempt > 1:
+        log.warning("Bedrock %s failed (%s); botocore retry, attempt %d", operation_name,
+                    request.context.get("studio_failure", "unknown"), attempt)
 
 
 # SQS and DynamoDB calls sit on the ingress's path to Slack's 3-second ack.

@@ -81,3 +81,11 @@ class BatchTooLarge(StudioError):
 
 class PhotoInterrupted(StudioError):
     """A batch photo whose first attempt stopped part-way; it is not processed twice."""
+
+
+class BedrockTimedOut(StudioError):
+    """Bedrock did not answer within the read timeout; not sent again, since Bedrock bills what it ran."""
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__(f"no answer from Bedrock within {seconds} s")
+        self.seconds = seconds

@@ -8,6 +8,7 @@ import re
 from bot.access import NotAllowed
 from bot.errors import (
     BatchTooLarge,
+    BedrockTimedOut,
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
@@ -441,6 +442,10 @@ def error_message(error: BaseException) -> str:
             f":warning: That is {error.count} photos; Studio replaces backgrounds on up to {error.limit} at once. "
             "Split them over several threads."
         )
+    if isinstance(error, BedrockTimedOut):
+        return (f":hourglass: The model did not answer within {(error.seconds or 0) / 60:g} minutes, so Studio "
+                "stopped waiting. It did not send it again (Bedrock bills every request it runs); "
+                "please try again later.")
     if isinstance(error, PhotoInterrupted):
         return ":warning: Studio stopped while working on this photo, so it was skipped. Run it again on its own."
     if isinstance(error, QueueUnavailable):

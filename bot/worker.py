@@ -11,6 +11,7 @@ from bot.commands import COMMANDS
 from bot.context import WorkerContext
 from bot.errors import (
     AlreadyReported,
+    BedrockTimedOut,
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
@@ -43,6 +44,7 @@ class Outcome(Enum):
 _REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
     (ModelBlocked, "blocked"),
     (ModelBusy, "busy"),
+    (BedrockTimedOut, "model_timeout"),
     (ModelAccessDenied, "access_denied"),
     (ModelUnsupported, "unsupported"),
     (InvalidImage, "bad_image"),

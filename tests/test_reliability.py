@@ -185,3 +185,43 @@ def test_describe_answer_arrives_when_updates_fail(studio: Studio, slack: FakeSl
     studio.slash("/describe", "")
     studio.wait_idle()
     assert "A red car on a quiet street." in thread_text(slack, ts)
+
+
+# --- 8. one billed request per model call --------------------------------------------------------
+
+def test_read_timeout_allows_for_the_slowest_model() -> None:
+    from bot import clients
+
+    # Stability Ultra and the upscalers take tens of seconds; a premium batch longer.
+    assert clients._BEDROCK_CONFIG.read_timeout >= 300
+
+
+def test_bedrock_read_timeout_is_not_sent_again(make_studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.config import Config
+
+    from bot import clients
+
+    # A model slower than the (shortened) read timeout: Bedrock still runs, and bills, the request.
+    monkeypatch.setattr(clients, "_BEDROCK_CONFIG", clients._BEDROCK_CONFIG.merge(Config(read_timeout=0.3)))
+    bedrock.latency = 0.6
+    studio = make_studio()
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle(timeout=60)
+    assert len(bedrock.invocations("TEXT_IMAGE")) == 1, "a timed-out request is not sent (and billed) again"
+    shown = json.dumps(slack.updates[-1]["blocks"])
+    assert "did not answer" in shown and "not send it again" in shown
+
+
+def test_bedrock_retries_are_logged_and_shown(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    bedrock.fail_next(4, "ThrottlingException")  # botocore: 4 attempts (3 retries), then one job-level retry
+    studio.slash("/imagine", "a red car")
+    studio.wait_idle()
+    assert len(slack.uploads) == 1
+    quick = [r.getMessage() for r in caplog.records if r.name == "bot.clients" and "retry" in r.getMessage()]
+    slow = [r.getMessage() for r in caplog.records if r.name == "bot.retry" and "retry" in r.getMessage()]
+    assert len(quick) == 3 and all("ThrottlingException" in line for line in quick), quick  # botocore's own
+    assert len(slow) == 1, slow  # the worker's longer, visible one
+    assert any("Bedrock is busy" in json.dumps(u["blocks"]) for u in slack.updates)
