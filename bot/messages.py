@@ -349,9 +349,29 @@ def retrying(attempt: int, wait_seconds: float) -> str:
     return f":hourglass: Bedrock is busy; retrying in {wait_seconds:.0f}s (attempt {attempt})."
 
 
-def interrupted() -> str:
-    """Told after a restart to a person whose job was cut off (crash or kill)."""
-    return ":warning: Studio restarted while working on your request, so it did not finish. Please send it again."
+def job_label(command: str, request: dict[str, object], photos: list[str]) -> str:
+    """A job named by its command, its words and its photos, e.g. `/imagine` “a red car”."""
+    words = str(request.get("prompt") or request.get("question") or "")
+    label = f"`/{command}`" + (f" “{escape(words[:80])}”" if words else "")
+    if photos:
+        label += " on " + ", ".join(f"`{escape(name)}`" for name in photos[:5])
+        label += f" and {len(photos) - 5} more" if len(photos) > 5 else ""
+    return label
+
+
+def interrupted(labels: list[str]) -> str:
+    """Told once, after a crash, kill or shutdown, to a person whose jobs did not finish."""
+    if len(labels) == 1:
+        return (f":warning: Studio was stopped or restarted, so your request {labels[0]} did not finish. "
+                "Please send it again.")
+    listed = "\n".join(f"• {label}" for label in labels)
+    return (":warning: Studio was stopped or restarted, so these requests of yours did not finish:\n"
+            f"{listed}\nPlease send them again.")
+
+
+def interrupted_line(label: str) -> str:
+    """What a progress line says when its job was cut off."""
+    return f":warning: Interrupted: Studio was stopped or restarted before {label} finished. Please send it again."
 
 
 def undelivered(error: BaseException, will_retry: bool) -> str:
@@ -372,11 +392,6 @@ def _slack_trouble(error: BaseException) -> str:
                 "(Slack is rate-limiting Studio or having trouble).")
     return (":warning: Slack did not accept the result after several tries "
             "(Slack is rate-limiting Studio or having trouble).")
-
-
-def shutdown_cancelled() -> str:
-    """Told to a person whose queued job was dropped by a restart."""
-    return ":warning: Studio was restarted before your request ran. Please send it again."
 
 
 def _until(moment: dt.datetime) -> str:
@@ -447,7 +462,8 @@ def error_message(error: BaseException) -> str:
                 "stopped waiting. It did not send it again (Bedrock bills every request it runs); "
                 "please try again later.")
     if isinstance(error, PhotoInterrupted):
-        return ":warning: Studio stopped while working on this photo, so it was skipped. Run it again on its own."
+        return (":warning: Studio was stopped or restarted before this photo was finished, so it was skipped. "
+                "Run it again on its own.")
     if isinstance(error, QueueUnavailable):
         return ":x: Studio could not accept the request right now. Please try again in a minute."
     if isinstance(error, SlackRejected):

@@ -259,12 +259,20 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
     record_batch_photo(job, ctx, request, name, outcome, error)
 
 
+def skip_batch_photo(job: Job, ctx: WorkerContext, name: str) -> None:
+    """Count a batch photo that Studio was stopped before finishing as interrupted, so the batch completes."""
+    batch = job.batch or {}
+    ctx.store.claim(f"batch-photo:{batch['id']}:{batch['index']}", 7 * 86400)  # a redelivery does not redo it
+    record_batch_photo(job, ctx, ReplaceBackgroundRequest(**job.request), name, None, PhotoInterrupted())
+
+
 def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, name: str,
                        outcome: PhotoOutcome | None, error: BaseException | None) -> None:
     """Count the photo's outcome once, give back unused quota, update progress, report if last."""
     batch = job.batch or {}
     row = {"photo": name, "file_id": job.file_ids[0] if job.file_ids else "",
-           "subject": outcome.subject if outcome else "", "outcome": "done" if outcome else "failed",
+           "subject": outcome.subject if outcome else "",
+           "outcome": "done" if outcome else "interrupted" if isinstance(error, PhotoInterrupted) else "failed",
            "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0}
     progress = ctx.store.batch_record(batch["id"], batch["index"], json.dumps(row), batch["total"])
     if not progress.duplicate:  # a redelivered photo job was counted (and its quota settled) before

@@ -12,14 +12,14 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot import messages
 from bot.app import build_app
 from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime, slack_listener_client
 from bot.commands import load_flows
-from bot.context import WorkerContext, build_worker_context
+from bot.context import build_worker_context
 from bot.doctor import model_checks, warn_admins
 from bot.jobs import Job
 from bot.pool import WorkerPool
+from bot.recovery import recover_unfinished
 from bot.settings import Settings
 from bot.state import SqliteState
 from bot.worker import run_job
@@ -89,17 +89,19 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
 
     bedrock = BoundedBedrock(bedrock_runtime(settings), settings.worker_concurrency)
     ctx = build_worker_context(settings, state, bedrock=bedrock, enqueue=submit)
-    report_interrupted(state, ctx)
+    # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
+    recover_unfinished(state, ctx)
+    ctx.slack.on_post = state.journal_line
 
     def run(job: Job) -> None:
-        try:
-            run_job(job, ctx)
-        finally:
-            state.journal_remove(job.id)
+        with state.running(job.id):
+            try:
+                run_job(job, ctx)
+            finally:
+                state.journal_remove(job.id)
 
     def dropped(job: Job) -> None:
-        ctx.slack.tell(job, messages.shutdown_cancelled())
-        state.journal_remove(job.id)
+        recover_unfinished(state, ctx, [job.id])
 
     # A few more jobs than model calls: the next photos are prepared while others wait on Bedrock.
     pool = WorkerPool(run=run, concurrency=settings.worker_concurrency + LOOKAHEAD_JOBS, on_dropped=dropped)
@@ -112,14 +114,6 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
     return LocalRuntime(app=app, pool=pool, state=state, server=server)
-
-
-def report_interrupted(state: SqliteState, ctx: WorkerContext) -> None:
-    """Tell the people whose jobs an earlier run accepted but never finished (crash, kill)."""
-    for job in state.journal_unfinished():
-        log.warning("job %s was interrupted by a restart; telling the requester", job.id)
-        ctx.slack.tell(job, messages.interrupted())
-        state.journal_remove(job.id)
 
 
 def check_models(settings: Settings, runtime: LocalRuntime) -> None:

@@ -51,6 +51,8 @@ class SlackIO:
         # Base wait between retries that slack_sdk's handlers do not cover (see ``upload``).
         self.backoff_seconds = backoff_seconds
         self.sleep = sleep
+        # Told (channel, ts, thread_ts, text) of every message posted; the local runtime journals them.
+        self.on_post: Callable[[str, str, str | None, str], None] | None = None
 
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
              thread_ts: str | None = None) -> str:
@@ -60,6 +62,8 @@ class SlackIO:
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
                 unfurl_links=False, unfurl_media=False,
             )
+        if self.on_post is not None:
+            self.on_post(channel, str(response["ts"]), thread_ts, text)
         return str(response["ts"])
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None,

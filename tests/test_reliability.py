@@ -6,15 +6,28 @@ asserts what a person would see.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from slack_sdk.http_retry import builtin_handlers
 
-from tests.conftest import Studio
+from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_body, signed_headers, slash_command_body
 from tests.photos import small_jpeg
 
 
@@ -225,3 +238,134 @@ def test_bedrock_retries_are_logged_and_shown(studio: Studio, slack: FakeSlack, 
     assert len(quick) == 3 and all("ThrottlingException" in line for line in quick), quick  # botocore's own
     assert len(slow) == 1, slow  # the worker's longer, visible one
     assert any("Bedrock is busy" in json.dumps(u["blocks"]) for u in slack.updates)
+
+
+# --- 4 and 5. kill, restart and shutdown ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Process:
+    """``python -m bot`` in HTTP mode, as an admin runs it."""
+
+    popen: subprocess.Popen[str]
+    url: str
+
+    def slash(self, slack: FakeSlack, text: str, command: str = "/imagine", key: str = "r1") -> None:
+        body = slash_command_body(command, text, response_url=slack.response_url(key))
+        status, _ = post(self.url, body, signed_headers(body))
+        assert status == 200
+
+    def mention(self, slack: FakeSlack, text: str, thread_ts: str) -> None:
+        ts = slack.post_user_message("C1", "U1", text, thread_ts=thread_ts)
+        body = event_body(slack.message_event("C1", ts, event_type="app_mention"), event_id=f"Ev{ts}")
+        assert post(self.url, body, signed_headers(body, content_type="application/json"))[0] == 200
+
+    def stop(self, sig: signal.Signals, timeout: float = 30) -> tuple[int, str]:
+        self.popen.send_signal(sig)
+        _, stderr = self.popen.communicate(timeout=timeout)
+        return self.popen.returncode, stderr
+
+
+@pytest.fixture
+def start_process(tmp_path: Path, slack: FakeSlack, bedrock: FakeBedrock) -> Iterator[Callable[..., Process]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(**env: str) -> Process:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        environment = {
+            "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
+            "PORT": str(port), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url, "AWS_ENDPOINT_URL_BEDROCK": bedrock.url,
+            "STUDIO_STATE_PATH": str(tmp_path / "state.db"), "STUDIO_RETRY_BASE_SECONDS": "0.01", **env,
+        }
+        popen = subprocess.Popen([sys.executable, "-m", "bot"], env=environment, cwd=tmp_path,
+                                 stderr=subprocess.PIPE, text=True)
+        started.append(popen)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url.replace("/slack/events", "/"), timeout=1)
+            except urllib.error.HTTPError:
+                return Process(popen, url)  # it answers (404 for /): it is up
+            except OSError:
+                assert popen.poll() is None and time.monotonic() < deadline, "Studio did not start"
+                time.sleep(0.1)
+
+    yield start
+    for popen in started:
+        if popen.poll() is None:
+            popen.kill()
+            popen.communicate()
+
+
+def notes_for(slack: FakeSlack, key: str = "r1") -> list[str]:
+    return [r.get("text", "") for r in slack.responses.get(key, [])]
+
+
+def test_restart_after_a_kill_cleans_up_an_unfinished_job(start_process, make_studio, tmp_path: Path,
+                                                          slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.latency = 5  # the model is still working when Studio is killed
+    studio = start_process(STUDIO_USER_DAILY_IMAGES="10")
+    studio.slash(slack, "a red car n=2")
+    slack.wait_for(lambda: bool(bedrock.invocations("TEXT_IMAGE")), timeout=20)
+    studio.popen.kill()
+    studio.popen.communicate()
+
+    bedrock.latency = 0
+    again = make_studio(state_path=str(tmp_path / "state.db"), user_daily_images=10)
+    [heading] = slack.bot_messages("C1")
+    line = json.dumps(heading["blocks"])
+    assert "Generating" not in line and "Interrupted" in line and "a red car" in line
+    [note] = notes_for(slack)
+    assert "did not finish" in note and "a red car" in note
+    assert "you: *0 of 10*" in again.slash("/imagine", "usage")["text"], "the reservation is given back"
+
+
+def test_restart_after_a_kill_finishes_an_interrupted_batch(start_process, make_studio, tmp_path: Path,
+                                                            slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    parent = slack.post_user_message("C1", "U1", "today's shoot")
+    for index in range(3):
+        photo = slack.add_file(small_jpeg(640 + index * 16, 480), name=f"shot-{index}.jpg")
+        slack.post_user_message("C1", "U1", "", files=[photo], thread_ts=parent)
+    bedrock.latency = 5
+    studio = start_process(STUDIO_USER_DAILY_IMAGES="10")
+    studio.mention(slack, "<@UBOT> replace-bg keep=bag a beach", parent)
+    slack.wait_for(lambda: len(bedrock.invocations("OUTPAINTING")) == 3, timeout=30)
+    studio.popen.kill()
+    studio.popen.communicate()
+
+    bedrock.latency = 0
+    again = make_studio(state_path=str(tmp_path / "state.db"), user_daily_images=10)
+    progress = [m for m in slack.thread_messages("C1", parent) if "in 3 photos" in m.get("text", "")]
+    assert "3/3 done, 3 failed" in json.dumps(progress[-1]["blocks"])
+    [report] = [u for u in slack.uploads if u["filename"].endswith(".csv")]
+    rows = list(csv.DictReader(io.StringIO(report["content"].decode())))
+    assert [(row["photo"], row["outcome"]) for row in rows] == [
+        ("shot-0.jpg", "interrupted"), ("shot-1.jpg", "interrupted"), ("shot-2.jpg", "interrupted")]
+    [note] = [e["text"] for e in slack.ephemerals if e["user"] == "U1"]
+    assert "did not finish" in note and all(f"shot-{index}.jpg" in note for index in range(3)), note
+    assert "you: *0 of 10*" in again.slash("/imagine", "usage")["text"]
+
+
+def test_journal_holds_what_a_running_job_reserved() -> None:
+    from bot.quota import today
+    from bot.state import SqliteState
+
+    state, day = SqliteState(":memory:"), today()
+    with state.running("single"):
+        state.reserve_images("T", "U1", day, 3, 0, 0)
+        state.release_images("T", "U1", day, 1)  # one image the model did not make
+    state.reserve_images("T", "U1", day, 2, 0, 0)  # outside any job (not journaled)
+    assert state.usage("T", "U1", day).user == 4
+    assert state.release_held("single") == 2 and state.release_held("single") == 0, "given back once"
+    assert state.usage("T", "U1", day).user == 2
+    with state.running("batch-parent"):
+        state.reserve_images("T", "U1", day, 6, 0, 0)
+    state.journal_remove("batch-parent")  # it finished: its photos' jobs own the images now
+    assert state.release_held("batch-parent") == 0 and state.usage("T", "U1", day).user == 8
