@@ -369,3 +369,46 @@ def test_journal_holds_what_a_running_job_reserved() -> None:
         state.reserve_images("T", "U1", day, 6, 0, 0)
     state.journal_remove("batch-parent")  # it finished: its photos' jobs own the images now
     assert state.release_held("batch-parent") == 0 and state.usage("T", "U1", day).user == 8
+
+
+def test_sigterm_lets_running_jobs_finish(start_process, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.latency = 2
+    studio = start_process()
+    studio.slash(slack, "a red car")
+    slack.wait_for(lambda: bool(bedrock.invocations("TEXT_IMAGE")), timeout=20)
+    code, stderr = studio.stop(signal.SIGTERM)  # what systemd, Docker and Kubernetes send
+    assert code == 0, stderr
+    assert "stopping" in stderr
+    assert len(slack.uploads) == 1, "the running job finished before Studio exited"
+    assert "seed" in json.dumps(slack.bot_messages("C1")[0]["blocks"])
+
+
+def test_sigterm_journals_what_outlasts_the_grace_period(start_process, make_studio, tmp_path: Path,
+                                                         slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.latency = 8
+    studio = start_process(STUDIO_SHUTDOWN_GRACE_SECONDS="1")
+    studio.slash(slack, "a red car")
+    slack.wait_for(lambda: bool(bedrock.invocations("TEXT_IMAGE")), timeout=20)
+    started = time.monotonic()
+    code, stderr = studio.stop(signal.SIGTERM)
+    assert code == 0, stderr
+    assert time.monotonic() - started < 6, "Studio exits after the grace period, not when the job ends"
+    assert slack.uploads == []
+
+    bedrock.latency = 0
+    make_studio(state_path=str(tmp_path / "state.db"))
+    assert "Interrupted" in json.dumps(slack.bot_messages("C1")[0]["blocks"])
+    [note] = notes_for(slack)
+    assert "did not finish" in note and "a red car" in note
+
+
+def test_jobs_still_queued_at_shutdown_are_told_once(make_studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.latency = 1
+    studio = make_studio(worker_concurrency=1)  # one model call at a time; 5 jobs in progress at most
+    for number in range(1, 8):
+        studio.slash("/imagine", f"prompt {number}", response_key=f"r{number}")
+    studio.runtime.close()
+    assert len(slack.uploads) == 5, "running jobs finished"
+    notes = [text for number in range(1, 8) for text in notes_for(slack, f"r{number}")]
+    assert len(notes) == 1, notes
+    assert "prompt 6" in notes[0] and "prompt 7" in notes[0] and "did not finish" in notes[0]
