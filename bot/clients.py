@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
 from slack_sdk import WebClient
+from slack_sdk.http_retry import BackoffRetryIntervalCalculator, Jitter, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
 
+from bot.errors import BedrockTimedOut
 from bot.settings import Settings
 
-# botocore's standard mode absorbs short throttling blips and 5xx answers; the
-# worker adds a longer, visible retry on top (see bot.retry).
+log = logging.getLogger(__name__)
+
+# botocore's standard mode absorbs short throttling blips and 5xx answers (each
+# retry is logged); the worker adds a longer, visible retry on top (see bot.retry).
+# One read timeout, long enough for the slowest model (Stability Ultra and the
+# upscalers take tens of seconds), and never retried: Bedrock finishes, and bills,
+# a request whose answer Studio stopped waiting for.
 _BEDROCK_CONFIG = Config(
     connect_timeout=5,
-    # A premium 5-image Titan call or a Claude answer can take a minute.
-    read_timeout=120,
+    read_timeout=300,
     retries={"mode": "standard", "max_attempts": 3},
     user_agent_extra="studio-slack",
 )
@@ -29,12 +40,43 @@ _BEDROCK_CONFIG = Config(
 
 def bedrock_runtime(settings: Settings) -> Any:
     """A bedrock-runtime client for Bedrock's region (and endpoint, if set)."""
-    return boto3.client(
+    client = boto3.client(
         "bedrock-runtime",
         region_name=settings.bedrock_region,
         endpoint_url=settings.bedrock_endpoint_url,
         config=_BEDROCK_CONFIG,
     )
+    # First, so that a read timeout ends the call before botocore's retry handler sends it again.
+    client.meta.events.register_first("needs-retry.bedrock-runtime", _no_resend_after_read_timeout)
+    client.meta.events.register("request-created.bedrock-runtime", _log_retry)
+    return client
+
+
+def _no_resend_after_read_timeout(caught_exception: Exception | None = None,
+                                  request_dict: dict[str, Any] | None = None, response: Any = None,
+                                  **_: Any) -> None:
+    """botocore's needs-retry hook: a read timeout is final; any other failure is noted for ``_log_retry``."""
+    if isinstance(caught_exception, ReadTimeoutError):
+        raise BedrockTimedOut(_BEDROCK_CONFIG.read_timeout) from caught_exception
+    if request_dict is not None:
+        request_dict["context"]["studio_failure"] = _failure_name(caught_exception, response)
+
+
+def _failure_name(error: Exception | None, response: Any) -> str:
+    if error is not None:
+        return type(error).__name__
+    if response is not None:
+        http, parsed = response
+        return str(parsed.get("Error", {}).get("Code") or f"HTTP {http.status_code}")
+    return "unknown"
+
+
+def _log_retry(request: Any, operation_name: str = "", **_: Any) -> None:
+    """Log each attempt after the first of a Bedrock call (botocore's quick retries)."""
+    attempt = request.context.get("retries", {}).get("attempt", 1)
+    if attempt > 1:
+        log.warning("Bedrock %s failed (%s); botocore retry, attempt %d", operation_name,
+                    request.context.get("studio_failure", "unknown"), attempt)
 
 
 # SQS and DynamoDB calls sit on the ingress's path to Slack's 3-second ack.
@@ -75,17 +117,50 @@ def bedrock_control(settings: Settings) -> Any:
                         endpoint_url=settings.bedrock_control_endpoint_url, config=_QUICK_AWS_CONFIG)
 
 
+# slack_sdk counts one request's attempts across all its handlers, so each limit is a total.
+# Rate limits are waited out (Retry-After is usually 1 s for posting, up to a minute per tier);
+# 5xx answers and dropped connections are retried with exponential backoff.
+SLACK_RATE_LIMIT_RETRIES = 10
+SLACK_ERROR_RETRIES = 4
+
+
+class _AnyServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Retries every 5xx: slack_sdk's handler takes only 500 and 503, but a 502 or 504 is as transient."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return response is not None and response.status_code >= 500
+
+
+class _ProportionalJitter(Jitter):
+    """±20 % around the backoff (slack_sdk's default jitter adds up to a second to any wait)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * random.uniform(0.8, 1.2)
+
+
+def slack_retry_handlers(backoff_seconds: float = 0.5) -> list[RetryHandler]:
+    """Retry handlers for every Slack client a worker uses (Web API and response_url).
+
+    Waits ``backoff_seconds``, then twice that, and so on, between retries of a 5xx or a
+    dropped connection; a 429 waits for as long as its ``Retry-After`` says.
+    """
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_seconds, jitter=_ProportionalJitter())
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=SLACK_ERROR_RETRIES, interval_calculator=backoff),
+        RateLimitErrorRetryHandler(max_retry_count=SLACK_RATE_LIMIT_RETRIES),
+        _AnyServerErrorRetryHandler(max_retry_count=SLACK_ERROR_RETRIES, interval_calculator=backoff),
+    ]
+
+
 def slack_web_client(settings: Settings) -> WebClient:
     """A Slack WebClient for workers: waits out rate limits and retries transient failures."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=30,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        # A quarter of the Bedrock retry base: 0.5 s by default.
+        retry_handlers=slack_retry_handlers(settings.retry_base_seconds / 4),
     )
 
 

@@ -48,7 +48,7 @@ def build_worker_context(settings: Settings, store: Store, bedrock: Any = None,
     """A worker context with clients built from ``settings`` (``bedrock`` may be a wrapped client)."""
     return WorkerContext(
         settings=settings,
-        slack=SlackIO(slack_web_client(settings)),
+        slack=SlackIO(slack_web_client(settings), backoff_seconds=settings.retry_base_seconds / 4),
         bedrock=bedrock if bedrock is not None else bedrock_runtime(settings),
         quota=quota_from(settings, store),
         store=store,

@@ -41,6 +41,15 @@ class SlackUnavailable(StudioError):
     """Slack kept failing after retries (rate limits, server errors, network): worth retrying later."""
 
 
+class PhotoFetchFailed(SlackUnavailable):
+    """Slack kept failing while Studio looked up (``name`` empty) or downloaded the person's photo."""
+
+    def __init__(self, name: str = "", status: int | None = None) -> None:
+        super().__init__(f"photo {'download' if name else 'lookup'} failed" + (f": HTTP {status}" if status else ""))
+        self.name = name
+        self.status = status  # the HTTP status Slack answered, or None when the connection failed
+
+
 class SlackRejected(StudioError):
     """Slack refused a call for good (e.g. a missing scope); retrying would not help."""
 
@@ -90,3 +99,11 @@ class SubjectMismatch(StudioError):
         super().__init__(f"asked to keep {expected!r}, the cut-out shows {kept!r}")
         self.expected = expected
         self.kept = kept
+
+
+class BedrockTimedOut(StudioError):
+    """Bedrock did not answer within the read timeout; not sent again, since Bedrock bills what it ran."""
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__(f"no answer from Bedrock within {seconds} s")
+        self.seconds = seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from bot import messages
 from bot.blocks import result_blocks, text_blocks
@@ -39,12 +40,14 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
         def show(context: str) -> None:
             ctx.slack.update(job.channel_id, heading_ts, heading, text_blocks(heading, context), best_effort=True)
 
+        def finish(blocks: list[dict[str, Any]]) -> None:
+            ctx.slack.finish(job.channel_id, heading_ts, heading, blocks, thread_ts=job.thread_ts or heading_ts)
+
         try:
             result = with_model_retries(
                 lambda: imagine(ctx.bedrock, model_id, request), ctx,
                 lambda attempt, delay: show(messages.retrying(attempt, delay)),
             )
-            reservation.use(len(result.images))
             seeds = list(result.seeds or [result.seed] * len(result.images))
             thread_ts = job.thread_ts or heading_ts
             file_ids = ctx.slack.upload(job.channel_id, thread_ts, [
@@ -56,9 +59,10 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                 )
                 for index, png in enumerate(result.images, start=1)
             ])
+            reservation.use(len(result.images))  # charged once delivered, not when generated
         except (ModelError, StudioError) as error:
             # The heading is where the person is looking; say there what happened.
-            show(messages.error_message(error, ctx.settings))
+            finish(text_blocks(heading, messages.error_message(error, ctx.settings)))
             raise AlreadyReported(error) from error
     ctx.telemetry.images_generated(model_id, len(result.images))
     # The size the model actually made (Stability picks it from the aspect ratio).
@@ -68,5 +72,4 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
         time.monotonic() - started, request.count, result.blocked, request.asked_ratio,
     )
     ref = save_result(ctx.store, Result(job, tuple(file_ids), thread_ts))
-    ctx.slack.update(job.channel_id, heading_ts, heading, result_blocks(heading, summary, ref, len(file_ids), True),
-                     best_effort=True)
+    finish(result_blocks(heading, summary, ref, len(file_ids), True))

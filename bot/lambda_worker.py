@@ -65,18 +65,22 @@ idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=2
 persistence = DynamoDBPersistenceLayer(table_name=settings.table_name, boto3_client=aws_client("dynamodb", settings))
 
 
+# The job queue's redrive policy (maxReceiveCount in infra/template.yaml).
+MAX_RECEIVES = 3
+
+
 class Undelivered(Exception):
     """Slack could not be reached; raising makes SQS deliver the job again."""
 
 
 @idempotent_function(data_keyword_argument="job", config=idempotency, persistence_store=persistence)
-def process_job(job: dict[str, Any]) -> str:
+def process_job(job: dict[str, Any], will_retry: bool = True) -> str:
     """Run one job; idempotent on ``job["id"]``."""
     parsed = Job.from_json(json.dumps(job))
     logger.set_correlation_id(parsed.id)
     logger.append_keys(team_id=parsed.team_id, channel_id=parsed.channel_id, user_id=parsed.user_id,
                        command=parsed.command)
-    outcome = run_job(parsed, ctx)
+    outcome = run_job(parsed, ctx, will_retry=will_retry)
     if outcome is Outcome.UNDELIVERED:
         # Idempotency forgets a failed call, so the redelivery really runs again.
         raise Undelivered(parsed.id)
@@ -84,7 +88,9 @@ def process_job(job: dict[str, Any]) -> str:
 
 
 def record_handler(record: SQSRecord) -> str:
-    return process_job(job=json.loads(record.body))
+    # After MAX_RECEIVES deliveries SQS moves the job to the dead-letter queue instead.
+    will_retry = int(record.attributes.approximate_receive_count or 1) < MAX_RECEIVES
+    return process_job(job=json.loads(record.body), will_retry=will_retry)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -8,10 +8,12 @@ import re
 from bot.access import NotAllowed
 from bot.errors import (
     BatchTooLarge,
+    BedrockTimedOut,
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
     NoModelForRole,
+    PhotoFetchFailed,
     PhotoInterrupted,
     QueueUnavailable,
     SlackRejected,
@@ -408,14 +410,49 @@ def retrying(attempt: int, wait_seconds: float) -> str:
     return f":hourglass: Bedrock is busy; retrying in {wait_seconds:.0f}s (attempt {attempt})."
 
 
-def interrupted() -> str:
-    """Told after a restart to a person whose job was cut off (crash or kill)."""
-    return ":warning: Studio restarted while working on your request, so it did not finish. Please send it again."
+def job_label(command: str, request: dict[str, object], photos: list[str]) -> str:
+    """A job named by its command, its words and its photos, e.g. `/imagine` “a red car”."""
+    words = str(request.get("prompt") or request.get("question") or "")
+    label = f"`/{command}`" + (f" “{escape(words[:80])}”" if words else "")
+    if photos:
+        label += " on " + ", ".join(f"`{escape(name)}`" for name in photos[:5])
+        label += f" and {len(photos) - 5} more" if len(photos) > 5 else ""
+    return label
 
 
-def shutdown_cancelled() -> str:
-    """Told to a person whose queued job was dropped by a restart."""
-    return ":warning: Studio was restarted before your request ran. Please send it again."
+def interrupted(labels: list[str]) -> str:
+    """Told once, after a crash, kill or shutdown, to a person whose jobs did not finish."""
+    if len(labels) == 1:
+        return (f":warning: Studio was stopped or restarted, so your request {labels[0]} did not finish. "
+                "Please send it again.")
+    listed = "\n".join(f"• {label}" for label in labels)
+    return (":warning: Studio was stopped or restarted, so these requests of yours did not finish:\n"
+            f"{listed}\nPlease send them again.")
+
+
+def interrupted_line(label: str) -> str:
+    """What a progress line says when its job was cut off."""
+    return f":warning: Interrupted: Studio was stopped or restarted before {label} finished. Please send it again."
+
+
+def undelivered(error: BaseException, will_retry: bool) -> str:
+    """Told when Slack kept failing before anything was posted; ``will_retry`` when the queue runs it again."""
+    if will_retry:
+        return _slack_trouble(error) + " Studio will try again by itself in a few minutes."
+    return _slack_trouble(error) + " Please send it again in a few minutes."
+
+
+def _slack_trouble(error: BaseException) -> str:
+    """What Slack did not do, for a Slack failure that outlasted the retries."""
+    if isinstance(error, PhotoFetchFailed) and error.name:
+        answer = f"Slack answered HTTP {error.status}" if error.status else "the connection to Slack failed"
+        name = escape(error.name)
+        return f":frame_with_picture: Studio could not download your photo `{name}` from Slack ({answer})."
+    if isinstance(error, PhotoFetchFailed):
+        return (":frame_with_picture: Studio could not look up your photo in Slack "
+                "(Slack is rate-limiting Studio or having trouble).")
+    return (":warning: Slack did not accept the result after several tries "
+            "(Slack is rate-limiting Studio or having trouble).")
 
 
 def _until(moment: dt.datetime) -> str:
@@ -546,8 +583,13 @@ def error_message(error: BaseException, settings: Settings | None = None) -> str
             f":warning: That is {error.count} photos; Studio replaces backgrounds on up to {error.limit} at once. "
             "Split them over several threads."
         )
+    if isinstance(error, BedrockTimedOut):
+        return (f":hourglass: The model did not answer within {(error.seconds or 0) / 60:g} minutes, so Studio "
+                "stopped waiting. It did not send it again (Bedrock bills every request it runs); "
+                "please try again later.")
     if isinstance(error, PhotoInterrupted):
-        return ":warning: Studio stopped while working on this photo, so it was skipped. Run it again on its own."
+        return (":warning: Studio was stopped or restarted before this photo was finished, so it was skipped. "
+                "Run it again on its own.")
     if isinstance(error, QueueUnavailable):
         return ":x: Studio could not accept the request right now. Please try again in a minute."
     if isinstance(error, SlackRejected):
@@ -556,7 +598,7 @@ def error_message(error: BaseException, settings: Settings | None = None) -> str
                     "An admin must update the app from its manifest and reinstall it.")
         return f":warning: Slack refused the result ({error.code}). Please try again, or tell an admin."
     if isinstance(error, SlackUnavailable):
-        return ":warning: Slack did not accept the result after several tries. Please try again."
+        return _slack_trouble(error) + " Please try again in a few minutes."
     if isinstance(error, ModelFailed):
         return ":x: " + _worded(MODEL_FAILED, error.code, error.params)
     return ":x: Something went wrong on Studio's side. The error is logged; please try again."

@@ -86,26 +86,29 @@ class PhotoReply:
     ts: str
     heading: str
 
-    def show(self, context: str, body: str | None = None) -> None:
-        """Replace the message: ``body`` (or the heading) plus a context line."""
+    def show(self, context: str, body: str | None = None, final: bool = False) -> None:
+        """Replace the message: ``body`` (or the heading) plus a context line; ``final`` for the outcome."""
         text = body if body is not None else self.heading
-        self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context), best_effort=True)
+        if final:
+            self.ctx.slack.finish(self.job.channel_id, self.ts, text, text_blocks(text, context), self.thread_ts)
+        else:
+            self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context), best_effort=True)
 
     def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool) -> None:
         """The final message: how the result was made, with buttons for the next step."""
         if not file_ids:
-            self.show(context)
+            self.show(context, final=True)
             return
         # Remember the photos actually used, so a Re-roll works on them, not on whatever is newest then.
         source = replace(self.job, image_source="files", file_ids=tuple(p.file_id for p in self.photos),
                          thread_ts=self.thread_ts)
         ref = save_result(self.ctx.store, Result(source, tuple(file_ids), self.thread_ts))
         blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable)
-        self.ctx.slack.update(self.job.channel_id, self.ts, self.heading, blocks, best_effort=True)
+        self.ctx.slack.finish(self.job.channel_id, self.ts, self.heading, blocks, self.thread_ts)
 
     def fail(self, error: BaseException) -> NoReturn:
         """Say in the thread what went wrong, then stop the job."""
-        self.show(messages.error_message(error, self.ctx.settings))
+        self.show(messages.error_message(error, self.ctx.settings), final=True)
         raise AlreadyReported(error) from error
 
     def call_model(self, call: Callable[[], T]) -> T:
@@ -151,7 +154,7 @@ def run_describe(job: Job, ctx: WorkerContext) -> None:
         answers = reply.call_model(lambda: describe(ctx.bedrock, vision_model, request, images))
     except (ModelError, StudioError) as error:
         reply.fail(error)
-    reply.show(reply.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]))
+    reply.show(reply.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]), final=True)
 
 
 @dataclass(frozen=True)
@@ -293,12 +296,20 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
     record_batch_photo(job, ctx, request, name, outcome, error)
 
 
+def skip_batch_photo(job: Job, ctx: WorkerContext, name: str) -> None:
+    """Count a batch photo that Studio was stopped before finishing as interrupted, so the batch completes."""
+    batch = job.batch or {}
+    ctx.store.claim(f"batch-photo:{batch['id']}:{batch['index']}", 7 * 86400)  # a redelivery does not redo it
+    record_batch_photo(job, ctx, ReplaceBackgroundRequest(**job.request), name, None, PhotoInterrupted())
+
+
 def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, name: str,
                        outcome: PhotoOutcome | None, error: BaseException | None) -> None:
     """Count the photo's outcome once, give back unused quota, update progress, report if last."""
     batch = job.batch or {}
     row = {"photo": name, "file_id": job.file_ids[0] if job.file_ids else "",
-           "subject": outcome.subject if outcome else "", "outcome": "done" if outcome else "failed",
+           "subject": outcome.subject if outcome else "",
+           "outcome": "done" if outcome else "interrupted" if isinstance(error, PhotoInterrupted) else "failed",
            "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0}
     progress = ctx.store.batch_record(batch["id"], batch["index"], json.dumps(row), batch["total"])
     if not progress.duplicate:  # a redelivered photo job was counted (and its quota settled) before
@@ -306,7 +317,11 @@ def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundR
                             batch["day"])
         heading = messages.batch_started(job.user_id, request, progress.total)
         status = messages.batch_progress(progress.done, progress.failed, progress.total)
-        ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status), best_effort=True)
+        if progress.rows is None:
+            ctx.slack.update(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status),
+                             best_effort=True)
+        else:
+            ctx.slack.finish(job.channel_id, batch["progress_ts"], heading, text_blocks(heading, status), job.thread_ts)
     # Exactly one job posts the report. If that upload fails, the claim is released so
     # the queue's retry of that job (or another photo's redelivery) can post it.
     report_key = f"batch-report:{batch['id']}"
@@ -409,11 +424,11 @@ def run_photo_edit(job: Job, ctx: WorkerContext) -> None:
             if task.needs_prompt and not request.prompt and is_stability(model_id):
                 request = replace(request, prompt=_caption(ctx, downloads[0], reply.call_model))
             result = reply.call_model(lambda: task.call(ctx.bedrock, model_id, request, inputs))
-            reservation.use(len(result.images))
             file_ids = ctx.slack.upload(job.channel_id, reply.thread_ts, result_uploads(
                 result.images, photos[0].name.rsplit(".", 1)[0], task.suffix,
                 f"{photos[0].name} ({task.suffix})", messages.edit_alt_text(job.command, request),
             ))
+            reservation.use(len(result.images))  # charged once delivered, not when generated
         except (ModelError, StudioError) as error:
             reply.fail(error)
     ctx.telemetry.images_generated(model_id, len(result.images))

@@ -6,6 +6,7 @@ person) are downloaded, and the bot token is only ever sent to Slack's hosts.
 
 from __future__ import annotations
 
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -16,13 +17,19 @@ from urllib.parse import urlparse
 
 from slack_sdk import WebClient
 
-from bot.errors import NoImageFound, SlackRejected, SlackUnavailable
+from bot.errors import NoImageFound, PhotoFetchFailed, SlackRejected, SlackUnavailable
 from bot.photo_refs import Photo, message_photos, non_image_names
 from bot.slack_io import slack_errors
 from handlers.errors import InvalidImage
 from handlers.images import MAX_FILE_BYTES
 
 RECENT_WINDOW_SECONDS = 15 * 60
+# Waits before the 2nd and 3rd try of a download that failed transiently (5xx, 429, dropped connection).
+DOWNLOAD_RETRY_SECONDS = (0.5, 2.0)
+# None: the connection failed before Slack answered.
+_TRANSIENT_STATUS = frozenset({None, 429, 500, 502, 503, 504})
+
+log = logging.getLogger(__name__)
 
 
 class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
@@ -98,18 +105,28 @@ class PhotoFinder:
             raise InvalidImage("file_too_large", megabytes=photo.size // 1_048_576, limit=MAX_FILE_BYTES // 1_048_576)
         if not self._is_slack_host(photo.url):
             raise InvalidImage("not_slack_hosted", name=photo.name)
+        for wait in (*DOWNLOAD_RETRY_SECONDS, None):
+            try:
+                return self._fetch(photo)
+            except PhotoFetchFailed as error:
+                if wait is None or error.status not in _TRANSIENT_STATUS:
+                    raise
+                log.warning("photo download failed (%s); retrying in %.1fs", error, wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _fetch(self, photo: Photo) -> bytes:
         request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
         opener = urllib.request.build_opener(_SlackOnlyRedirects(self._is_slack_host))
         try:
             with opener.open(request, timeout=30) as response:
-                data = response.read(MAX_FILE_BYTES + 1)
+                return bytes(response.read(MAX_FILE_BYTES + 1))
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 raise NoImageFound("deleted") from None
-            raise SlackUnavailable(f"file download failed: HTTP {error.code}") from None
-        except OSError as error:
-            raise SlackUnavailable(f"file download failed: {type(error).__name__}") from None
-        return data
+            raise PhotoFetchFailed(photo.name, error.code) from None
+        except OSError:
+            raise PhotoFetchFailed(photo.name) from None
 
     def _thread(self, channel: str, ts: str, oldest: str | None) -> list[dict[str, Any]]:
         args: dict[str, Any] = {"channel": channel, "ts": ts, "limit": 200}
@@ -125,6 +142,8 @@ class PhotoFinder:
             if error.code in ("file_not_found", "file_deleted"):
                 raise NoImageFound("deleted") from None
             raise
+        except SlackUnavailable as error:
+            raise PhotoFetchFailed() from error
 
     def _is_slack_host(self, url: str) -> bool:
         host = urlparse(url).hostname or ""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from bot.jobs import Job
 
@@ -19,12 +20,13 @@ class PoolClosed(RuntimeError):
 class WorkerPool:
     """Runs jobs on a fixed number of threads.
 
-    On shutdown, running jobs finish; jobs still waiting are handed to
-    ``on_dropped`` so the person hears that their request did not run.
+    On shutdown, running jobs get a grace period to finish; jobs still waiting
+    are handed to ``on_dropped`` (all at once) so the people hear that their
+    requests did not run.
     """
 
     def __init__(self, run: Callable[[Job], object], concurrency: int,
-                 on_dropped: Callable[[Job], None]) -> None:
+                 on_dropped: Callable[[list[Job]], None]) -> None:
         self._run = run
         self._on_dropped = on_dropped
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="studio-worker")
@@ -41,19 +43,22 @@ class WorkerPool:
             self._pending[future] = job
         future.add_done_callback(self._forget)
 
-    def shutdown(self) -> None:
-        """Stop taking jobs, finish running ones and report the dropped ones."""
+    def shutdown(self, grace_seconds: float | None = None) -> list[Job]:
+        """Stop taking jobs, report the queued ones, and give running ones ``grace_seconds`` (None: all
+        the time they need) to finish; returns the jobs still running then."""
+        deadline = None if grace_seconds is None else time.monotonic() + grace_seconds
         with self._lock:
             self._closed = True
             waiting = list(self._pending.items())
         self._executor.shutdown(wait=False, cancel_futures=True)
         dropped = [job for future, job in waiting if future.cancelled()]
-        for job in dropped:
-            self._on_dropped(job)
-        running = len(waiting) - len(dropped)
+        if dropped:
+            self._on_dropped(dropped)
+        running = {future: job for future, job in waiting if not future.cancelled()}
         if running:
-            log.info("waiting for %d running job(s) to finish", running)
-        self._executor.shutdown(wait=True)
+            log.info("waiting for %d running job(s) to finish", len(running))
+        _, unfinished = wait(running, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return [running[future] for future in unfinished]
 
     def idle(self) -> bool:
         """True when no job is queued or running."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from typing import TypeVar
@@ -10,6 +11,7 @@ from bot.context import WorkerContext
 from handlers.errors import ModelBusy
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def with_model_retries(
@@ -25,10 +27,11 @@ def with_model_retries(
     for attempt in range(1, attempts + 1):
         try:
             return call()
-        except ModelBusy:
+        except ModelBusy as error:
             if attempt == attempts:
                 raise
             delay = ctx.settings.retry_base_seconds * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+            log.warning("model busy (%s); job retry %d of %d in %.1fs", error, attempt, attempts - 1, delay)
             on_retry(attempt + 1, delay)
             ctx.sleep(delay)
     raise AssertionError("unreachable")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -12,14 +14,14 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot import messages
 from bot.app import build_app
 from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime, slack_listener_client
 from bot.commands import load_flows
-from bot.context import WorkerContext, build_worker_context
+from bot.context import build_worker_context
 from bot.doctor import model_checks, warn_admins
 from bot.jobs import Job
 from bot.pool import WorkerPool
+from bot.recovery import recover_unfinished
 from bot.settings import Settings
 from bot.state import SqliteState
 from bot.worker import run_job
@@ -50,6 +52,7 @@ class LocalRuntime:
     pool: WorkerPool
     state: SqliteState
     server: WSGIServer | None = None
+    grace_seconds: float = 25.0
 
     @property
     def url(self) -> str:
@@ -65,12 +68,20 @@ class LocalRuntime:
         threading.Thread(target=self.server.serve_forever, daemon=True, name="studio-http").start()
         return self
 
-    def close(self) -> None:
-        """Stop serving, finish running jobs and report dropped ones."""
+    def close(self) -> list[Job]:
+        """Stop taking work, report queued jobs, and let running ones finish within the grace period.
+
+        Returns the jobs still running after it: they stay in the journal, so the
+        next start cleans up after them and tells their people.
+        """
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
-        self.pool.shutdown()
+        unfinished = self.pool.shutdown(self.grace_seconds)
+        if unfinished:
+            log.warning("%d job(s) still running after %.0f s; the next start will report them",
+                        len(unfinished), self.grace_seconds)
+        return unfinished
 
 
 def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) -> LocalRuntime:
@@ -89,17 +100,19 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
 
     bedrock = BoundedBedrock(bedrock_runtime(settings), settings.worker_concurrency)
     ctx = build_worker_context(settings, state, bedrock=bedrock, enqueue=submit)
-    report_interrupted(state, ctx)
+    # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
+    recover_unfinished(state, ctx)
+    ctx.slack.on_post = state.journal_line
 
     def run(job: Job) -> None:
-        try:
-            run_job(job, ctx)
-        finally:
-            state.journal_remove(job.id)
+        with state.running(job.id):
+            try:
+                run_job(job, ctx)
+            finally:
+                state.journal_remove(job.id)
 
-    def dropped(job: Job) -> None:
-        ctx.slack.tell(job, messages.shutdown_cancelled())
-        state.journal_remove(job.id)
+    def dropped(jobs: list[Job]) -> None:
+        recover_unfinished(state, ctx, [job.id for job in jobs])
 
     # A few more jobs than model calls: the next photos are prepared while others wait on Bedrock.
     pool = WorkerPool(run=run, concurrency=settings.worker_concurrency + LOOKAHEAD_JOBS, on_dropped=dropped)
@@ -111,15 +124,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             host, settings.port, SlackRequestHandler(app, path=EVENTS_PATH),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
-    return LocalRuntime(app=app, pool=pool, state=state, server=server)
-
-
-def report_interrupted(state: SqliteState, ctx: WorkerContext) -> None:
-    """Tell the people whose jobs an earlier run accepted but never finished (crash, kill)."""
-    for job in state.journal_unfinished():
-        log.warning("job %s was interrupted by a restart; telling the requester", job.id)
-        ctx.slack.tell(job, messages.interrupted())
-        state.journal_remove(job.id)
+    return LocalRuntime(app=app, pool=pool, state=state, server=server, grace_seconds=settings.shutdown_grace_seconds)
 
 
 def check_models(settings: Settings, runtime: LocalRuntime) -> None:
@@ -131,19 +136,45 @@ def check_models(settings: Settings, runtime: LocalRuntime) -> None:
         log.exception("model check failed")
 
 
+class Stop(Exception):
+    """SIGTERM arrived (systemd, Docker, Kubernetes): stop as for Ctrl-C."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stop()
+
+
+def _quit_now(signum: int, frame: object) -> None:
+    # A second signal while waiting for jobs: leave now; the journal has the rest.
+    log.warning("stopping now; unfinished jobs will be reported on the next start")
+    logging.shutdown()
+    os._exit(1)
+
+
 def serve(settings: Settings) -> None:
-    """Run until Ctrl-C: Socket Mode when an app token is set, else HTTP on ``PORT``."""
+    """Run until Ctrl-C or SIGTERM: Socket Mode when an app token is set, else HTTP on ``PORT``."""
     socket_mode = bool(settings.slack_app_token)
     runtime = build_runtime(settings, http=not socket_mode)
     threading.Thread(target=check_models, args=(settings, runtime), daemon=True, name="studio-model-check").start()
+    signal.signal(signal.SIGTERM, _stop)
+    socket_handler = None
     try:
         if socket_mode:
             log.info("Studio is running in Socket Mode; press Ctrl-C to stop")
-            SocketModeHandler(runtime.app, settings.slack_app_token, web_client=runtime.app.client).start()
+            socket_handler = SocketModeHandler(runtime.app, settings.slack_app_token, web_client=runtime.app.client)
+            socket_handler.start()
         else:
             log.info("Studio is listening on %s; press Ctrl-C to stop", runtime.url)
             runtime.server.serve_forever()  # type: ignore[union-attr]
-    except KeyboardInterrupt:
-        log.info("stopping: finishing running jobs")
+    except (KeyboardInterrupt, Stop):
+        log.info("stopping: no new requests; finishing running jobs (up to %.0f s)", settings.shutdown_grace_seconds)
     finally:
-        runtime.close()
+        signal.signal(signal.SIGTERM, _quit_now)
+        signal.signal(signal.SIGINT, _quit_now)
+        if socket_handler is not None:
+            socket_handler.close()
+        unfinished = runtime.close()
+    if unfinished:
+        # Their threads cannot be stopped, and the interpreter would wait for them at exit.
+        logging.shutdown()
+        os._exit(0)

@@ -89,6 +89,8 @@ class Settings:
     team_daily_images: int = 1000
     job_retries: int = 4
     retry_base_seconds: float = 2.0
+    # Local runtime: how long a stop (SIGTERM, Ctrl-C) waits for running jobs.
+    shutdown_grace_seconds: float = 25.0
 
     def __repr__(self) -> str:
         # Keep tokens out of logs and tracebacks that print the settings.
@@ -136,6 +138,7 @@ class Settings:
             team_daily_images=int(env.get("STUDIO_TEAM_DAILY_IMAGES", "1000")),
             job_retries=int(env.get("STUDIO_JOB_RETRIES", "4")),
             retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
+            shutdown_grace_seconds=float(env.get("STUDIO_SHUTDOWN_GRACE_SECONDS", "25")),
         )
 
     def require_slack(self) -> None:

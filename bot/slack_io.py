@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import re
+import time
+import urllib.error
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +24,12 @@ log = logging.getLogger(__name__)
 _NO_ACCESS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 # Errors worth retrying later; any other error code is final.
 _TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# Tries of the update that puts a job's outcome on its progress line (chat.update is idempotent).
+SLACK_FINISH_ATTEMPTS = 3
+# Tries of a whole v2 upload when its upload step (plain HTTP) fails transiently.
+SLACK_UPLOAD_ATTEMPTS = 3
+# What a Slack error code looks like; anything else is a body slack_sdk could not parse (an HTML page).
+_ERROR_CODE = re.compile(r"[a-z0-9_.]+")
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,14 @@ class Upload:
 class SlackIO:
     """Posts, updates and uploads for one workspace's bot token."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, backoff_seconds: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
+        # Base wait between retries that slack_sdk's handlers do not cover (see ``upload``).
+        self.backoff_seconds = backoff_seconds
+        self.sleep = sleep
+        # Told (channel, ts, thread_ts, text) of every message posted; the local runtime journals them.
+        self.on_post: Callable[[str, str, str | None, str], None] | None = None
 
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
              thread_ts: str | None = None) -> str:
@@ -47,6 +62,8 @@ class SlackIO:
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
                 unfurl_links=False, unfurl_media=False,
             )
+        if self.on_post is not None:
+            self.on_post(channel, str(response["ts"]), thread_ts, text)
         return str(response["ts"])
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None,
@@ -64,21 +81,58 @@ class SlackIO:
                 raise
             log.warning("could not update message %s: %s", ts, error)
 
+    def finish(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None,
+               thread_ts: str | None) -> None:
+        """Put a job's outcome on its progress line, so it never stays "Working…"; never raises.
+
+        A transient failure is retried; if Slack still will not update the line (or
+        it was deleted), the outcome is posted as a new message in ``thread_ts``.
+        """
+        for attempt in range(1, SLACK_FINISH_ATTEMPTS + 1):
+            try:
+                self.update(channel, ts, text, blocks)
+                return
+            except SlackUnavailable as error:
+                log.warning("could not finish message %s (try %d): %s", ts, attempt, error)
+                if attempt < SLACK_FINISH_ATTEMPTS:
+                    self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            except (SlackRejected, BotNotInChannel) as error:
+                log.warning("could not finish message %s: %s", ts, error)
+                break
+        try:
+            self.post(channel, text, blocks, thread_ts=thread_ts)
+        except (SlackUnavailable, SlackRejected, BotNotInChannel) as error:
+            log.error("could not post the outcome of message %s either: %s", ts, error)
+
     def upload(self, channel: str, thread_ts: str | None, uploads: Sequence[Upload],
                comment: str | None = None) -> list[str]:
-        """Upload all files in one v2 upload, shared as one message; returns file ids."""
-        with slack_errors("files.uploadV2"):
-            response = self.client.files_upload_v2(
-                file_uploads=[
-                    {"content": u.content, "filename": u.filename, "title": u.title,
-                     **({"alt_txt": u.alt_text} if u.alt_text else {})}
-                    for u in uploads
-                ],
-                channel=channel,
-                thread_ts=thread_ts,
-                initial_comment=comment,
-            )
-        return [str(item["id"]) for item in response.get("files") or ()]
+        """Upload all files in one v2 upload, shared as one message; returns file ids.
+
+        The bytes go to the upload URL with plain HTTP, outside slack_sdk's retry
+        handlers; when that step fails transiently the whole upload starts again
+        (nothing was shared yet, so nothing is posted twice).
+        """
+        for attempt in range(1, SLACK_UPLOAD_ATTEMPTS + 1):
+            try:
+                with slack_errors("files.uploadV2"):
+                    response = self.client.files_upload_v2(
+                        file_uploads=[
+                            {"content": u.content, "filename": u.filename, "title": u.title,
+                             **({"alt_txt": u.alt_text} if u.alt_text else {})}
+                            for u in uploads
+                        ],
+                        channel=channel,
+                        thread_ts=thread_ts,
+                        initial_comment=comment,
+                    )
+                return [str(item["id"]) for item in response.get("files") or ()]
+            except SlackUnavailable as error:
+                wait = _upload_step_wait(error, self.backoff_seconds * 2 ** (attempt - 1))
+                if wait is None or attempt == SLACK_UPLOAD_ATTEMPTS:
+                    raise
+                log.warning("upload to Slack failed (%s); retrying in %.1fs", error, wait)
+                self.sleep(wait)
+        raise AssertionError("unreachable")
 
     def tell(self, job: Job, text: str) -> None:
         """A private note to the person who asked, best effort.
@@ -89,9 +143,8 @@ class SlackIO:
         try:
             if job.response_url:
                 # A response_url expires after 30 minutes and 5 uses; then fall back.
-                response = WebhookClient(job.response_url, timeout=10).send(
-                    text=text, response_type="ephemeral", replace_original=False
-                )
+                webhook = WebhookClient(job.response_url, timeout=10, retry_handlers=self.client.retry_handlers)
+                response = webhook.send(text=text, response_type="ephemeral", replace_original=False)
                 if response.status_code == 200:
                     return
             self.client.chat_postEphemeral(
@@ -102,17 +155,36 @@ class SlackIO:
             log.warning("could not send private note", extra={"job_id": job.id, "error": type(error).__name__})
 
 
+def _upload_step_wait(error: SlackUnavailable, backoff: float) -> float | None:
+    """Seconds to wait before uploading again, or None when the upload must not be retried here.
+
+    Only a failed POST of the bytes qualifies: Web API steps were retried by the client already.
+    """
+    cause = error.__cause__
+    if isinstance(cause, urllib.error.HTTPError):
+        if cause.code == 429:
+            return float(cause.headers.get("Retry-After") or 1)
+        return backoff if cause.code >= 500 else None
+    if isinstance(cause, SlackClientError) or not isinstance(cause, OSError):
+        return None
+    return backoff
+
+
 @contextmanager
 def slack_errors(method: str) -> Iterator[None]:
     """Turn Slack client failures into Studio's typed errors (no access, rejected, unavailable)."""
     try:
         yield
     except SlackApiError as error:
-        code = error.response.get("error", "") if error.response is not None else ""
+        status = error.response.status_code if error.response is not None else 0
+        code = str(error.response.get("error") or "") if error.response is not None else ""
+        if status >= 500 or not _ERROR_CODE.fullmatch(code):
+            # An outage (often an HTML page): transient, and its body is never shown to anyone.
+            raise SlackUnavailable(f"{method} failed: HTTP {status}") from error
         if code in _NO_ACCESS:
             raise BotNotInChannel(code) from error
-        if code and code not in _TRANSIENT:
+        if code not in _TRANSIENT:
             raise SlackRejected(code) from error
-        raise SlackUnavailable(f"{method} failed: {code or error.response.status_code}") from error
+        raise SlackUnavailable(f"{method} failed: {code}") from error
     except (SlackClientError, OSError) as error:
         raise SlackUnavailable(f"{method} failed: {type(error).__name__}") from error

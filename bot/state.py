@@ -55,11 +55,34 @@ class BatchProgress:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class ProgressLine:
+    """A message a job posted and keeps up to date (its heading or progress line)."""
+
+    channel: str
+    ts: str
+    thread_ts: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """A job an earlier run accepted but did not finish, and the lines it had posted."""
+
+    job: Job
+    lines: list[ProgressLine]
+
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS usage (scope TEXT NOT NULL, day TEXT NOT NULL, images INTEGER NOT NULL,"
     " PRIMARY KEY (scope, day))",
     "CREATE TABLE IF NOT EXISTS journal (id TEXT PRIMARY KEY, job TEXT NOT NULL)",
+    # What each unfinished job holds: images reserved (net of what it gave back) and lines posted.
+    "CREATE TABLE IF NOT EXISTS journal_holds (job TEXT NOT NULL, team TEXT NOT NULL, user TEXT NOT NULL,"
+    " day TEXT NOT NULL, images INTEGER NOT NULL, PRIMARY KEY (job, team, user, day))",
+    "CREATE TABLE IF NOT EXISTS journal_lines (job TEXT NOT NULL, channel TEXT NOT NULL, ts TEXT NOT NULL,"
+    " thread_ts TEXT, text TEXT NOT NULL, PRIMARY KEY (job, ts))",
     "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS batch_rows (batch TEXT NOT NULL, idx INTEGER NOT NULL, row TEXT NOT NULL,"
     " failed INTEGER NOT NULL, PRIMARY KEY (batch, idx))",
@@ -76,6 +99,8 @@ class SqliteState:
         # writes are tiny, and this keeps every check-and-update atomic.
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        # The job running on each worker thread, so its reservations and lines are journaled.
+        self._local = threading.local()
         with self._transaction() as db:
             for statement in _SCHEMA:
                 db.execute(statement)
@@ -108,13 +133,13 @@ class SqliteState:
                     "ON CONFLICT (scope, day) DO UPDATE SET images = images + excluded.images",
                     (scope, day, count),
                 )
+            self._hold(db, team_id, user_id, day, count)
             return Usage(usage.user + count, usage.team + count)
 
     def release_images(self, team_id: str, user_id: str, day: str, count: int) -> None:
         with self._transaction() as db:
-            for scope in (f"user:{team_id}:{user_id}", f"team:{team_id}"):
-                db.execute("UPDATE usage SET images = MAX(0, images - ?) WHERE scope = ? AND day = ?",
-                           (count, scope, day))
+            self._release(db, team_id, user_id, day, count)
+            self._hold(db, team_id, user_id, day, -count)
 
     def usage(self, team_id: str, user_id: str, day: str) -> Usage:
         with self._transaction() as db:
@@ -144,19 +169,76 @@ class SqliteState:
             return BatchProgress(done=int(done), failed=int(failures or 0), total=total, rows=rows,
                                  duplicate=not inserted)
 
-    # The journal lists jobs accepted but not finished, so that after a crash
-    # or kill the people waiting on them can be told (see bot.runtime_local).
+    # The journal lists jobs accepted but not finished, with the images they reserved
+    # and the lines they posted, so that after a crash, kill or shutdown the next start
+    # can give the images back, finish the lines and tell the people (see bot.recovery).
     def journal_add(self, job: Job) -> None:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO journal (id, job) VALUES (?, ?)", (job.id, job.to_json()))
 
     def journal_remove(self, job_id: str) -> None:
+        """Forget a job that ended (what it reserved is settled, or now owned by the jobs it queued)."""
         with self._transaction() as db:
-            db.execute("DELETE FROM journal WHERE id = ?", (job_id,))
+            for table, column in (("journal", "id"), ("journal_holds", "job"), ("journal_lines", "job")):
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (job_id,))
 
     def journal_unfinished(self) -> list[Job]:
         with self._transaction() as db:
             return [Job.from_json(row[0]) for row in db.execute("SELECT job FROM journal")]
+
+    @contextmanager
+    def running(self, job_id: str) -> Iterator[None]:
+        """Journal what this thread reserves and posts as ``job_id``'s, while the block runs."""
+        self._local.job_id = job_id
+        try:
+            yield
+        finally:
+            self._local.job_id = None
+
+    def journal_line(self, channel: str, ts: str, thread_ts: str | None, text: str) -> None:
+        """Note a message the running job posted (no-op outside ``running``)."""
+        job_id = getattr(self._local, "job_id", None)
+        if job_id is None:
+            return
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO journal_lines (job, channel, ts, thread_ts, text) "
+                       "VALUES (?, ?, ?, ?, ?)", (job_id, channel, ts, thread_ts, text))
+
+    def journal_entries(self, job_ids: list[str] | None = None) -> list[JournalEntry]:
+        """The unfinished jobs (all, or those in ``job_ids``), oldest first, with their lines."""
+        with self._transaction() as db:
+            jobs = [Job.from_json(row[0]) for row in db.execute("SELECT job FROM journal ORDER BY rowid")]
+            entries = []
+            for job in jobs:
+                if job_ids is not None and job.id not in job_ids:
+                    continue
+                lines = [ProgressLine(*row) for row in db.execute(
+                    "SELECT channel, ts, thread_ts, text FROM journal_lines WHERE job = ? ORDER BY ts", (job.id,))]
+                entries.append(JournalEntry(job, lines))
+            return entries
+
+    def release_held(self, job_id: str) -> int:
+        """Give back what an unfinished job still holds, once; returns the number of images."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT team, user, day, images FROM journal_holds WHERE job = ? AND images > 0",
+                              (job_id,)).fetchall()
+            for team_id, user_id, day, images in rows:
+                self._release(db, team_id, user_id, day, images)
+            db.execute("DELETE FROM journal_holds WHERE job = ?", (job_id,))
+            return sum(row[3] for row in rows)
+
+    def _hold(self, db: sqlite3.Connection, team_id: str, user_id: str, day: str, images: int) -> None:
+        job_id = getattr(self._local, "job_id", None)
+        if job_id is not None:
+            db.execute("INSERT INTO journal_holds (job, team, user, day, images) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (job, team, user, day) DO UPDATE SET images = images + excluded.images",
+                       (job_id, team_id, user_id, day, images))
+
+    @staticmethod
+    def _release(db: sqlite3.Connection, team_id: str, user_id: str, day: str, count: int) -> None:
+        for scope in (f"user:{team_id}:{user_id}", f"team:{team_id}"):
+            db.execute("UPDATE usage SET images = MAX(0, images - ?) WHERE scope = ? AND day = ?",
+                       (count, scope, day))
 
     @staticmethod
     def _usage(db: sqlite3.Connection, team_id: str, user_id: str, day: str) -> Usage:

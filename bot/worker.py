@@ -14,6 +14,7 @@ from bot.commands import COMMANDS
 from bot.context import WorkerContext
 from bot.errors import (
     AlreadyReported,
+    BedrockTimedOut,
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
@@ -47,6 +48,7 @@ class Outcome(Enum):
 _REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
     (ModelBlocked, "blocked"),
     (ModelBusy, "busy"),
+    (BedrockTimedOut, "model_timeout"),
     (ModelAccessDenied, "access_denied"),
     (ModelUnsupported, "unsupported"),
     (ModelUnavailable, "model_unavailable"),
@@ -69,12 +71,15 @@ def failure_reason(error: BaseException) -> str:
     return "crash"
 
 
-def run_job(job: Job, ctx: WorkerContext) -> Outcome:
-    """Run ``job`` to the end; never raises, and leaves the person informed when Slack allows."""
+def run_job(job: Job, ctx: WorkerContext, will_retry: bool = False) -> Outcome:
+    """Run ``job`` to the end; never raises, and leaves the person informed when Slack allows.
+
+    ``will_retry`` says the queue runs the job again if it ends ``UNDELIVERED`` (SQS, not the last try).
+    """
     started = time.monotonic()
     log.info("job started", extra={"job_id": job.id, "command": job.command})
     ctx.telemetry.job_started(job.command)
-    outcome, reason = _run(job, ctx)
+    outcome, reason = _run(job, ctx, will_retry)
     seconds = time.monotonic() - started
     log.info("job %s", outcome.value, extra={"job_id": job.id, "command": job.command, "outcome": outcome.value,
                                              "reason": reason, "seconds": round(seconds, 3)})
@@ -82,7 +87,7 @@ def run_job(job: Job, ctx: WorkerContext) -> Outcome:
     return outcome
 
 
-def _run(job: Job, ctx: WorkerContext) -> tuple[Outcome, str | None]:
+def _run(job: Job, ctx: WorkerContext, will_retry: bool) -> tuple[Outcome, str | None]:
     try:
         COMMANDS[job.command].run(job, ctx)
     except AlreadyReported as error:
@@ -91,8 +96,9 @@ def _run(job: Job, ctx: WorkerContext) -> tuple[Outcome, str | None]:
         return Outcome.FAILED, failure_reason(error)
     except SlackUnavailable as error:
         # Nothing reached the channel yet (later Slack failures are reported there),
-        # so the queue may run the job again; on the local runtime the log says so.
+        # so the queue may run the job again. Either way the person hears of it.
         log.error("Slack unreachable, job not delivered: %s", error, extra={"job_id": job.id})
+        _tell_undelivered(job, ctx, error, will_retry)
         return Outcome.UNDELIVERED, "slack"
     except (StudioError, ModelError) as error:
         ctx.slack.tell(job, messages.error_message(error, ctx.settings))
@@ -117,3 +123,14 @@ def warn_admins_once(error: ModelUnavailable, ctx: WorkerContext) -> None:
             ctx.slack.client.chat_postMessage(channel=admin, text=text)
         except SlackApiError as failure:
             log.warning("could not tell admin %s: %s", admin, failure.response.get("error"))
+
+
+def _tell_undelivered(job: Job, ctx: WorkerContext, error: SlackUnavailable, will_retry: bool) -> None:
+    """Tell the person privately, once per job (and once more when the queue gives up)."""
+    try:
+        first = ctx.store.claim(f"undelivered:{job.id}:{'retrying' if will_retry else 'final'}", 86400)
+    except Exception:  # noqa: BLE001 - better told twice than never
+        log.warning("could not record the undelivered notice", extra={"job_id": job.id})
+        first = True
+    if first:
+        ctx.slack.tell(job, messages.undelivered(error, will_retry))

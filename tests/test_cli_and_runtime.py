@@ -80,7 +80,7 @@ def test_shutdown_finishes_running_jobs_and_reports_queued_ones() -> None:
         release.wait(5)
         finished.append(item.id)
 
-    pool = WorkerPool(run, concurrency=1, on_dropped=lambda item: dropped.append(item.id))
+    pool = WorkerPool(run, concurrency=1, on_dropped=lambda items: dropped.extend(item.id for item in items))
     for number in range(3):
         pool.submit(job(number))
     started.wait(5)

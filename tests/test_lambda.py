@@ -219,3 +219,24 @@ def test_batch_fans_out_on_sqs_and_reports_once_despite_a_duplicate(aws: Aws, sl
     painted = [c for c in bedrock.calls if c.model_id == "us.stability.stable-image-inpaint-v1:0"]
     assert len(images) == 3 and len(painted) == 3
     assert len(reports) == 1 and reports[0]["content"].decode().count("\n") == 4
+
+
+def test_result_slack_never_takes_is_told_and_left_for_redelivery(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from slack_sdk.http_retry import builtin_handlers
+
+    monkeypatch.setattr(builtin_handlers, "random", SimpleNamespace(random=lambda: 0.0))  # no jitter in tests
+    worker = fresh("bot.lambda_worker")
+    slack.fail_next("chat.postMessage", "ratelimited", n=1000, retry_after=0)
+    for receive in (1, 2):
+        event = sqs_event([imagine_job("limited")])
+        event["Records"][0]["attributes"]["ApproximateReceiveCount"] = str(receive)
+        assert worker.handler(event, LambdaContext()) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    notes = [note["text"] for note in slack.ephemerals]
+    assert len(notes) == 1, "told once, not on every redelivery"
+    assert "Slack did not accept the result" in notes[0] and "try again by itself" in notes[0]
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"  # the last try before the dead-letter queue
+    worker.handler(event, LambdaContext())
+    assert "send it again" in slack.ephemerals[-1]["text"]

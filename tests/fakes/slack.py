@@ -134,6 +134,13 @@ LOGIN_PAGE_HTML = (
 """
 )
 
+# During an outage Slack's edge answers 5xx with an HTML page, not the API's JSON.
+SERVER_ERROR_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Slack is having trouble ({status})</title></head>
+<body><h1>Server Error</h1><p>Slack is having some trouble right now. Please try again shortly.</p>
+<p>Error {status}</p></body></html>
+"""
+
 _TS_RE = re.compile(r"^\d{1,12}\.\d{6}$")
 
 _FILETYPES: dict[str, tuple[str, str]] = {
@@ -467,6 +474,8 @@ class _PendingUpload:
 class _Fault:
     error: str
     retry_after: int | None
+    status: int | None = None
+    html: bool = False
 
 
 @dataclass
@@ -781,20 +790,25 @@ class FakeSlack:
 
     # --------------------------------------------------- fault injection
 
-    def fail_next(self, method: str, error: str = "ratelimited", n: int = 1, retry_after: int | None = None) -> None:
+    def fail_next(self, method: str, error: str = "ratelimited", n: int = 1, retry_after: int | None = None,
+                  *, status: int | None = None, html: bool = False) -> None:
         """Make the next ``n`` calls of ``method`` fail.
 
         ``error == "ratelimited"`` answers HTTP 429 with ``Retry-After``
-        (default 1 s) like Slack; any other error answers HTTP 200
-        ``{"ok": false, "error": error}``. ``method`` is a Web API method name,
-        ``"*"`` (any API method), or one of the non-API endpoints ``"upload"``,
-        ``"download"``, ``"response_url"`` (those answer HTTP 500 for
-        non-ratelimit errors).
+        (default 1 s) like Slack; ``error == "disconnect"`` closes the
+        connection without an answer (a reset or dropped connection); any other
+        error answers HTTP 200 ``{"ok": false, "error": error}``. ``status``
+        (e.g. 500, 502, 503, 504) answers that HTTP status instead, with the
+        JSON error body, or with an HTML error page when ``html`` is true (what
+        Slack's edge serves during an outage). ``method`` is a Web API method
+        name, ``"*"`` (any API method), or one of the non-API endpoints
+        ``"upload"``, ``"download"``, ``"response_url"`` (those answer HTTP 500
+        with a plain-text body for other errors, unless ``status`` says otherwise).
         """
         with self._lock:
             queue = self._faults.setdefault(method, [])
             for _ in range(n):
-                queue.append(_Fault(error, retry_after))
+                queue.append(_Fault(error, retry_after, status, html))
 
     def reset_faults(self) -> None:
         """Forget all pending injected failures."""
@@ -2040,8 +2054,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.error == "ratelimited":
                 retry = fault.retry_after if fault.retry_after is not None else 1
                 self._send_json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry)})
-            else:
-                self._send_json(200, {"ok": False, "error": fault.error}, scope_headers)
+            elif not self._send_fault(fault):
+                self._send_json(fault.status or 200, {"ok": False, "error": fault.error}, scope_headers)
             return
         try:
             result = fake._handle_api(method, args, token)
@@ -2059,9 +2073,21 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.error == "ratelimited":
             retry = fault.retry_after if fault.retry_after is not None else 1
             self._send(429, b"ratelimited", {"Content-Type": "text/plain", "Retry-After": str(retry)})
-        else:
-            self._send(500, fault.error.encode(), {"Content-Type": "text/plain"})
+        elif not self._send_fault(fault):
+            self._send(fault.status or 500, fault.error.encode(), {"Content-Type": "text/plain"})
         return True
+
+    def _send_fault(self, fault: _Fault) -> bool:
+        """Answer a dropped connection or an HTML error page; False for the caller's usual error body."""
+        if fault.error == "disconnect":
+            self.close_connection = True
+            return True
+        if fault.html:
+            status = fault.status or 503
+            page = SERVER_ERROR_HTML.format(status=status).encode()
+            self._send(status, page, {"Content-Type": "text/html; charset=utf-8"})
+            return True
+        return False
 
     def _upload(self, ticket: str) -> None:
         body = self._body()

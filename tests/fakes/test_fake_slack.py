@@ -392,6 +392,28 @@ def test_fail_next_other_error_and_reset(fake: FakeSlack, client: WebClient) -> 
     client.chat_postMessage(channel="C1", text="fine")
 
 
+def test_server_errors_html_pages_and_dropped_connections(fake: FakeSlack, client: WebClient) -> None:
+    fake.fail_next("chat.postMessage", "service_unavailable", status=503, html=True)
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="x")
+    assert err.value.response.status_code == 503
+    assert "non-JSON" in err.value.response["error"], "slack_sdk cannot parse an HTML page"
+    fake.fail_next("chat.postMessage", "internal_error", status=500)
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="x")
+    assert (err.value.response.status_code, err.value.response["error"]) == (500, "internal_error")
+    fake.fail_next("chat.postMessage", "disconnect", n=2)  # WebClient retries one by default
+    with pytest.raises(ConnectionError):  # http.client.RemoteDisconnected
+        client.chat_postMessage(channel="C1", text="x")
+    fake.fail_next("download", "bad_gateway", status=502, html=True)
+    photo = fake.add_file(b"\x89PNG\r\n\x1a\n" + b"0" * 10, name="a.png")
+    request = urllib.request.Request(photo["url_private"], headers={"Authorization": f"Bearer {BOT_TOKEN}"})
+    with pytest.raises(urllib.error.HTTPError) as http_error:
+        urllib.request.urlopen(request, timeout=5)
+    assert http_error.value.code == 502 and b"<html" in http_error.value.read()
+    assert client.chat_postMessage(channel="C1", text="fine")["ok"] and fake.bot_messages("C1")
+
+
 # ---------------------------------------------------------------- response_url & helpers
 
 
