@@ -219,13 +219,18 @@ def imagine_started(user_id: str, prompt: str, count: int) -> str:
 
 def generation_summary(
     model_label: str, seeds: list[int], width: int, height: int, seconds: float, count: int, blocked: int,
-    asked_ratio: str = "",
+    asked_ratio: str = "", made_ratio: str = "",
 ) -> str:
-    """How a result was made (every image's seed), so it can be reproduced."""
+    """How a result was made (every image's seed), so it can be reproduced.
+
+    ``made_ratio`` is the aspect ratio the model was asked for when it takes a named
+    one (Stability): its output sizes are only near that shape, so the ratio is not
+    worked out from the pixels (1216×832 is Stability's 3:2, not 13:9).
+    """
     seeds = list(dict.fromkeys(seeds))  # Titan/Nova use one seed for all images of a call
     seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(seed) for seed in seeds)
     line = f"{model_label} · {seed_text} · {width}×{height} · {seconds:.1f}s"
-    made = _ratio_of(width, height)
+    made = made_ratio or _ratio_of(width, height)
     if asked_ratio and _ratio_of(*_parts(asked_ratio)) != made:
         line += f"\n:information_source: {model_label} has no {asked_ratio}; the nearest it offers is {made}."
     if blocked:
