@@ -134,3 +134,66 @@ def test_imagine_cfg_is_a_private_usage_error_on_stability(studio: Studio, slack
     assert "cfg" in text, text
     assert bedrock.calls == [] and slack.uploads == []
     assert slack.channel_messages("C1") == []
+
+
+# --- 2. /replace-bg -----------------------------------------------------------------------
+
+def test_replace_bg_precise_keeps_the_subject_pixels(make_studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    studio = make_studio(user_daily_images=10)
+    ts = post_photo(slack, camera_jpeg(4000, 3000))  # a 12 MP phone photo
+    studio.slash("/replace-bg", "keep=car beach at sunset mode=precise")
+    studio.wait_idle(timeout=60)
+    assert [c.model_id for c in invokes(bedrock)] == [REMOVE_BG, INPAINT], thread_text(slack, ts)
+    cut_call, paint_call = invokes(bedrock)
+    assert "mask" not in paint_call.body and paint_call.body["grow_mask"] == 0
+    assert paint_call.body["prompt"] == "beach at sunset"
+    [check] = bedrock.converse_calls()
+    assert "'car'" in json.dumps(check.body)
+    sent = decoded(cut_call.body["image"]).convert("RGB")
+    assert sent.width * sent.height <= 9_437_184, "Stability's input limit"
+    # The fake's cut-out keeps an ellipse inset by a sixth on each side (see _render_stability).
+    alpha = Image.new("L", sent.size, 0)
+    from PIL import ImageDraw
+    w, h = sent.size
+    ImageDraw.Draw(alpha).ellipse((w // 6, h // 6, w - w // 6, h - h // 6), fill=255)
+    [upload] = slack.uploads
+    assert upload["thread_ts"] == ts
+    result = Image.open(io.BytesIO(upload["content"])).convert("RGB")
+    assert result.size == sent.size
+    black = Image.new("RGB", sent.size)
+    assert Image.composite(result, black, alpha).tobytes() == Image.composite(sent, black, alpha).tobytes(), \
+        "every opaque pixel of the cut-out is the original's"
+    assert Image.composite(black, result, alpha).tobytes() != Image.composite(black, sent, alpha).tobytes(), \
+        "the background was repainted"
+    assert "beach at sunset" in blocks_text(result_message(slack, ts))
+    assert "you: *1 of 10*" in usage(studio)
+
+
+def test_replace_bg_default_mode_blends_the_edge(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    ts = post_photo(slack, camera_jpeg(800, 600))
+    studio.slash("/replace-bg", "keep=car beach at sunset")
+    studio.wait_idle()
+    [paint_call] = invokes(bedrock, INPAINT)
+    assert paint_call.body["grow_mask"] > 0 and "mask" not in paint_call.body
+    assert len(slack.uploads) == 1 and slack.uploads[0]["thread_ts"] == ts
+
+
+def test_replace_bg_refuses_a_cutout_that_is_not_the_keep_subject(make_studio, slack: FakeSlack,
+                                                                  bedrock: FakeBedrock) -> None:
+    studio = make_studio(user_daily_images=10)
+
+    def answer(body: dict[str, Any]) -> str:
+        prompt = json.dumps(body)
+        return "no; a brown dog" if "cut out of a photo" in prompt else "A photo."
+
+    bedrock.converse_answer = answer
+    ts = post_photo(slack, camera_jpeg(800, 600))
+    studio.slash("/replace-bg", "keep=car beach at sunset")
+    studio.wait_idle()
+    assert [c.model_id for c in invokes(bedrock)] == [REMOVE_BG], "no inpaint after a mismatch"
+    assert len(bedrock.converse_calls()) == 1
+    text = thread_text(slack, ts)
+    assert "a brown dog" in text and "car" in text, text
+    assert slack.uploads == []
+    assert "Working" not in text
+    assert "you: *0 of 10*" in usage(studio), "the quota is given back"
