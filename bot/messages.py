@@ -506,9 +506,14 @@ def error_message(error: BaseException, settings: Settings | None = None) -> str
                 f"configure `{error.profile}` instead.")
     if isinstance(error, ModelAccessDenied):
         if error.marketplace:
-            return (f":lock: Studio's AWS role may not enable `{error.model_id}`: it needs the "
-                    "`aws-marketplace:ViewSubscriptions` and `aws-marketplace:Subscribe` permissions "
-                    "(the SAM template grants them). Please tell an AWS admin.")
+            # Bedrock words a first-use subscription still under way and missing Marketplace
+            # permissions the same ("...cannot be completed at this time... try again after
+            # 2 minutes"), so the sentence covers both.
+            return (f":hourglass: Bedrock could not finish enabling `{error.model_id}` for this AWS account yet. "
+                    "On first use this takes a few minutes: please try again in a few minutes. If it keeps "
+                    "happening, Studio's AWS role needs the `aws-marketplace:ViewSubscriptions` and "
+                    "`aws-marketplace:Subscribe` permissions (the SAM template grants them): please tell an AWS "
+                    "admin (`python -m bot doctor` checks this).")
         return (
             f":lock: AWS does not allow Studio to use the model `{error.model_id}` in {error.region}. "
             "An AWS admin must allow `bedrock:InvokeModel` on it for Studio's role."

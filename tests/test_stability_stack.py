@@ -33,11 +33,16 @@ CREATIVE_UPSCALE = "us.stability.stable-creative-upscale-v1:0"
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
 
 
+@pytest.fixture
+def amazon_allowed() -> None:
+    """Requested by the tests that configure an Amazon model on purpose."""
+
+
 @pytest.fixture(autouse=True)
 def _nothing_reaches_amazon(request: pytest.FixtureRequest, bedrock: FakeBedrock) -> Iterator[None]:
     """On the default stack no request goes to a retired Amazon model."""
     yield
-    if request.node.get_closest_marker("amazon_allowed"):
+    if "amazon_allowed" in request.fixturenames:
         return
     amazon = [c.model_id for c in bedrock.calls if "amazon." in c.model_id]
     assert amazon == [], f"requests reached Amazon models: {amazon}"
@@ -197,3 +202,63 @@ def test_replace_bg_refuses_a_cutout_that_is_not_the_keep_subject(make_studio, s
     assert slack.uploads == []
     assert "Working" not in text
     assert "you: *0 of 10*" in usage(studio), "the quota is given back"
+
+
+# --- 4. models that cannot be used -------------------------------------------------------
+
+def final_progress(slack: FakeSlack) -> str:
+    """What the /imagine heading says when the job has ended."""
+    return json.dumps(slack.updates[-1], ensure_ascii=False) if slack.updates else ""
+
+
+def admin_dms(slack: FakeSlack, admin: str = "UADMIN") -> list[dict[str, Any]]:
+    return [call for call in slack.calls_to("chat.postMessage") if call.get("channel") == admin]
+
+
+def test_a_retired_model_is_named_with_its_replacement_once(make_studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                                            amazon_allowed: None) -> None:
+    studio = make_studio(image_model_id=TITAN_V2, admins=frozenset({"UADMIN"}), user_daily_images=10)
+    bedrock.retire(TITAN_V2)
+    studio.slash("/imagine", "sneaker n=2")
+    studio.wait_idle()
+    shown = final_progress(slack)
+    assert "reached the end of its life" in shown, shown
+    assert "STUDIO_IMAGE_MODEL" in shown and CORE in shown and "<@UADMIN>" in shown
+    everything = json.dumps(slack.channel_messages("C1"), ensure_ascii=False)
+    assert "Generating" not in everything and "Working" not in everything, everything
+    assert [c.model_id for c in invokes(bedrock)] == [TITAN_V2], "not retried"
+    assert slack.uploads == []
+    assert "you: *0 of 10*" in usage(studio), "the quota is given back"
+    studio.slash("/imagine", "sneaker again", response_key="r2")
+    studio.wait_idle()
+    assert len(invokes(bedrock)) == 2
+    [dm] = admin_dms(slack)
+    assert "end of its life" in dm["text"] and f"STUDIO_IMAGE_MODEL={CORE}" in dm["text"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [("block_account", "Operation not allowed"),
+     ("legacy_unused", "is Legacy"),
+     ("pending_subscription", "try again in a few minutes")],
+)
+def test_model_access_faults_are_worded(make_studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                        fault: str, expected: str) -> None:
+    studio = make_studio(admins=frozenset({"UADMIN"}), user_daily_images=10)
+    if fault == "block_account":
+        bedrock.block_account()
+    elif fault == "legacy_unused":
+        bedrock.legacy_unused(CORE)
+    else:
+        bedrock.pending_subscription(CORE, calls=100)
+    studio.slash("/imagine", "sneaker")
+    studio.wait_idle(timeout=30)
+    shown = final_progress(slack)
+    assert expected in shown, shown
+    assert "Generating" not in json.dumps(slack.channel_messages("C1"), ensure_ascii=False)
+    assert invokes(bedrock) and {c.model_id for c in invokes(bedrock)} == {CORE}
+    assert slack.uploads == []
+    assert "you: *0 of 10*" in usage(studio)
+    if fault != "pending_subscription":
+        assert len(invokes(bedrock)) == 1, "a model that cannot be used is not retried"
+        assert len(admin_dms(slack)) == 1
