@@ -262,3 +262,101 @@ def test_model_access_faults_are_worded(make_studio, slack: FakeSlack, bedrock: 
     if fault != "pending_subscription":
         assert len(invokes(bedrock)) == 1, "a model that cannot be used is not retried"
         assert len(admin_dms(slack)) == 1
+
+
+# --- 3. every result button, and /upscale ------------------------------------------------
+
+def imagine_one(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> dict[str, Any]:
+    studio.slash("/imagine", "a lighthouse on a cliff")
+    studio.wait_idle()
+    message = result_message(slack)
+    bedrock.calls.clear()
+    return message
+
+
+def test_variations_button_is_ultra_image_to_image(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    message = imagine_one(studio, slack, bedrock)
+    click(studio, slack, message, "studio_variations")
+    studio.wait_idle()
+    calls = invokes(bedrock)
+    assert calls and {c.model_id for c in calls} == {ULTRA}
+    body = calls[0].body
+    assert decoded(body["image"]).size == (1024, 1024) and 0.5 <= body["strength"] <= 0.7
+    assert body["prompt"] == "a lighthouse on a cliff" and "aspect_ratio" not in body
+    assert len(slack.uploads) == 1 + len(calls) and slack.uploads[-1]["thread_ts"] == message["ts"]
+    assert "<@U2>" in thread_text(slack, message["ts"])
+
+
+def test_upscale_button_is_fast_upscale_4x(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    message = imagine_one(studio, slack, bedrock)
+    click(studio, slack, message, "studio_upscale")
+    studio.wait_idle()
+    [call] = invokes(bedrock)
+    assert call.model_id == FAST_UPSCALE and "prompt" not in call.body
+    sent = decoded(call.body["image"]).size
+    result = uploaded(slack)
+    assert result.size == (sent[0] * 4, sent[1] * 4)
+    assert slack.uploads[-1]["thread_ts"] == message["ts"]
+    assert f"{result.width}×{result.height}" in thread_text(slack, message["ts"])
+
+
+def test_extend_button_opens_a_modal_then_outpaints(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    message = imagine_one(studio, slack, bedrock)
+    click(studio, slack, message, "studio_extend")
+    [opened] = [v for v in slack.views if v["method"] == "views.open"]
+    state = {"format": {"value": {"type": "static_select", "selected_option": {"value": "story"}}},
+             "prompt": {"value": {"type": "plain_text_input", "value": "a stormy coast"}}}
+    studio.interact({"type": "view_submission", "team": {"id": "T0001"}, "user": {"id": "U2"}, "api_app_id": "A1",
+                     "view": {**opened["view"], "state": {"values": state}}})
+    studio.wait_idle()
+    [call] = invokes(bedrock)
+    assert call.model_id == OUTPAINT and call.body["prompt"] == "a stormy coast"
+    assert call.body.get("up", 0) > 0 and call.body.get("down", 0) > 0 and not call.body.get("left")
+    result = uploaded(slack)
+    assert abs(result.width / result.height - 9 / 16) < 0.03
+    assert slack.uploads[-1]["thread_ts"] == message["ts"]
+
+
+def test_remove_background_button(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    message = imagine_one(studio, slack, bedrock)
+    click(studio, slack, message, "studio_remove-bg")
+    studio.wait_idle()
+    [call] = invokes(bedrock)
+    assert call.model_id == REMOVE_BG and decoded(call.body["image"]).size == (1024, 1024)
+    assert uploaded(slack).mode == "RGBA" and slack.uploads[-1]["thread_ts"] == message["ts"]
+
+
+def test_describe_button(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    message = imagine_one(studio, slack, bedrock)
+    bedrock.converse_answer = "A white lighthouse on a green cliff."
+    click(studio, slack, message, "studio_describe")
+    studio.wait_idle()
+    [call] = bedrock.converse_calls()
+    assert call.model_id == "us.anthropic.claude-haiku-4-5-20251001-v1:0" and invokes(bedrock) == []
+    assert "A white lighthouse on a green cliff." in thread_text(slack, message["ts"])
+
+
+@pytest.mark.parametrize(("text", "model"), [("mode=conservative", CONSERVATIVE_UPSCALE),
+                                              ("mode=creative a crisp photo", CREATIVE_UPSCALE),
+                                              ("", FAST_UPSCALE)])
+def test_upscale_modes_reach_their_models(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                          text: str, model: str) -> None:
+    ts = post_photo(slack, camera_jpeg(800, 600))
+    studio.slash("/upscale", text)
+    studio.wait_idle()
+    [call] = invokes(bedrock)
+    assert call.model_id == model and call.ok, thread_text(slack, ts)
+    if "crisp" in text:
+        assert call.body["prompt"] == "a crisp photo"
+    result = uploaded(slack)
+    assert result.width > 800 and slack.uploads[-1]["thread_ts"] == ts
+    assert f"{result.width}×{result.height}" in thread_text(slack, ts)
+
+
+def test_fast_upscale_with_words_is_a_usage_error(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    post_photo(slack, camera_jpeg(800, 600))
+    ack = studio.slash("/upscale", "a crisp photo")
+    studio.wait_idle()
+    text = ack.get("text", "") + private_text(slack)
+    assert "mode=" in text, text
+    assert bedrock.calls == [] and slack.uploads == []
