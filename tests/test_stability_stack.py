@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from tests.conftest import Studio
 from tests.fakes.bedrock import CLAUDE_HAIKU_5_5, BedrockCall, FakeBedrock
 from tests.fakes.slack import FakeSlack
-from tests.photos import camera_jpeg, encode
+from tests.photos import camera_jpeg
 
 CORE, ULTRA = "stability.stable-image-core-v1:1", "stability.stable-image-ultra-v1:1"
 INPAINT = "us.stability.stable-image-inpaint-v1:0"
@@ -158,7 +158,6 @@ def test_replace_bg_precise_keeps_the_subject_pixels(make_studio, slack: FakeSla
     assert sent.width * sent.height <= 9_437_184, "Stability's input limit"
     # The fake's cut-out keeps an ellipse inset by a sixth on each side (see _render_stability).
     alpha = Image.new("L", sent.size, 0)
-    from PIL import ImageDraw
     w, h = sent.size
     ImageDraw.Draw(alpha).ellipse((w // 6, h // 6, w - w // 6, h - h // 6), fill=255)
     [upload] = slack.uploads
@@ -359,4 +358,54 @@ def test_fast_upscale_with_words_is_a_usage_error(studio: Studio, slack: FakeSla
     studio.wait_idle()
     text = ack.get("text", "") + private_text(slack)
     assert "mode=" in text, text
+    assert bedrock.calls == [] and slack.uploads == []
+
+
+# --- 5. vision on Claude Haiku 5.5 -------------------------------------------------------
+
+def test_describe_on_claude_haiku_5_5_sends_no_sampling_parameters(make_studio, slack: FakeSlack,
+                                                                   bedrock: FakeBedrock) -> None:
+    studio = make_studio(vision_model_id="us." + CLAUDE_HAIKU_5_5)
+    bedrock.converse_answer = "A gradient with a red circle and a blue square."
+    ts = post_photo(slack, camera_jpeg(800, 600))
+    studio.slash("/describe", "")
+    studio.wait_idle()
+    [call] = bedrock.converse_calls()
+    assert call.model_id == "us." + CLAUDE_HAIKU_5_5 and call.ok, call.error_message
+    config = call.body.get("inferenceConfig") or {}
+    assert "temperature" not in config and "topP" not in config
+    assert "A gradient with a red circle and a blue square." in thread_text(slack, ts)
+
+
+# --- 6. the Amazon stack, for accounts that still have Titan ------------------------------
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [("/imagine", "a red car"),
+     ("/replace-bg", "keep=car a beach"),
+     ("/edit", 'mask="the red ball" a blue ball'),
+     ("/extend", "ar=9:16 a city street"),
+     ("/remove-bg", "")],
+)
+def test_amazon_stack_uses_titan_v2_only(make_studio, slack: FakeSlack, bedrock: FakeBedrock, amazon_allowed: None,
+                                         command: str, text: str) -> None:
+    studio = make_studio(model_stack="amazon")
+    if command != "/imagine":
+        post_photo(slack, camera_jpeg(800, 600))
+    studio.slash(command, text)
+    studio.wait_idle()
+    calls = invokes(bedrock)
+    assert calls and all(c.ok for c in calls), [c.error_message for c in calls]
+    assert {c.model_id for c in calls} == {TITAN_V2}
+    assert {c.model_id for c in bedrock.converse_calls()} <= {"us.anthropic.claude-haiku-4-5-20251001-v1:0"}
+    assert slack.uploads
+
+
+def test_amazon_stack_has_no_upscaler(make_studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    studio = make_studio(model_stack="amazon")
+    ts = post_photo(slack, camera_jpeg(800, 600))
+    ack = studio.slash("/upscale", "")
+    studio.wait_idle()
+    text = ack.get("text", "") + private_text(slack) + thread_text(slack, ts)
+    assert "no model" in text and "STUDIO_UPSCALE_MODEL" in text and FAST_UPSCALE in text, text
     assert bedrock.calls == [] and slack.uploads == []
