@@ -69,7 +69,7 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
     width, height = image_size(result.images[0])
     summary = messages.generation_summary(
         image_model_spec(model_id).label, seeds, width, height,
-        time.monotonic() - started, request.count, result.blocked, request.asked_ratio,
+        time.monotonic() - started, request.count, result.blocked, request.asked_ratio, result.aspect_ratio,
     )
     ref = save_result(ctx.store, Result(job, tuple(file_ids), thread_ts))
     finish(result_blocks(heading, summary, ref, len(file_ids), True))

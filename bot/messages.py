@@ -221,13 +221,18 @@ def imagine_started(user_id: str, prompt: str, count: int) -> str:
 
 def generation_summary(
     model_label: str, seeds: list[int], width: int, height: int, seconds: float, count: int, blocked: int,
-    asked_ratio: str = "",
+    asked_ratio: str = "", made_ratio: str = "",
 ) -> str:
-    """How a result was made (every image's seed), so it can be reproduced."""
+    """How a result was made (every image's seed), so it can be reproduced.
+
+    ``made_ratio`` is the aspect ratio the model was asked for when it takes a named
+    one (Stability): its output sizes are only near that shape, so the ratio is not
+    worked out from the pixels (1216×832 is Stability's 3:2, not 13:9).
+    """
     seeds = list(dict.fromkeys(seeds))  # Titan/Nova use one seed for all images of a call
     seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(seed) for seed in seeds)
     line = f"{model_label} · {seed_text} · {width}×{height} · {seconds:.1f}s"
-    made = _ratio_of(width, height)
+    made = made_ratio or _ratio_of(width, height)
     if asked_ratio and _ratio_of(*_parts(asked_ratio)) != made:
         line += f"\n:information_source: {model_label} has no {asked_ratio}; the nearest it offers is {made}."
     if blocked:
@@ -538,9 +543,14 @@ def error_message(error: BaseException, settings: Settings | None = None) -> str
                 f"configure `{error.profile}` instead.")
     if isinstance(error, ModelAccessDenied):
         if error.marketplace:
-            return (f":lock: Studio's AWS role may not enable `{error.model_id}`: it needs the "
-                    "`aws-marketplace:ViewSubscriptions` and `aws-marketplace:Subscribe` permissions "
-                    "(the SAM template grants them). Please tell an AWS admin.")
+            # Bedrock words a first-use subscription still under way and missing Marketplace
+            # permissions the same ("...cannot be completed at this time... try again after
+            # 2 minutes"), so the sentence covers both.
+            return (f":hourglass: Bedrock could not finish enabling `{error.model_id}` for this AWS account yet. "
+                    "On first use this takes a few minutes: please try again in a few minutes. If it keeps "
+                    "happening, Studio's AWS role needs the `aws-marketplace:ViewSubscriptions` and "
+                    "`aws-marketplace:Subscribe` permissions (the SAM template grants them): please tell an AWS "
+                    "admin (`python -m bot doctor` checks this).")
         return (
             f":lock: AWS does not allow Studio to use the model `{error.model_id}` in {error.region}. "
             "An AWS admin must allow `bedrock:InvokeModel` on it for Studio's role."

@@ -28,6 +28,8 @@ class GeneratedImages:
     blocked: int = 0
     # The seed of each image, where the model makes one image per seed (Stability).
     seeds: tuple[int, ...] = ()
+    # The aspect ratio the model was asked for, where it takes a named one (Stability's enum).
+    aspect_ratio: str = ""
 
 
 def require_task(model_id: str, task: Task) -> ImageModelSpec:

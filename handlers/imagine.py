@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from handlers import stability
@@ -17,11 +18,12 @@ def imagine(client: Any, model_id: str, request: ImagineRequest) -> GeneratedIma
     if is_stability(model_id):
         # Stability takes an aspect ratio, not a size: the nearest one to the fitted size.
         ratio = stability.closest_aspect_ratio(request.width, request.height)
-        return one_call_per_image(
+        result = one_call_per_image(
             client, model_id,
             lambda seed: stability.text_to_image_body(request.prompt, request.negative, ratio, seed),
             request.seed, request.count, spec.max_seed,
         )
+        return replace(result, aspect_ratio=ratio)
     text_params: dict[str, Any] = {"text": request.prompt}
     if request.negative:
         text_params["negativeText"] = request.negative
