@@ -87,6 +87,8 @@ PROBLEMS = {
     "unknown_option_hint": "Unknown option `{shown}`. Did you mean `{hint}=`?",
     "no_options": "`/{command}` takes no options, but got `{shown}`.",
     "unknown_option": "Unknown option `{shown}`. `/{command}` understands {known}.",
+    "unclosed_quote": "Missing closing quote after `{shown}`. Put a quote at both ends of a value with "
+                      "spaces, like `keep=\"red car\"`.",
     "option_twice": "`{name}=` is given twice; keep one.",
     "option_needs_value": "`{name}=` needs a value, e.g. `{example}`.",
     "ar_and_size": "Give either `ar=` or `size=`, not both.",

@@ -116,6 +116,29 @@ class TestImagine:
         assert request.prompt == "שלום 🚀 café bar"
 
 
+class TestListsAndQuotes:
+    @pytest.mark.parametrize("text", ["a cat no=people, cars", "a cat no=people,cars", "a cat no=people , cars",
+                                      "no=people, cars a cat", "a cat --no people, cars"])
+    def test_a_comma_continues_a_list_value(self, text: str) -> None:
+        request = parse_imagine(text, TITAN_V2)
+        assert request.prompt == "a cat"
+        assert request.negative.replace(" ", "") == "people,cars"
+
+    def test_a_trailing_comma_ends_the_list(self) -> None:
+        assert parse_imagine("a cat no=people, ar=16:9", TITAN_V2).negative == "people"
+
+    @pytest.mark.parametrize("text", ['keep="red car beach', "keep='red car beach", 'beach keep="red car',
+                                      'beach --keep "red car'])
+    def test_unclosed_quote_is_a_usage_error(self, text: str) -> None:
+        assert "missing closing quote" in usage_problem(parse_replace_background, text, TITAN_V2).lower()
+
+    def test_unclosed_quote_in_the_prompt_is_a_usage_error(self) -> None:
+        assert "missing closing quote" in usage_problem(parse_imagine, 'a "red car', TITAN_V2).lower()
+
+    def test_inch_marks_and_apostrophes_are_not_quotes(self) -> None:
+        assert parse_imagine("a 12\" pizza at the '80s diner", TITAN_V2).prompt == "a 12\" pizza at the '80s diner"
+
+
 class TestReplaceBackground:
     def test_keep_mode_and_background(self) -> None:
         request = parse_replace_background("keep=car beach at sunset mode=precise n=2 seed=9", TITAN_V2)

@@ -187,7 +187,8 @@ def test_stale_or_forged_requests_are_rejected(studio: Studio, bedrock: FakeBedr
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("", "Tell me what to draw"), ("x" * 10_000, "10,000 characters"),
-     ("a car n=2 n=3", "given twice"), ("a car ar=16:9 size=1024x1024", "not both")],
+     ("a car n=2 n=3", "given twice"), ("a car ar=16:9 size=1024x1024", "not both"),
+     ('a car no="people', "Missing closing quote")],
 )
 def test_bad_prompts_are_refused_privately(studio: Studio, bedrock: FakeBedrock, text: str, expected: str) -> None:
     assert expected in studio.slash("/imagine", text)["text"]
