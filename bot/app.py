@@ -37,6 +37,8 @@ from bot.intake import (
     job_from_action,
     job_from_mention,
     job_from_slash_command,
+    parse_request,
+    request_from_fields,
 )
 from bot.jobs import Job
 from bot.photo_refs import message_photos
@@ -161,30 +163,19 @@ class Listeners:
 
     def replace_background_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The "Replace background" modal was submitted."""
-        values = modal_values(view)
-        keep = values.get("keep", "").replace('"', "")
-        text = f'mode={values.get("mode") or "default"} {values.get("background", "")}'
-        if keep:
-            text = f'keep="{keep}" {text}'
-        self._submit_modal(ack, body, view, "replace-bg", text, error_block="background")
+        self._submit_modal(ack, body, view, "replace-bg", error_block="background")
 
     def describe_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The "Describe image" modal was submitted."""
-        values = modal_values(view)
-        if values.get("question"):
-            text = values["question"]
-        elif values.get("language"):
-            text = f'translate="{values["language"].replace(chr(34), "")}"'
-        else:
-            text = values.get("preset", "caption")
-        self._submit_modal(ack, body, view, "describe", text, error_block="question")
+        self._submit_modal(ack, body, view, "describe", error_block="question")
 
     def _submit_modal(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], command: str,
-                      text: str, error_block: str) -> None:
+                      error_block: str) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
         try:
+            request = request_from_fields(command, modal_values(view), self.settings)
             job = job_for_message_photos(
-                command, text, self.settings,
+                command, request,
                 team_id=body.get("team", {}).get("id", ""),
                 channel_id=metadata["channel_id"],
                 user_id=body["user"]["id"],
@@ -206,7 +197,7 @@ class Listeners:
         ack()
         try:
             self._enqueue(job_for_message_photos(
-                "remove-bg", "", self.settings, team_id=body.get("team", {}).get("id", ""),
+                "remove-bg", parse_request("remove-bg", "", self.settings), team_id=body.get("team", {}).get("id", ""),
                 channel_id=body["channel"]["id"], user_id=body["user"]["id"], message=body.get("message", {}),
                 response_url=body.get("response_url"),
             ))
@@ -245,9 +236,9 @@ class Listeners:
         try:
             if result is None:
                 raise NoImageFound("result_expired")
-            text = f'ar={values.get("format") or "story"} {values.get("prompt", "")}'
-            self._enqueue(job_for_result_image("extend", text, result, int(metadata.get("index", 0)),
-                                               body["user"]["id"], self.settings))
+            request = request_from_fields("extend", values, self.settings)
+            self._enqueue(job_for_result_image("extend", request, result, int(metadata.get("index", 0)),
+                                               body["user"]["id"]))
         except UsageError as error:
             ack(response_action="errors", errors={"prompt": error.problem})
             return

@@ -9,7 +9,7 @@ Bedrock handlers (it must cold-start fast).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +17,15 @@ from bot.errors import UsageError
 from bot.jobs import Job
 from bot.messages import problem
 from bot.parsers import (
+    describe_fields,
+    extend_fields,
     parse_describe,
     parse_edit,
     parse_extend,
     parse_imagine,
     parse_remove_background,
     parse_replace_background,
+    replace_background_fields,
 )
 from bot.settings import Settings
 from handlers.models import ImageModelSpec, image_model_spec
@@ -55,6 +58,8 @@ class Command:
     uses_photo: bool = True
     # Internal commands (Variations) are reached only through result buttons.
     slash: bool = True
+    # The request from a form's fields (for commands a modal asks about); fields are values, not command text.
+    parse_fields: Callable[[Mapping[str, str], Settings], Any] | None = None
 
     def image_spec(self, settings: Settings) -> ImageModelSpec | None:
         """The limits of the image model this command uses (None for vision-only commands)."""
@@ -93,6 +98,8 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_replace_background(text, image_model_spec(settings.edit_model_id)),
         flow="bot.photo_flows:run_replace_background",
         model_role="edit",
+        parse_fields=lambda fields, settings: replace_background_fields(
+            fields, image_model_spec(settings.edit_model_id)),
     ),
     "describe": Command(
         name="describe",
@@ -100,6 +107,7 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_describe(text),
         flow="bot.photo_flows:run_describe",
         model_role="vision",
+        parse_fields=lambda fields, settings: describe_fields(fields),
     ),
     "edit": Command(
         name="edit",
@@ -114,6 +122,7 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_extend(text, image_model_spec(settings.edit_model_id)),
         flow="bot.photo_flows:run_photo_edit",
         model_role="edit",
+        parse_fields=lambda fields, settings: extend_fields(fields, image_model_spec(settings.edit_model_id)),
     ),
     "remove-bg": Command(
         name="remove-bg",

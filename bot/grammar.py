@@ -65,6 +65,11 @@ def clean_slack_text(text: str) -> str:
     return _CONTROL.sub(" ", html.unescape(text).translate(_QUOTES)).strip()
 
 
+def field_text(fields: Mapping[str, str], name: str) -> str:
+    """A form field's text as a value: control characters dropped, never parsed as options."""
+    return _CONTROL.sub(" ", fields.get(name, "")).strip()
+
+
 def parse_text(command: str, text: str, options: Mapping[str, Option]) -> ParsedText:
     """Split ``text`` into prompt words and options for ``command``.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -37,6 +38,13 @@ def parse_request(command: str, text: str, settings: Settings) -> Any:
     send exactly the same request, and lets the result say how to reproduce it.
     """
     return with_fixed_seed(command, COMMANDS[command].parse(text, settings), settings)
+
+
+def request_from_fields(command: str, fields: Mapping[str, str], settings: Settings) -> Any:
+    """The validated request for a modal's fields, with a seed fixed up front (see ``parse_request``)."""
+    parse_fields = COMMANDS[command].parse_fields
+    assert parse_fields is not None, f"/{command} has no form"
+    return with_fixed_seed(command, parse_fields(fields, settings), settings)
 
 
 def with_fixed_seed(command: str, request: Any, settings: Settings) -> Any:
@@ -74,12 +82,10 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
                file_ids=(result.file_ids[index],), **base)
 
 
-def job_for_result_image(command: str, text: str, result: Result, index: int, user_id: str,
-                         settings: Settings) -> Job:
-    """A typed command (the Extend modal) on image ``index`` of a result."""
+def job_for_result_image(command: str, request: Any, result: Result, index: int, user_id: str) -> Job:
+    """A validated request (the Extend modal's) on image ``index`` of a result."""
     if not 0 <= index < len(result.file_ids):
         raise NoImageFound("result_image_gone")
-    request = parse_request(command, text, settings)
     return Job(id=uuid.uuid4().hex, command=command, request=asdict(request), team_id=result.job.team_id,
                channel_id=result.job.channel_id, user_id=user_id, thread_ts=result.thread_ts,
                image_source="files", file_ids=(result.file_ids[index],))
@@ -138,14 +144,13 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) ->
 
 
 def job_for_message_photos(
-    command: str, text: str, settings: Settings, *, team_id: str, channel_id: str, user_id: str,
+    command: str, request: Any, *, team_id: str, channel_id: str, user_id: str,
     message: dict[str, Any], response_url: str | None = None,
 ) -> Job:
-    """A job on the photos of a given message (shortcuts and their modals)."""
+    """A job for a validated request on the photos of a given message (shortcuts and their modals)."""
     photos = message_photos(message)
     if not photos:
         raise NoImageFound("none_on_message")
-    request = parse_request(command, text, settings)
     return Job(
         id=uuid.uuid4().hex,
         command=command,

@@ -94,6 +94,7 @@ PROBLEMS = {
     "ar_and_size": "Give either `ar=` or `size=`, not both.",
     "bad_quality": "`quality=` is `standard` or `premium`, not `{value}`.",
     "bad_mode": "`mode=` is `default` or `precise`, not `{value}`.",
+    "bad_preset": "`{value}` is not one of the description choices; pick one from the menu.",
     "translate_alone": "`translate=` takes no other words: `/describe translate=german`.",
     "extend_needs_ar": "Say which format to extend to, e.g. `ar=9:16` or `ar=story`.",
     "remove_bg_no_words": "`/remove-bg` takes no words; post the photo and run it alone.",

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 
 from bot.errors import HelpRequested, UsageError
-from bot.grammar import Option, ParsedText, parse_text
+from bot.grammar import Option, ParsedText, field_text, parse_text
 from bot.messages import PROMPT_ASKS, problem
 from handlers.models import ImageModelSpec
 from handlers.requests import (
@@ -80,20 +80,32 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
 def parse_replace_background(text: str, spec: ImageModelSpec) -> ReplaceBackgroundRequest:
     """Parse /replace-bg text: ``keep=`` is the subject, the rest the new background."""
     parsed = _parse("replace-bg", text, REPLACE_BG_OPTIONS)
-    prompt = _require_prompt("replace-bg", parsed)
+    return _replace_background(_require_prompt("replace-bg", parsed), parsed.options, spec)
+
+
+def replace_background_fields(fields: Mapping[str, str], spec: ImageModelSpec) -> ReplaceBackgroundRequest:
+    """The "Replace background" form: each field is a value, never parsed as options."""
+    options = {name: value for name in ("keep", "mode") if (value := field_text(fields, name))}
+    prompt = field_text(fields, "background")
+    if not prompt:
+        raise UsageError("replace-bg", problem("missing_prompt", what=PROMPT_ASKS["replace-bg"], command="replace-bg"))
+    return _replace_background(prompt, options, spec)
+
+
+def _replace_background(prompt: str, options: Mapping[str, str], spec: ImageModelSpec) -> ReplaceBackgroundRequest:
     _check_length("replace-bg", "background description", prompt, spec)
-    mode = parsed.options.get("mode", "default").lower()
+    mode = options.get("mode", "default").lower()
     if mode not in ("default", "precise"):
         raise UsageError("replace-bg", problem("bad_mode", value=mode))
-    keep = parsed.options.get("keep", AUTO_SUBJECT)
+    keep = options.get("keep", AUTO_SUBJECT)
     _check_length("replace-bg", "`keep=` text", keep, spec)
     return ReplaceBackgroundRequest(
         prompt=prompt,
         keep=AUTO_SUBJECT if keep.lower() == AUTO_SUBJECT else keep,
         precise=mode == "precise",
-        negative=_negative("replace-bg", parsed.options, spec),
-        count=_count("replace-bg", parsed.options),
-        seed=_seed("replace-bg", parsed.options, spec),
+        negative=_negative("replace-bg", options, spec),
+        count=_count("replace-bg", options),
+        seed=_seed("replace-bg", options, spec),
     )
 
 
@@ -111,6 +123,18 @@ def parse_describe(text: str) -> DescribeRequest:
     if len(words) == 1 and words[0].lower() in DESCRIBE_PRESETS:
         return DescribeRequest(preset=words[0].lower())
     return DescribeRequest(preset="question", question=parsed.prompt)
+
+
+def describe_fields(fields: Mapping[str, str]) -> DescribeRequest:
+    """The "Describe image" form: a question wins over a language, which wins over the preset."""
+    if question := field_text(fields, "question"):
+        return DescribeRequest(preset="question", question=question)
+    if language := field_text(fields, "language"):
+        return DescribeRequest(preset="translate", language=language)
+    preset = field_text(fields, "preset").lower() or "caption"
+    if preset not in DESCRIBE_PRESETS:
+        raise UsageError("describe", problem("bad_preset", value=preset))
+    return DescribeRequest(preset=preset)
 
 
 def parse_edit(text: str, spec: ImageModelSpec) -> EditRequest:
@@ -132,16 +156,27 @@ def parse_extend(text: str, spec: ImageModelSpec) -> ExtendRequest:
     parsed = _parse("extend", text, EXTEND_OPTIONS)
     if "ar" not in parsed.options:
         raise UsageError("extend", problem("extend_needs_ar"))
-    prompt = _require_prompt("extend", parsed)
+    return _extend(_require_prompt("extend", parsed), parsed.options, spec)
+
+
+def extend_fields(fields: Mapping[str, str], spec: ImageModelSpec) -> ExtendRequest:
+    """The Extend form: a format from the menu and the new surroundings, taken as written."""
+    prompt = field_text(fields, "prompt")
+    if not prompt:
+        raise UsageError("extend", problem("missing_prompt", what=PROMPT_ASKS["extend"], command="extend"))
+    return _extend(prompt, {"ar": field_text(fields, "format") or "story"}, spec)
+
+
+def _extend(prompt: str, options: Mapping[str, str], spec: ImageModelSpec) -> ExtendRequest:
     _check_length("extend", "prompt", prompt, spec)
-    ratio_w, ratio_h = _ratio("extend", parsed.options["ar"], spec)
+    ratio_w, ratio_h = _ratio("extend", options["ar"], spec)
     return ExtendRequest(
         prompt=prompt,
         ratio_w=ratio_w,
         ratio_h=ratio_h,
-        negative=_negative("extend", parsed.options, spec),
-        count=_count("extend", parsed.options),
-        seed=_seed("extend", parsed.options, spec),
+        negative=_negative("extend", options, spec),
+        count=_count("extend", options),
+        seed=_seed("extend", options, spec),
     )
 
 
