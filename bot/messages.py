@@ -99,7 +99,7 @@ PROBLEMS = {
     "extend_needs_ar": "Say which format to extend to, e.g. `ar=9:16` or `ar=story`.",
     "remove_bg_no_words": "`/remove-bg` takes no words; post the photo and run it alone.",
     "missing_prompt": "{what} after `/{command}`.",
-    "too_long": "The {what} is {length:,} characters; {model} accepts at most {limit}. Please shorten it.",
+    "too_long": "The {what} is {length:,} characters; {model} accepts at most {limit:,}. Please shorten it.",
     "bad_int": "`{name}=` must be a whole number from {low} to {high:,}, not `{value}`.",
     "bad_cfg": "`cfg=` must be a number from {low} to {high:g}, not `{value}`.",
     "bad_size": "{model} cannot make `size={value}`. Allowed: {rules}.",

@@ -26,6 +26,12 @@ from handlers.requests import (
 from handlers.sizes import fit_size
 
 MAX_IMAGES = 5
+# Caps on free text sent to a model, in one place. What an image model reads (the prompt,
+# `no=`, `keep=`, `mask=`) is capped at that model's own limit (ImageModelSpec.max_prompt_chars);
+# what only the vision model reads is capped here: long enough for any real question, short
+# enough that a pasted document is not sent (and paid for) as one.
+MAX_QUESTION_CHARS = 2_000
+MAX_LANGUAGE_CHARS = 40
 MIN_CFG, MAX_CFG = 1.1, 10.0
 IMAGINE_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3")
 NAMED_RATIOS = {"square": "1:1", "story": "9:16", "banner": "16:9", "portrait": "4:5"}
@@ -117,24 +123,34 @@ def parse_describe(text: str) -> DescribeRequest:
     if language:
         if words:
             raise UsageError("describe", problem("translate_alone"))
-        return DescribeRequest(preset="translate", language=language)
+        return _translate(language)
     if not words:
         return DescribeRequest()
     if len(words) == 1 and words[0].lower() in DESCRIBE_PRESETS:
         return DescribeRequest(preset=words[0].lower())
-    return DescribeRequest(preset="question", question=parsed.prompt)
+    return _question(parsed.prompt)
 
 
 def describe_fields(fields: Mapping[str, str]) -> DescribeRequest:
     """The "Describe image" form: a question wins over a language, which wins over the preset."""
     if question := field_text(fields, "question"):
-        return DescribeRequest(preset="question", question=question)
+        return _question(question)
     if language := field_text(fields, "language"):
-        return DescribeRequest(preset="translate", language=language)
+        return _translate(language)
     preset = field_text(fields, "preset").lower() or "caption"
     if preset not in DESCRIBE_PRESETS:
         raise UsageError("describe", problem("bad_preset", value=preset))
     return DescribeRequest(preset=preset)
+
+
+def _question(question: str) -> DescribeRequest:
+    _check_cap("describe", "question", question, MAX_QUESTION_CHARS)
+    return DescribeRequest(preset="question", question=question)
+
+
+def _translate(language: str) -> DescribeRequest:
+    _check_cap("describe", "language name", language, MAX_LANGUAGE_CHARS)
+    return DescribeRequest(preset="translate", language=language)
 
 
 def parse_edit(text: str, spec: ImageModelSpec) -> EditRequest:
@@ -142,9 +158,11 @@ def parse_edit(text: str, spec: ImageModelSpec) -> EditRequest:
     parsed = _parse("edit", text, EDIT_OPTIONS)
     prompt = _require_prompt("edit", parsed)
     _check_length("edit", "prompt", prompt, spec)
+    mask = parsed.options.get("mask", "")
+    _check_length("edit", "`mask=` text", mask, spec)
     return EditRequest(
         prompt=prompt,
-        mask=parsed.options.get("mask", ""),
+        mask=mask,
         negative=_negative("edit", parsed.options, spec),
         count=_count("edit", parsed.options),
         seed=_seed("edit", parsed.options, spec),
@@ -201,9 +219,13 @@ def _require_prompt(command: str, parsed: ParsedText) -> str:
 
 
 def _check_length(command: str, what: str, text: str, spec: ImageModelSpec) -> None:
-    if len(text) > spec.max_prompt_chars:
-        raise UsageError(command, problem("too_long", what=what, length=len(text), model=spec.label,
-                                          limit=spec.max_prompt_chars))
+    """Text an image model reads, capped at that model's limit."""
+    _check_cap(command, what, text, spec.max_prompt_chars, spec.label)
+
+
+def _check_cap(command: str, what: str, text: str, limit: int, reader: str = "Studio") -> None:
+    if len(text) > limit:
+        raise UsageError(command, problem("too_long", what=what, length=len(text), model=reader, limit=limit))
 
 
 def _negative(command: str, options: Mapping[str, str], spec: ImageModelSpec) -> str:

@@ -195,6 +195,13 @@ def test_bad_prompts_are_refused_privately(studio: Studio, bedrock: FakeBedrock,
     assert bedrock.calls == []
 
 
+def test_a_long_describe_question_is_refused_with_the_limit(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    slack.post_user_message("C1", "U1", "", files=[slack.add_file(small_jpeg())])
+    assert "at most 2,000" in studio.slash("/describe", "what is this " * 400)["text"]
+    studio.wait_idle()
+    assert bedrock.calls == []
+
+
 def test_emoji_rtl_and_control_characters(studio: Studio, bedrock: FakeBedrock) -> None:
     studio.slash("/imagine", "חתול 🐈 على\x00 the\x07 roof")
     studio.wait_idle()
