@@ -22,6 +22,7 @@ from bot.blocks import (
     ACTION_PREFIX,
     describe_modal,
     extend_modal,
+    form_metadata,
     home_view,
     modal_values,
     parse_action_value,
@@ -29,7 +30,7 @@ from bot.blocks import (
 )
 from bot.commands import COMMANDS
 from bot.context import Store, quota_from
-from bot.errors import NoImageFound, QueueUnavailable, StudioError, UsageError
+from bot.errors import NoImageFound, OutOfDate, QueueUnavailable, StudioError, UsageError
 from bot.intake import (
     MentionHelp,
     job_for_message_photos,
@@ -171,8 +172,10 @@ class Listeners:
 
     def _submit_modal(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], command: str,
                       error_block: str) -> None:
-        metadata = json.loads(view.get("private_metadata") or "{}")
         try:
+            metadata = form_metadata(view, channel_id=str, message=dict)
+            if not isinstance(metadata["message"].get("ts"), str):
+                raise OutOfDate("form")
             request = request_from_fields(command, modal_values(view), self.settings)
             job = job_for_message_photos(
                 command, request,
@@ -207,8 +210,12 @@ class Listeners:
     def result_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         """A button (or per-image menu) under a result."""
         ack()
-        value = action.get("value") or action.get("selected_option", {}).get("value", "")
-        name, ref, index = parse_action_value(value)
+        value = action.get("value") or (action.get("selected_option") or {}).get("value", "")
+        try:
+            name, ref, index = parse_action_value(str(value))
+        except ValueError:
+            self._respond(client, body, messages.error_message(OutOfDate("button")))
+            return
         user_id = body["user"]["id"]
         # A double click (or Slack's redelivery) within a few seconds starts one job, not two.
         if not self.state.claim(f"click:{ref}:{name}:{index}:{user_id}", CLICK_DEBOUNCE_SECONDS):
@@ -230,15 +237,13 @@ class Listeners:
 
     def extend_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The Extend modal was submitted: outpaint that result image to the chosen format."""
-        values = modal_values(view)
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        result = load_result(self.state, metadata.get("ref", ""))
         try:
+            metadata = form_metadata(view, ref=str, index=int)
+            result = load_result(self.state, metadata["ref"])
             if result is None:
                 raise NoImageFound("result_expired")
-            request = request_from_fields("extend", values, self.settings)
-            self._enqueue(job_for_result_image("extend", request, result, int(metadata.get("index", 0)),
-                                               body["user"]["id"]))
+            request = request_from_fields("extend", modal_values(view), self.settings)
+            self._enqueue(job_for_result_image("extend", request, result, metadata["index"], body["user"]["id"]))
         except UsageError as error:
             ack(response_action="errors", errors={"prompt": error.problem})
             return

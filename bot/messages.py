@@ -11,6 +11,7 @@ from bot.errors import (
     BotNotInChannel,
     HelpRequested,
     NoImageFound,
+    OutOfDate,
     PhotoInterrupted,
     QueueUnavailable,
     SlackRejected,
@@ -404,6 +405,10 @@ def error_message(error: BaseException) -> str:
         return ":frame_with_picture: " + _worded(INVALID_IMAGE, error.code, error.params)
     if isinstance(error, NoImageFound):
         return ":frame_with_picture: " + NO_IMAGE_REASONS[error.reason].format(name=escape(error.name))
+    if isinstance(error, OutOfDate):
+        if error.what == "form":
+            return ":hourglass: This form is out of date. Close it and use the shortcut or button again."
+        return ":hourglass: This button is out of date. Run the command again for fresh buttons."
     if isinstance(error, BotNotInChannel):
         return ":wave: Studio is not in this channel yet. Add it with `/invite @Studio`, then try again."
     if isinstance(error, NotAllowed):
