@@ -92,7 +92,27 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
     app.shortcut("remove_background")(listeners.remove_background_shortcut)
     app.action(re.compile(f"^{ACTION_PREFIX}"))(listeners.result_action)
     app.view("extend_modal")(listeners.extend_submitted)
+    _acknowledge_the_rest(app)
     return app
+
+
+def _acknowledge_the_rest(app: App) -> None:
+    """Answer 200 to whatever the listeners above do not handle (registered last, so matched last).
+
+    Bolt would answer 404, and Slack counts that as a failed delivery: events it
+    sends every app (``tokens_revoked``, ``app_uninstalled``) or an admin-added
+    subscription could get the app's events turned off.
+    """
+    anything = re.compile(".*")
+    for register in (app.event, app.action, app.shortcut, app.view_submission, app.view_closed, app.options):
+        register(anything)(_ignore)
+
+
+def _ignore(ack: Ack, body: dict[str, Any]) -> None:
+    ack()
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, dict) else body.get("type")
+    log.info("ignored a request Studio does not handle: %.60s", kind)
 
 
 def _drop_client_token_notice(record: logging.LogRecord) -> bool:

@@ -70,3 +70,27 @@ def test_an_unsigned_garbled_button_is_refused_before_anything_else(studio: Stud
     body = interaction_body(button_payload("garbage"))
     assert post(studio.runtime.url, body, signed_headers(body, secret="forged"))[0] == 401
     assert slack.ephemerals == []
+
+
+# --- events and actions Studio does not handle ---------------------------------------------
+
+@pytest.mark.parametrize("event", [
+    {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}, "event_ts": "1700000000.000200"},
+    {"type": "app_uninstalled", "event_ts": "1700000000.000300"},
+    {"type": "reaction_added", "user": "U1", "reaction": "tada", "item": {"type": "message", "channel": "C1",
+     "ts": "1700000000.000001"}, "event_ts": "1700000000.000400"},
+    {"type": "message", "channel": "C1", "user": "U1", "text": "hello", "ts": "1700000000.000500"},
+])
+def test_events_studio_does_not_handle_are_acknowledged(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                                        event: dict) -> None:
+    # Slack counts failed deliveries and turns off an app's events when too many fail.
+    assert studio.event(event) == 200
+    assert bedrock.calls == [] and slack.ephemerals == []
+
+
+def test_actions_studio_does_not_handle_are_acknowledged(studio: Studio, slack: FakeSlack) -> None:
+    # A link button in someone's message still sends block_actions to the app.
+    payload = button_payload(None, action_id="open_website")
+    assert studio.interact(payload) == {}
+    assert studio.interact({**payload, "type": "message_action", "callback_id": "someone_elses_shortcut"}) == {}
+    assert slack.ephemerals == []
