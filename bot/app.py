@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -93,7 +93,21 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
     app.action(re.compile(f"^{ACTION_PREFIX}"))(listeners.result_action)
     app.view("extend_modal")(listeners.extend_submitted)
     _acknowledge_the_rest(app)
+    app.error(_listener_failed)
     return app
+
+
+# A listener that trips over a missing or mistyped field was sent a malformed payload.
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+
+
+def _listener_failed(error: Exception) -> BoltResponse:
+    """Any error a listener or middleware raised: logged without the request, answered without a traceback.
+
+    A malformed payload (the sender's fault) is answered 400; anything else 500.
+    """
+    log.error("could not handle a request from Slack: %s", type(error).__name__, exc_info=error)
+    return BoltResponse(status=400 if isinstance(error, _MALFORMED) else 500, body="")
 
 
 def _acknowledge_the_rest(app: App) -> None:

@@ -10,7 +10,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import messages
 from bot.app import build_app
@@ -18,6 +17,7 @@ from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime, slack_
 from bot.commands import load_flows
 from bot.context import WorkerContext, build_worker_context
 from bot.doctor import model_checks, warn_admins
+from bot.http_guard import GuardedWsgiHandler
 from bot.jobs import Job
 from bot.pool import WorkerPool
 from bot.settings import Settings
@@ -108,7 +108,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     server = None
     if http:
         server = make_server(
-            host, settings.port, SlackRequestHandler(app, path=EVENTS_PATH),
+            host, settings.port, GuardedWsgiHandler(app, settings.slack_signing_secret, path=EVENTS_PATH),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
     return LocalRuntime(app=app, pool=pool, state=state, server=server)

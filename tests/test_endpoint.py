@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
 import pytest
 
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
-from tests.fakes.slack import APP_ID, TEAM_ID, FakeSlack, interaction_body, signed_headers
+from tests.fakes.slack import (
+    APP_ID,
+    SIGNING_SECRET,
+    TEAM_ID,
+    FakeSlack,
+    event_body,
+    interaction_body,
+    signed_headers,
+    slash_command_body,
+)
 
 
 def button_payload(value: str | None, action_id: str = "studio_reroll", user: str = "U1") -> dict:
@@ -94,3 +111,78 @@ def test_actions_studio_does_not_handle_are_acknowledged(studio: Studio, slack: 
     assert studio.interact(payload) == {}
     assert studio.interact({**payload, "type": "message_action", "callback_id": "someone_elses_shortcut"}) == {}
     assert slack.ephemerals == []
+
+
+# --- malformed and unsigned requests -------------------------------------------------------
+
+def post_bytes(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST raw bytes; returns (status, body) without raising on HTTP errors."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def signed(body: bytes, content_type: str = "application/x-www-form-urlencoded", timestamp: str | None = None,
+           secret: str = SIGNING_SECRET) -> dict[str, str]:
+    """Slack's signature over raw bytes (and any timestamp string, numeric or not)."""
+    ts = timestamp if timestamp is not None else str(int(time.time()))
+    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+SLASH = slash_command_body("/imagine", "a red car").encode()
+
+UNSIGNED_OR_BADLY_SIGNED = {
+    "no headers": (b"garbage", {"Content-Type": "application/x-www-form-urlencoded"}),
+    "non-numeric timestamp": (SLASH, {**signed(SLASH), "X-Slack-Request-Timestamp": "abc"}),
+    "non-numeric timestamp, signed over it": (SLASH, signed(SLASH, timestamp="1e9")),
+    "empty timestamp": (SLASH, {**signed(SLASH), "X-Slack-Request-Timestamp": ""}),
+    "huge timestamp": (SLASH, signed(SLASH, timestamp="9" * 400)),
+    "garbage signature": (SLASH, {**signed(SLASH), "X-Slack-Signature": "v0=zz"}),
+    "malformed json, unsigned": (b"{not json", {"Content-Type": "application/json"}),
+    "non-utf-8, forged": (b"\xff\xfe\x00", signed(b"\xff\xfe\x00", secret="forged")),
+}
+
+SIGNED_BUT_MALFORMED = {
+    "payload not json": (b"payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+    "payload a list": (b"payload=%5B1%5D", "application/x-www-form-urlencoded"),
+    "json body not json": (b"{not json", "application/json"),
+    "json body a list": (b"[1, 2]", "application/json"),
+    "event not an object": (json.dumps({"type": "event_callback", "event": "x", "event_id": "Ev7"}).encode(),
+                            "application/json"),
+    "not utf-8": (b"\xff\xfe\x00", "application/x-www-form-urlencoded"),
+    "slash command without user": (urllib.parse.urlencode({"command": "/imagine", "text": "a car",
+                                                           "channel_id": "C1"}).encode(),
+                                   "application/x-www-form-urlencoded"),
+    "button without user": (interaction_body({k: v for k, v in button_payload("reroll|abc|0").items()
+                                              if k != "user"}).encode(), "application/x-www-form-urlencoded"),
+    "empty body": (b"", "application/x-www-form-urlencoded"),
+    # Envelopes that pass, with a listener's fields missing: the listener's error is answered 400 too.
+    "mention without channel": (event_body({"type": "app_mention", "user": "U1", "text": "<@UBOT> imagine a cat",
+                                            "ts": "1700000000.000600"}).encode(), "application/json"),
+    "shortcut without channel": (interaction_body({"type": "message_action", "callback_id": "remove_background",
+                                                   "user": {"id": "U1"}, "team": {"id": TEAM_ID},
+                                                   "message": {"ts": "1.2"}, "trigger_id": "t1"}).encode(),
+                                 "application/x-www-form-urlencoded"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNSIGNED_OR_BADLY_SIGNED))
+def test_unsigned_or_badly_signed_requests_get_401(studio: Studio, bedrock: FakeBedrock, case: str) -> None:
+    body, headers = UNSIGNED_OR_BADLY_SIGNED[case]
+    status, text = post_bytes(studio.runtime.url, body, headers)
+    assert status == 401 and "Traceback" not in text
+    assert bedrock.calls == []
+
+
+@pytest.mark.parametrize("case", list(SIGNED_BUT_MALFORMED))
+def test_signed_but_malformed_requests_get_400(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                               case: str) -> None:
+    body, content_type = SIGNED_BUT_MALFORMED[case]
+    status, text = post_bytes(studio.runtime.url, body, signed(body, content_type))
+    assert status == 400 and "Traceback" not in text
+    studio.wait_idle()
+    assert bedrock.calls == []

@@ -116,6 +116,39 @@ def test_stale_timestamp_is_rejected(aws: Aws) -> None:
     assert aws.queued_jobs() == []
 
 
+def _event_with_raw_body(body: str, headers: dict[str, str], base64_body: str | None = None) -> dict[str, Any]:
+    event = function_url_event(body, headers)
+    if base64_body is not None:
+        event["body"] = base64_body
+    return event
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("non-numeric timestamp", 401), ("not base64", 401), ("signed, body not JSON", 400),
+     ("signed, event not an object", 400), ("signed, slash command without user", 400)],
+)
+def test_malformed_requests_are_refused_without_a_traceback(aws: Aws, case: str, expected: int) -> None:
+    import json as json_module
+
+    ingress = fresh("bot.lambda_ingress")
+    slash = slash_command_body("/imagine", "a red car")
+    events = {
+        "non-numeric timestamp": _event_with_raw_body(slash, {**signed_headers(slash), "X-Slack-Request-Timestamp": "soon"}),
+        "not base64": _event_with_raw_body(slash, signed_headers(slash), base64_body="%%% not base64 %%%"),
+        "signed, body not JSON": function_url_event("{nope", signed_headers("{nope", content_type="application/json")),
+        "signed, event not an object": function_url_event(
+            json_module.dumps({"type": "event_callback", "event": []}),
+            signed_headers(json_module.dumps({"type": "event_callback", "event": []}), content_type="application/json")),
+        "signed, slash command without user": function_url_event(
+            "command=%2Fimagine&text=car&channel_id=C1", signed_headers("command=%2Fimagine&text=car&channel_id=C1")),
+    }
+    response = ingress.handler(events[case], LambdaContext())
+    assert response["statusCode"] == expected
+    assert "Traceback" not in str(response.get("body"))
+    assert aws.queued_jobs() == []
+
+
 def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> None:
     from tests.fakes.slack import event_body, retry_headers
 
