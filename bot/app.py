@@ -33,6 +33,7 @@ from bot.context import Store, quota_from
 from bot.errors import NoImageFound, OutOfDate, QueueUnavailable, StudioError, UsageError
 from bot.intake import (
     MentionHelp,
+    delivery_id,
     job_for_message_photos,
     job_for_result_image,
     job_from_action,
@@ -163,7 +164,7 @@ class Listeners:
         """``@Studio <command> …`` in a channel or thread."""
         ack()
         try:
-            self._enqueue(job_from_mention(event, body.get("team_id", ""), self.settings))
+            self._enqueue(job_from_mention(event, body.get("team_id", ""), self.settings, delivery_id(body)))
         except MentionHelp:
             self._whisper(client, event, messages.mention_help())
         except (StudioError, ModelError) as error:
@@ -212,7 +213,7 @@ class Listeners:
                 raise OutOfDate("form")
             request = request_from_fields(command, modal_values(view), self.settings)
             job = job_for_message_photos(
-                command, request,
+                command, request, job_id=delivery_id(body),
                 team_id=body.get("team", {}).get("id", ""),
                 channel_id=metadata["channel_id"],
                 user_id=body["user"]["id"],
@@ -234,7 +235,8 @@ class Listeners:
         ack()
         try:
             self._enqueue(job_for_message_photos(
-                "remove-bg", parse_request("remove-bg", "", self.settings), team_id=body.get("team", {}).get("id", ""),
+                "remove-bg", parse_request("remove-bg", "", self.settings), job_id=delivery_id(body),
+                team_id=body.get("team", {}).get("id", ""),
                 channel_id=body["channel"]["id"], user_id=body["user"]["id"], message=body.get("message", {}),
                 response_url=body.get("response_url"),
             ))
@@ -262,7 +264,7 @@ class Listeners:
                 metadata = json.dumps({"ref": ref, "index": index})
                 client.views_open(trigger_id=body["trigger_id"], view=extend_modal(metadata))
                 return
-            self._enqueue(job_from_action(name, result, index, user_id, self.settings))
+            self._enqueue(job_from_action(name, result, index, user_id, self.settings, delivery_id(body)))
         except (StudioError, ModelError) as error:
             self._respond(client, body, messages.error_message(error))
         except SlackApiError as error:
@@ -277,7 +279,8 @@ class Listeners:
             if result is None:
                 raise NoImageFound("result_expired")
             request = request_from_fields("extend", modal_values(view), self.settings)
-            self._enqueue(job_for_result_image("extend", request, result, metadata["index"], body["user"]["id"]))
+            self._enqueue(job_for_result_image("extend", request, result, metadata["index"], body["user"]["id"],
+                                               delivery_id(body)))
         except UsageError as error:
             ack(response_action="errors", errors={"prompt": error.problem})
             return

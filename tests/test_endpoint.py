@@ -24,6 +24,7 @@ from tests.fakes.slack import (
     signed_headers,
     slash_command_body,
 )
+from tests.photos import small_jpeg
 
 
 def button_payload(value: str | None, action_id: str = "studio_reroll", user: str = "U1") -> dict:
@@ -186,3 +187,58 @@ def test_signed_but_malformed_requests_get_400(studio: Studio, slack: FakeSlack,
     assert status == 400 and "Traceback" not in text
     studio.wait_idle()
     assert bedrock.calls == []
+
+
+# --- the same request delivered twice ------------------------------------------------------
+
+def test_the_same_slash_command_delivered_twice_runs_once(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    body = slash_command_body("/imagine", "a red car", trigger_id="1111.2222.aaaa",
+                              response_url=slack.response_url("r1"))
+    for _ in range(2):
+        assert post(studio.runtime.url, body, signed_headers(body))[0] == 200
+    studio.wait_idle()
+    assert len(bedrock.invocations("TEXT_IMAGE")) == 1
+    studio.slash("/imagine", "a red car")  # a new invocation (its own trigger_id) runs
+    studio.wait_idle()
+    assert len(bedrock.invocations("TEXT_IMAGE")) == 2
+
+
+def test_the_same_shortcut_delivered_twice_runs_once(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    photo = slack.add_file(small_jpeg())
+    ts = slack.post_user_message("C1", "U1", "", files=[photo])
+    payload = slack.message_shortcut_payload("C1", ts, "remove_background", trigger_id="3333.4444.bbbb")
+    studio.interact(payload)
+    studio.interact(payload)
+    studio.wait_idle()
+    assert len(bedrock.invocations("BACKGROUND_REMOVAL")) == 1
+
+
+def test_the_same_form_submission_delivered_twice_runs_once(studio: Studio, slack: FakeSlack,
+                                                            bedrock: FakeBedrock) -> None:
+    photo = slack.add_file(small_jpeg())
+    ts = slack.post_user_message("C1", "U1", "", files=[photo])
+    metadata = json.dumps({"channel_id": "C1", "message": {"ts": ts, "files": [{"id": photo["id"],
+                                                                               "mimetype": "image/jpeg"}]}})
+    submission = {**modal_submission("replace_background_modal", metadata, {"background": "beach"}),
+                  "trigger_id": "5555.6666.cccc"}
+    assert studio.interact(submission) == {}
+    assert studio.interact(submission) == {}
+    studio.wait_idle()
+    assert len(bedrock.invocations("OUTPAINTING")) == 1
+
+
+def test_the_same_click_delivered_twice_runs_once(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.app.CLICK_DEBOUNCE_SECONDS", 0)  # only the delivery key may stop the repeat
+    studio.slash("/imagine", "a lighthouse")
+    studio.wait_idle()
+    [result] = [m for m in slack.channel_messages("C1") if any(b["type"] == "actions" for b in m.get("blocks", []))]
+    click = slack.block_actions_payload("C1", result["ts"], "studio_variations", user="U2")
+    studio.interact(click)
+    studio.interact(click)
+    studio.wait_idle()
+    assert len(bedrock.invocations("IMAGE_VARIATION")) == 1
+    time.sleep(0.001)
+    studio.interact(slack.block_actions_payload("C1", result["ts"], "studio_variations", user="U2"))  # a new click
+    studio.wait_idle()
+    assert len(bedrock.invocations("IMAGE_VARIATION")) == 2

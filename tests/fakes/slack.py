@@ -883,7 +883,7 @@ class FakeSlack:
         *,
         user: str = "U1",
         response_url: str = "",
-        trigger_id: str = "trig1",
+        trigger_id: str | None = None,
     ) -> dict[str, Any]:
         """A ``block_actions`` payload for clicking the element ``action_id``
         in a stored message; wrap it with ``interaction_body``."""
@@ -920,7 +920,7 @@ class FakeSlack:
                 "channel_id": channel,
                 "is_ephemeral": False,
             },
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
             "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -939,7 +939,7 @@ class FakeSlack:
         *,
         user: str = "U1",
         response_url: str = "",
-        trigger_id: str = "trig1",
+        trigger_id: str | None = None,
     ) -> dict[str, Any]:
         """A ``message_action`` (message shortcut) payload for a stored message."""
         with self._lock:
@@ -955,7 +955,7 @@ class FakeSlack:
             "is_enterprise_install": False,
             "enterprise": None,
             "callback_id": callback_id,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
             "response_url": response_url,
             "message_ts": message_ts,
             "message": message,
@@ -2094,6 +2094,11 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------
 
 
+def new_trigger_id() -> str:
+    """A fresh trigger id shaped like Slack's (each invocation, click or shortcut gets its own)."""
+    return f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+
+
 def signed_headers(
     body: str,
     secret: str = SIGNING_SECRET,
@@ -2116,7 +2121,7 @@ def slash_command_body(
     user_id: str = "U1",
     channel_id: str = "C1",
     response_url: str = "",
-    trigger_id: str = "trig1",
+    trigger_id: str | None = None,
     team_id: str = TEAM_ID,
     *,
     channel_name: str = "general",
@@ -2135,7 +2140,7 @@ def slash_command_body(
         ("api_app_id", APP_ID),
         ("is_enterprise_install", "false"),
         ("response_url", response_url),
-        ("trigger_id", trigger_id),
+        ("trigger_id", trigger_id or new_trigger_id()),
     ]
     return urllib.parse.urlencode(fields)
 
