@@ -67,7 +67,8 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
               socket_mode: bool = False) -> App:
     """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks."""
     bolt_logger = logging.getLogger("slack_bolt")
-    bolt_logger.addFilter(_drop_client_token_notice)
+    # Added before the App exists: Bolt copies the base logger's filters to each of its component loggers.
+    bolt_logger.addFilter(_bolt_log_filter)
     app = App(
         # Naming the app spares Bolt an inspect.stack() call (~100 ms of cold start).
         name="studio",
@@ -130,10 +131,16 @@ def _ignore(ack: Ack, body: dict[str, Any]) -> None:
     log.info("ignored a request Studio does not handle: %.60s", kind)
 
 
-def _drop_client_token_notice(record: logging.LogRecord) -> bool:
-    # Bolt warns that SLACK_BOT_TOKEN "will be unused" whenever a client is
-    # passed; Studio's client is built from that very token, so it is noise.
-    return "will be unused" not in record.getMessage()
+def _bolt_log_filter(record: logging.LogRecord) -> bool:
+    """Keep request bodies (the person's text, ``response_url``, the verification token) out of Bolt's log."""
+    message = str(record.msg)
+    if message.startswith("Invalid request signature detected"):
+        # bot.http_guard refuses these first; should one reach Bolt, log the same one line, not the body.
+        record.msg, record.args = "refused a request from Slack (HTTP 401): the signature does not match", ()
+        return True
+    # Bolt's Lambda adapter logs every whole event at DEBUG. And Bolt warns that SLACK_BOT_TOKEN "will be
+    # unused" whenever a client is passed; Studio's client is built from that very token, so it is noise.
+    return not message.startswith("Incoming event:") and "will be unused" not in message
 
 
 class Listeners:

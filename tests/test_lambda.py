@@ -149,6 +149,33 @@ def test_malformed_requests_are_refused_without_a_traceback(aws: Aws, case: str,
     assert aws.queued_jobs() == []
 
 
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_forged_request_is_logged_as_one_line_without_its_body(aws: Aws, monkeypatch: pytest.MonkeyPatch,
+                                                                 level: str) -> None:
+    import logging
+
+    from tests.fakes.slack import VERIFICATION_TOKEN
+
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", level)
+    ingress = fresh("bot.lambda_ingress")
+    # Read what the container's log handlers (Powertools' JSON to stdout, shared by Studio's and Slack's
+    # loggers) would print, whichever stream they were bound to by an earlier import.
+    names = ("bot", "handlers", "slack_bolt", "slack_sdk", "slack_bolt.RequestVerification", "studio:SlackRequestHandler")
+    handlers = {h for name in names for h in logging.getLogger(name).handlers if isinstance(h, logging.StreamHandler)}
+    buffer = io.StringIO()
+    for handler in handlers:
+        monkeypatch.setattr(handler, "stream", buffer)
+    body = slash_command_body("/imagine", "our secret launch plan", response_url="https://hooks.slack.com/commands/T1/2/xyz")
+    response = ingress.handler(function_url_event(body, signed_headers(body, secret="forged")), LambdaContext())
+    assert response["statusCode"] == 401
+    logged = buffer.getvalue()
+    for private in ("launch", VERIFICATION_TOKEN, "hooks.slack.com", "v0="):
+        assert private not in logged, f"{private!r} was logged"
+    lines = [line for line in logged.splitlines() if "refused" in line.lower() or "invalid request" in line.lower()]
+    assert len(lines) == 1, logged
+    assert "signature" in lines[0]
+
+
 def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> None:
     from tests.fakes.slack import event_body, retry_headers
 
