@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import messages
 from bot.access import AccessControl, AccessPolicy
@@ -69,7 +70,7 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
     bolt_logger = logging.getLogger("slack_bolt")
     # Added before the App exists: Bolt copies the base logger's filters to each of its component loggers.
     bolt_logger.addFilter(_bolt_log_filter)
-    app = App(
+    app = _bolt_app(
         # Naming the app spares Bolt an inspect.stack() call (~100 ms of cold start).
         name="studio",
         client=client,
@@ -77,7 +78,6 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
         process_before_response=True,
         # Requests over the Socket Mode websocket are authenticated by the app token.
         request_verification_enabled=not socket_mode,
-        token_verification_enabled=False,
         logger=bolt_logger,
     )
     access = AccessControl(AccessPolicy(settings.allowed_channels, settings.allowed_users, settings.admins), client)
@@ -97,6 +97,20 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
     _acknowledge_the_rest(app)
     app.error(_listener_failed)
     return app
+
+
+def _bolt_app(**options: Any) -> App:
+    """The Bolt app, with the bot's identity (``auth.test``) resolved now, at start.
+
+    Otherwise Bolt asks Slack inside the first request's ack (on Lambda: in every
+    cold container). If Slack cannot be reached now, the first request asks instead.
+    """
+    try:
+        return App(token_verification_enabled=True, **options)
+    except (BoltError, SlackClientError, OSError) as error:
+        log.warning("could not resolve the bot's Slack identity at start (%s); the first request will",
+                    type(error).__name__)
+        return App(token_verification_enabled=False, **options)
 
 
 # A listener that trips over a missing or mistyped field was sent a malformed payload.

@@ -242,3 +242,22 @@ def test_the_same_click_delivered_twice_runs_once(studio: Studio, slack: FakeSla
     studio.interact(slack.block_actions_payload("C1", result["ts"], "studio_variations", user="U2"))  # a new click
     studio.wait_idle()
     assert len(bedrock.invocations("IMAGE_VARIATION")) == 2
+
+
+# --- nothing slow on the ack path ----------------------------------------------------------
+
+def test_the_first_ack_makes_no_slack_call(make_studio, slack: FakeSlack) -> None:
+    studio = make_studio()
+    at_start = len(slack.calls_to("auth.test"))
+    assert "Working on" in studio.slash("/imagine", "a red car")["text"]
+    assert len(slack.calls_to("auth.test")) == at_start, "auth.test ran inside the first request's ack"
+    assert at_start == 1, "the bot's identity is resolved once, at start"
+    studio.wait_idle()
+
+
+def test_slack_unreachable_at_start_does_not_stop_studio(make_studio, slack: FakeSlack) -> None:
+    slack.fail_next("auth.test", "fatal_error")
+    studio = make_studio()
+    assert "Working on" in studio.slash("/imagine", "a red car")["text"], "the first request asks instead"
+    assert len(slack.calls_to("auth.test")) == 2
+    studio.wait_idle()

@@ -83,6 +83,14 @@ def test_signed_slash_command_is_acked_and_queued(aws: Aws, slack: FakeSlack, ba
     assert job.command == "imagine" and job.request["width"] == 1152 and job.request["seed"] is not None
 
 
+def test_the_first_ack_of_a_cold_container_makes_no_slack_call(aws: Aws, slack: FakeSlack) -> None:
+    ingress = fresh("bot.lambda_ingress")
+    at_start = len(slack.calls_to("auth.test"))
+    body = slash_command_body("/imagine", "a red car")
+    assert ingress.handler(function_url_event(body, signed_headers(body)), LambdaContext())["statusCode"] == 200
+    assert len(slack.calls_to("auth.test")) == at_start == 1
+
+
 def test_usage_error_is_answered_without_queueing(aws: Aws) -> None:
     ingress = fresh("bot.lambda_ingress")
     body = slash_command_body("/imagine", "a car sed=4")
