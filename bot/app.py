@@ -136,6 +136,16 @@ def _acknowledge_the_rest(app: App) -> None:
     anything = re.compile(".*")
     for register in (app.event, app.action, app.shortcut, app.view_submission, app.view_closed, app.options):
         register(anything)(_ignore)
+    app.use(_acknowledge_notices)
+
+
+def _acknowledge_notices(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+    """Answer Events API notices outside the event envelope (``app_rate_limited``), which no listener matches."""
+    if body.get("type") == "app_rate_limited":
+        log.warning("Slack is holding back Studio's events (app_rate_limited)")
+        return BoltResponse(status=200, body="")
+    next()
+    return None
 
 
 def _ignore(ack: Ack, body: dict[str, Any]) -> None:

@@ -106,6 +106,13 @@ def test_events_studio_does_not_handle_are_acknowledged(studio: Studio, slack: F
     assert bedrock.calls == [] and slack.ephemerals == []
 
 
+def test_app_rate_limited_is_acknowledged(studio: Studio) -> None:
+    # Sent outside the event_callback envelope when Slack holds back an app's events.
+    body = json.dumps({"token": "fake-verification-token", "type": "app_rate_limited", "team_id": TEAM_ID,
+                       "minute_rate_limited": 1518467820, "api_app_id": APP_ID})
+    assert post(studio.runtime.url, body, signed_headers(body, content_type="application/json"))[0] == 200
+
+
 def test_actions_studio_does_not_handle_are_acknowledged(studio: Studio, slack: FakeSlack) -> None:
     # A link button in someone's message still sends block_actions to the app.
     payload = button_payload(None, action_id="open_website")
