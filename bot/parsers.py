@@ -62,7 +62,7 @@ EXTEND_OPTIONS = _options(_RATIO, _NEGATIVE, _COUNT, _SEED)
 def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
     """Parse /imagine text for the image model described by ``spec``."""
     parsed = _parse("imagine", text, IMAGINE_OPTIONS)
-    prompt = _require_prompt("imagine", parsed)
+    prompt = _require_prompt("imagine", parsed.prompt)
     _check_length("imagine", "prompt", prompt, spec)
     options = parsed.options
     if "ar" in options and "size" in options:
@@ -86,16 +86,13 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
 def parse_replace_background(text: str, spec: ImageModelSpec) -> ReplaceBackgroundRequest:
     """Parse /replace-bg text: ``keep=`` is the subject, the rest the new background."""
     parsed = _parse("replace-bg", text, REPLACE_BG_OPTIONS)
-    return _replace_background(_require_prompt("replace-bg", parsed), parsed.options, spec)
+    return _replace_background(_require_prompt("replace-bg", parsed.prompt), parsed.options, spec)
 
 
 def replace_background_fields(fields: Mapping[str, str], spec: ImageModelSpec) -> ReplaceBackgroundRequest:
     """The "Replace background" form: each field is a value, never parsed as options."""
     options = {name: value for name in ("keep", "mode") if (value := field_text(fields, name))}
-    prompt = field_text(fields, "background")
-    if not prompt:
-        raise UsageError("replace-bg", problem("missing_prompt", what=PROMPT_ASKS["replace-bg"], command="replace-bg"))
-    return _replace_background(prompt, options, spec)
+    return _replace_background(_require_prompt("replace-bg", field_text(fields, "background")), options, spec)
 
 
 def _replace_background(prompt: str, options: Mapping[str, str], spec: ImageModelSpec) -> ReplaceBackgroundRequest:
@@ -156,7 +153,7 @@ def _translate(language: str) -> DescribeRequest:
 def parse_edit(text: str, spec: ImageModelSpec) -> EditRequest:
     """Parse /edit text: ``mask=`` names what to repaint, the rest is what to paint."""
     parsed = _parse("edit", text, EDIT_OPTIONS)
-    prompt = _require_prompt("edit", parsed)
+    prompt = _require_prompt("edit", parsed.prompt)
     _check_length("edit", "prompt", prompt, spec)
     mask = parsed.options.get("mask", "")
     _check_length("edit", "`mask=` text", mask, spec)
@@ -174,14 +171,12 @@ def parse_extend(text: str, spec: ImageModelSpec) -> ExtendRequest:
     parsed = _parse("extend", text, EXTEND_OPTIONS)
     if "ar" not in parsed.options:
         raise UsageError("extend", problem("extend_needs_ar"))
-    return _extend(_require_prompt("extend", parsed), parsed.options, spec)
+    return _extend(_require_prompt("extend", parsed.prompt), parsed.options, spec)
 
 
 def extend_fields(fields: Mapping[str, str], spec: ImageModelSpec) -> ExtendRequest:
     """The Extend form: a format from the menu and the new surroundings, taken as written."""
-    prompt = field_text(fields, "prompt")
-    if not prompt:
-        raise UsageError("extend", problem("missing_prompt", what=PROMPT_ASKS["extend"], command="extend"))
+    prompt = _require_prompt("extend", field_text(fields, "prompt"))
     return _extend(prompt, {"ar": field_text(fields, "format") or "story"}, spec)
 
 
@@ -212,10 +207,10 @@ def _parse(command: str, text: str, options: Mapping[str, Option]) -> ParsedText
     return parse_text(command, text, options)
 
 
-def _require_prompt(command: str, parsed: ParsedText) -> str:
-    if not parsed.prompt:
+def _require_prompt(command: str, prompt: str) -> str:
+    if not prompt:
         raise UsageError(command, problem("missing_prompt", what=PROMPT_ASKS[command], command=command))
-    return parsed.prompt
+    return prompt
 
 
 def _check_length(command: str, what: str, text: str, spec: ImageModelSpec) -> None:
