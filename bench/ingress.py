@@ -16,7 +16,7 @@ COLD_RUNS = 7
 WARM_RUNS = 1000
 
 # Secrets come straight from the environment here, so importing the module
-# builds everything without any network call; SQS sends go to a stub. The
+# makes one network call (auth.test, to a local fake Slack); SQS sends go to a stub. The
 # LAMBDA_* variables are what Lambda sets: the X-Ray SDK (Tracer) then uses its
 # local sampler instead of creating X-Ray API clients, as it does in production.
 _ENV = {
@@ -30,13 +30,20 @@ _COLD = "import time; t = time.perf_counter(); import bot.lambda_ingress; print(
 
 
 def cold_import() -> dict[str, float]:
-    """Median wall time of ``import bot.lambda_ingress`` in a fresh interpreter (bytecode cached)."""
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **_ENV}
+    """Median wall time of ``import bot.lambda_ingress`` in a fresh interpreter (bytecode cached).
+
+    The import resolves the bot's identity (one ``auth.test``), here against a local fake Slack.
+    """
+    from tests.fakes.slack import FakeSlack
+
+    slack = FakeSlack(bot_token=_ENV["SLACK_BOT_TOKEN"]).start()
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **_ENV, "SLACK_API_URL": slack.api_url}
     samples = []
     for _ in range(COLD_RUNS):
         output = subprocess.run([sys.executable, "-c", _COLD], env=env, capture_output=True, text=True,
                                 check=True, cwd=ROOT).stdout
         samples.append(float(output.strip().splitlines()[-1]))
+    slack.stop()
     samples.sort()
     return {"ingress_cold_import_median_s": samples[len(samples) // 2], "ingress_cold_import_max_s": samples[-1]}
 
@@ -47,7 +54,7 @@ def warm_ack() -> dict[str, float]:
     from tests.fakes.slack import FakeSlack, signed_headers, slash_command_body
     from tests.lambda_events import LambdaContext, function_url_event
 
-    # Bolt asks Slack once (auth.test, then cached) on the first request.
+    # The import asks Slack once (auth.test) for the bot's identity; no request does.
     slack = FakeSlack(bot_token=_ENV["SLACK_BOT_TOKEN"]).start()
     os.environ.update({**_ENV, "SLACK_API_URL": slack.api_url})
     import bot.lambda_ingress as ingress

@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltResponse
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import messages
 from bot.access import AccessControl, AccessPolicy
@@ -22,6 +23,7 @@ from bot.blocks import (
     ACTION_PREFIX,
     describe_modal,
     extend_modal,
+    form_metadata,
     home_view,
     modal_values,
     parse_action_value,
@@ -29,14 +31,17 @@ from bot.blocks import (
 )
 from bot.commands import COMMANDS
 from bot.context import Store, quota_from
-from bot.errors import NoImageFound, QueueUnavailable, StudioError, UsageError
+from bot.errors import NoImageFound, OutOfDate, QueueUnavailable, StudioError, UsageError
 from bot.intake import (
     MentionHelp,
+    delivery_id,
     job_for_message_photos,
     job_for_result_image,
     job_from_action,
     job_from_mention,
     job_from_slash_command,
+    parse_request,
+    request_from_fields,
 )
 from bot.jobs import Job
 from bot.photo_refs import message_photos
@@ -63,8 +68,9 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
               socket_mode: bool = False) -> App:
     """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks."""
     bolt_logger = logging.getLogger("slack_bolt")
-    bolt_logger.addFilter(_drop_client_token_notice)
-    app = App(
+    # Added before the App exists: Bolt copies the base logger's filters to each of its component loggers.
+    bolt_logger.addFilter(_bolt_log_filter)
+    app = _bolt_app(
         # Naming the app spares Bolt an inspect.stack() call (~100 ms of cold start).
         name="studio",
         client=client,
@@ -72,7 +78,6 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
         process_before_response=True,
         # Requests over the Socket Mode websocket are authenticated by the app token.
         request_verification_enabled=not socket_mode,
-        token_verification_enabled=False,
         logger=bolt_logger,
     )
     access = AccessControl(AccessPolicy(settings.allowed_channels, settings.allowed_users, settings.admins), client)
@@ -89,13 +94,77 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
     app.shortcut("remove_background")(listeners.remove_background_shortcut)
     app.action(re.compile(f"^{ACTION_PREFIX}"))(listeners.result_action)
     app.view("extend_modal")(listeners.extend_submitted)
+    _acknowledge_the_rest(app)
+    app.error(_listener_failed)
     return app
 
 
-def _drop_client_token_notice(record: logging.LogRecord) -> bool:
-    # Bolt warns that SLACK_BOT_TOKEN "will be unused" whenever a client is
-    # passed; Studio's client is built from that very token, so it is noise.
-    return "will be unused" not in record.getMessage()
+def _bolt_app(**options: Any) -> App:
+    """The Bolt app, with the bot's identity (``auth.test``) resolved now, at start.
+
+    Otherwise Bolt asks Slack inside the first request's ack (on Lambda: in every
+    cold container). If Slack cannot be reached now, the first request asks instead.
+    """
+    try:
+        return App(token_verification_enabled=True, **options)
+    except (BoltError, SlackClientError, OSError) as error:
+        log.warning("could not resolve the bot's Slack identity at start (%s); the first request will",
+                    type(error).__name__)
+        return App(token_verification_enabled=False, **options)
+
+
+# A listener that trips over a missing or mistyped field was sent a malformed payload.
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+
+
+def _listener_failed(error: Exception) -> BoltResponse:
+    """Any error a listener or middleware raised: logged without the request, answered without a traceback.
+
+    A malformed payload (the sender's fault) is answered 400; anything else 500.
+    """
+    log.error("could not handle a request from Slack: %s", type(error).__name__, exc_info=error)
+    return BoltResponse(status=400 if isinstance(error, _MALFORMED) else 500, body="")
+
+
+def _acknowledge_the_rest(app: App) -> None:
+    """Answer 200 to whatever the listeners above do not handle (registered last, so matched last).
+
+    Bolt would answer 404, and Slack counts that as a failed delivery: events it
+    sends every app (``tokens_revoked``, ``app_uninstalled``) or an admin-added
+    subscription could get the app's events turned off.
+    """
+    anything = re.compile(".*")
+    for register in (app.event, app.action, app.shortcut, app.view_submission, app.view_closed, app.options):
+        register(anything)(_ignore)
+    app.use(_acknowledge_notices)
+
+
+def _acknowledge_notices(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+    """Answer Events API notices outside the event envelope (``app_rate_limited``), which no listener matches."""
+    if body.get("type") == "app_rate_limited":
+        log.warning("Slack is holding back Studio's events (app_rate_limited)")
+        return BoltResponse(status=200, body="")
+    next()
+    return None
+
+
+def _ignore(ack: Ack, body: dict[str, Any]) -> None:
+    ack()
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, dict) else body.get("type")
+    log.info("ignored a request Studio does not handle: %.60s", kind)
+
+
+def _bolt_log_filter(record: logging.LogRecord) -> bool:
+    """Keep request bodies (the person's text, ``response_url``, the verification token) out of Bolt's log."""
+    message = str(record.msg)
+    if message.startswith("Invalid request signature detected"):
+        # bot.http_guard refuses these first; should one reach Bolt, log the same one line, not the body.
+        record.msg, record.args = "refused a request from Slack (HTTP 401): the signature does not match", ()
+        return True
+    # Bolt's Lambda adapter logs every whole event at DEBUG. And Bolt warns that SLACK_BOT_TOKEN "will be
+    # unused" whenever a client is passed; Studio's client is built from that very token, so it is noise.
+    return not message.startswith("Incoming event:") and "will be unused" not in message
 
 
 class Listeners:
@@ -126,7 +195,7 @@ class Listeners:
         """``@Studio <command> …`` in a channel or thread."""
         ack()
         try:
-            self._enqueue(job_from_mention(event, body.get("team_id", ""), self.settings))
+            self._enqueue(job_from_mention(event, body.get("team_id", ""), self.settings, delivery_id(body)))
         except MentionHelp:
             self._whisper(client, event, messages.mention_help())
         except (StudioError, ModelError) as error:
@@ -161,30 +230,21 @@ class Listeners:
 
     def replace_background_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The "Replace background" modal was submitted."""
-        values = modal_values(view)
-        keep = values.get("keep", "").replace('"', "")
-        text = f'mode={values.get("mode") or "default"} {values.get("background", "")}'
-        if keep:
-            text = f'keep="{keep}" {text}'
-        self._submit_modal(ack, body, view, "replace-bg", text, error_block="background")
+        self._submit_modal(ack, body, view, "replace-bg", error_block="background")
 
     def describe_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The "Describe image" modal was submitted."""
-        values = modal_values(view)
-        if values.get("question"):
-            text = values["question"]
-        elif values.get("language"):
-            text = f'translate="{values["language"].replace(chr(34), "")}"'
-        else:
-            text = values.get("preset", "caption")
-        self._submit_modal(ack, body, view, "describe", text, error_block="question")
+        self._submit_modal(ack, body, view, "describe", error_block="question")
 
     def _submit_modal(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], command: str,
-                      text: str, error_block: str) -> None:
-        metadata = json.loads(view.get("private_metadata") or "{}")
+                      error_block: str) -> None:
         try:
+            metadata = form_metadata(view, channel_id=str, message=dict)
+            if not isinstance(metadata["message"].get("ts"), str):
+                raise OutOfDate("form")
+            request = request_from_fields(command, modal_values(view), self.settings)
             job = job_for_message_photos(
-                command, text, self.settings,
+                command, request, job_id=delivery_id(body),
                 team_id=body.get("team", {}).get("id", ""),
                 channel_id=metadata["channel_id"],
                 user_id=body["user"]["id"],
@@ -206,7 +266,8 @@ class Listeners:
         ack()
         try:
             self._enqueue(job_for_message_photos(
-                "remove-bg", "", self.settings, team_id=body.get("team", {}).get("id", ""),
+                "remove-bg", parse_request("remove-bg", "", self.settings), job_id=delivery_id(body),
+                team_id=body.get("team", {}).get("id", ""),
                 channel_id=body["channel"]["id"], user_id=body["user"]["id"], message=body.get("message", {}),
                 response_url=body.get("response_url"),
             ))
@@ -216,8 +277,12 @@ class Listeners:
     def result_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         """A button (or per-image menu) under a result."""
         ack()
-        value = action.get("value") or action.get("selected_option", {}).get("value", "")
-        name, ref, index = parse_action_value(value)
+        value = action.get("value") or (action.get("selected_option") or {}).get("value", "")
+        try:
+            name, ref, index = parse_action_value(str(value))
+        except ValueError:
+            self._respond(client, body, messages.error_message(OutOfDate("button")))
+            return
         user_id = body["user"]["id"]
         # A double click (or Slack's redelivery) within a few seconds starts one job, not two.
         if not self.state.claim(f"click:{ref}:{name}:{index}:{user_id}", CLICK_DEBOUNCE_SECONDS):
@@ -230,7 +295,7 @@ class Listeners:
                 metadata = json.dumps({"ref": ref, "index": index})
                 client.views_open(trigger_id=body["trigger_id"], view=extend_modal(metadata))
                 return
-            self._enqueue(job_from_action(name, result, index, user_id, self.settings))
+            self._enqueue(job_from_action(name, result, index, user_id, self.settings, delivery_id(body)))
         except (StudioError, ModelError) as error:
             self._respond(client, body, messages.error_message(error))
         except SlackApiError as error:
@@ -239,15 +304,14 @@ class Listeners:
 
     def extend_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The Extend modal was submitted: outpaint that result image to the chosen format."""
-        values = modal_values(view)
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        result = load_result(self.state, metadata.get("ref", ""))
         try:
+            metadata = form_metadata(view, ref=str, index=int)
+            result = load_result(self.state, metadata["ref"])
             if result is None:
                 raise NoImageFound("result_expired")
-            text = f'ar={values.get("format") or "story"} {values.get("prompt", "")}'
-            self._enqueue(job_for_result_image("extend", text, result, int(metadata.get("index", 0)),
-                                               body["user"]["id"], self.settings))
+            request = request_from_fields("extend", modal_values(view), self.settings)
+            self._enqueue(job_for_result_image("extend", request, result, metadata["index"], body["user"]["id"],
+                                               delivery_id(body)))
         except UsageError as error:
             ack(response_action="errors", errors={"prompt": error.problem})
             return

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from bot.errors import OutOfDate
 
 Block = dict[str, Any]
 
@@ -101,6 +104,20 @@ def modal_values(view: dict[str, Any]) -> dict[str, str]:
     return values
 
 
+def form_metadata(view: dict[str, Any], **fields: type) -> dict[str, Any]:
+    """A form's ``private_metadata`` as Studio wrote it, with ``fields`` of the given types.
+
+    Raises ``OutOfDate`` for anything else (an old form, a garbled request).
+    """
+    try:
+        metadata = json.loads(view.get("private_metadata") or "")
+    except ValueError:
+        raise OutOfDate("form") from None
+    if not isinstance(metadata, dict) or not all(isinstance(metadata.get(k), t) for k, t in fields.items()):
+        raise OutOfDate("form")
+    return metadata
+
+
 def home_view(usage: str, help_text: str) -> dict[str, Any]:
     """The App Home tab: the person's usage today, then how to use Studio."""
     return {
@@ -133,8 +150,10 @@ def action_value(action: str, ref: str, index: int = 0) -> str:
 
 
 def parse_action_value(value: str) -> tuple[str, str, int]:
-    """``action_value`` read back; raises ValueError for anything else."""
+    """``action_value`` read back; raises ValueError for anything else (an old or garbled button)."""
     action, ref, index = value.split("|")
+    if action not in ("reroll", *IMAGE_ACTIONS) or not ref or not index.isdigit():
+        raise ValueError(f"not a Studio button value: {value[:40]!r}")
     return action, ref, int(index)
 
 

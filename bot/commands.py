@@ -9,7 +9,7 @@ Bedrock handlers (it must cold-start fast).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,8 @@ from bot.errors import NoModelForRole, UsageError
 from bot.jobs import Job
 from bot.messages import problem
 from bot.parsers import (
+    describe_fields,
+    extend_fields,
     parse_describe,
     parse_edit,
     parse_extend,
@@ -24,6 +26,7 @@ from bot.parsers import (
     parse_remove_background,
     parse_replace_background,
     parse_upscale,
+    replace_background_fields,
 )
 from bot.settings import Settings
 from handlers.model_table import ROLES, UPSCALE_ROLES, Role
@@ -71,6 +74,8 @@ class Command:
     uses_photo: bool = True
     # Internal commands (Variations) are reached only through result buttons.
     slash: bool = True
+    # The request from a form's fields (for commands a modal asks about); fields are values, not command text.
+    parse_fields: Callable[[Mapping[str, str], Settings], Any] | None = None
 
     def image_spec(self, settings: Settings) -> ImageModelSpec | None:
         """The limits of the image model this command uses (None for vision-only commands)."""
@@ -109,6 +114,8 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_replace_background(text, spec_for(settings, Role.REPLACE_BG)),
         flow="bot.photo_flows:run_replace_background",
         model_role=Role.REPLACE_BG,
+        parse_fields=lambda fields, settings: replace_background_fields(
+            fields, spec_for(settings, Role.REPLACE_BG)),
     ),
     "describe": Command(
         name="describe",
@@ -116,6 +123,7 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_describe(text),
         flow="bot.photo_flows:run_describe",
         model_role=Role.VISION,
+        parse_fields=lambda fields, settings: describe_fields(fields),
     ),
     "edit": Command(
         name="edit",
@@ -130,6 +138,7 @@ COMMANDS: dict[str, Command] = {
         parse=lambda text, settings: parse_extend(text, spec_for(settings, Role.EXTEND)),
         flow="bot.photo_flows:run_photo_edit",
         model_role=Role.EXTEND,
+        parse_fields=lambda fields, settings: extend_fields(fields, spec_for(settings, Role.EXTEND)),
     ),
     "remove-bg": Command(
         name="remove-bg",

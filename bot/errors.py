@@ -16,6 +16,14 @@ class UsageError(StudioError):
         self.problem = problem
 
 
+class OutOfDate(StudioError):
+    """A button or form whose data Studio did not write (an old message, a garbled request)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what  # "button" or "form"
+
+
 class HelpRequested(StudioError):
     """The person typed ``help``; answer with the command's usage."""
 

@@ -1,7 +1,9 @@
 """The command grammar shared by slash commands, mentions and modals.
 
-``key=value`` tokens anywhere in the text are options (values may be quoted);
-Midjourney-style ``--key value`` means the same. Everything else is the prompt.
+``key=value`` tokens anywhere in the text are options (values may be quoted,
+and a comma continues a free-text value: ``no=people, cars``); Midjourney-style
+``--key value`` means the same. Everything else is the prompt. An unclosed
+quote is an error rather than a guess at where the value ends.
 A ``key=`` token whose key is unknown is always an error, so a typo such as
 ``kep=car`` never ends up silently inside the prompt.
 """
@@ -63,6 +65,11 @@ def clean_slack_text(text: str) -> str:
     return _CONTROL.sub(" ", html.unescape(text).translate(_QUOTES)).strip()
 
 
+def field_text(fields: Mapping[str, str], name: str) -> str:
+    """A form field's text as a value: control characters dropped, never parsed as options."""
+    return _CONTROL.sub(" ", fields.get(name, "")).strip()
+
+
 def parse_text(command: str, text: str, options: Mapping[str, Option]) -> ParsedText:
     """Split ``text`` into prompt words and options for ``command``.
 
@@ -77,19 +84,69 @@ def parse_text(command: str, text: str, options: Mapping[str, Option]) -> Parsed
         token = tokens[index]
         index += 1
         if token["key"] is not None:
-            spec = _lookup(command, token["key"], "=", by_name)
-            _store(command, values, spec, _unquote(token["value"]))
+            index = _key_option(command, tokens, index, by_name, values)
         elif token["flag"] is not None:
-            spec = _lookup(command, token["flag"], "", by_name, prefix="--")
-            taken = 1 if not spec.free_text else _words_until_option(tokens, index)
-            words = [_unquote(t.group(0)) for t in tokens[index : index + taken]]
-            if not words or any(t["key"] or t["flag"] for t in tokens[index : index + taken]):
-                raise UsageError(command, problem("flag_needs_value", flag=token["flag"], example=spec.example))
-            index += taken
-            _store(command, values, spec, " ".join(words))
+            index = _flag_option(command, tokens, index, by_name, values)
         else:
+            _check_closed(command, token.group(0), '"')
             prompt.append(_unquote(token.group(0)) if token["quoted"] else token.group(0))
     return ParsedText(prompt=" ".join(prompt), options=values)
+
+
+def _key_option(command: str, tokens: list[re.Match[str]], index: int, by_name: Mapping[str, Option],
+                values: dict[str, str]) -> int:
+    """Store the ``key=value`` option at ``tokens[index - 1]``; returns the index after its value."""
+    token = tokens[index - 1]
+    spec = _lookup(command, token["key"], "=", by_name)
+    _check_closed(command, token["value"], "\"'")
+    taken = _list_continuation(tokens, index) if spec.free_text else 0
+    words = [token["value"]] + [t.group(0) for t in tokens[index : index + taken]]
+    for word in words[1:]:
+        _check_closed(command, word, '"')
+    value = " ".join(_unquote(word) for word in words)
+    _store(command, values, spec, _tidy_list(value) if spec.free_text else value.strip(" ,"))
+    return index + taken
+
+
+def _flag_option(command: str, tokens: list[re.Match[str]], index: int, by_name: Mapping[str, Option],
+                 values: dict[str, str]) -> int:
+    """Store the ``--key value`` option at ``tokens[index - 1]``; returns the index after its value."""
+    token = tokens[index - 1]
+    spec = _lookup(command, token["flag"], "", by_name, prefix="--")
+    taken = 1 if not spec.free_text else _words_until_option(tokens, index)
+    value_tokens = tokens[index : index + taken]
+    if not value_tokens or any(t["key"] or t["flag"] for t in value_tokens):
+        raise UsageError(command, problem("flag_needs_value", flag=token["flag"], example=spec.example))
+    for word in value_tokens:
+        _check_closed(command, word.group(0), '"')
+    _store(command, values, spec, " ".join(_unquote(t.group(0)) for t in value_tokens))
+    return index + taken
+
+
+def _list_continuation(tokens: list[re.Match[str]], start: int) -> int:
+    """How many tokens after ``tokens[start - 1]`` continue its comma-separated list."""
+    count = 0
+    previous = tokens[start - 1]["value"] or ""
+    for token in tokens[start:]:
+        word = token.group(0)
+        if token["key"] is not None or token["flag"] is not None:
+            break
+        if not (previous.endswith(",") or word.startswith(",")):
+            break
+        count += 1
+        previous = word
+    return count
+
+
+def _tidy_list(value: str) -> str:
+    """``people ,cars,`` -> ``people, cars``: one spelling of a comma-separated list."""
+    return ", ".join(part.strip() for part in value.split(",") if part.strip())
+
+
+def _check_closed(command: str, word: str, quotes: str) -> None:
+    """A word that opens a quote the tokenizer could not close means the closing quote is missing."""
+    if word and word[0] in quotes and not (len(word) >= 2 and word[-1] == word[0]):
+        raise UsageError(command, problem("unclosed_quote", shown=word[:30]))
 
 
 def _words_until_option(tokens: list[re.Match[str]], start: int) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -23,6 +25,8 @@ from handlers.requests import (
     VariationsRequest,
 )
 
+# What a job id (also a state key and a log field) may contain.
+_SAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 # Words that name a command in a mention (``@Studio replace background keep=car …``).
 MENTION_WORDS = {name: name for name, command in COMMANDS.items() if command.slash} | {
     "replace": "replace-bg", "replacebg": "replace-bg", "removebg": "remove-bg",
@@ -36,6 +40,28 @@ class MentionHelp(UsageError):
         super().__init__("imagine", "mention help")
 
 
+def delivery_id(body: Mapping[str, Any]) -> str:
+    """A job id derived from what Slack sent, so the same request delivered twice is claimed once.
+
+    Slash commands, shortcuts and form submissions carry a ``trigger_id`` unique to
+    that invocation; events an ``event_id`` that Slack's retries repeat; a button
+    click the ``action_ts`` of that click on that message. Anything else gets a
+    fresh id (it cannot be told apart from a new request).
+    """
+    actions = body.get("actions")
+    if body.get("type") == "block_actions" and isinstance(actions, list) and actions:
+        container = body.get("container") or {}
+        parts = ["act", container.get("channel_id"), container.get("message_ts") or container.get("view_id"),
+                 actions[0].get("action_ts"), (body.get("user") or {}).get("id")]
+    elif body.get("event_id"):
+        parts = ["ev", body["event_id"]]
+    elif body.get("trigger_id"):
+        parts = ["trg", body["trigger_id"]]
+    else:
+        return uuid.uuid4().hex
+    return _SAFE_ID.sub("", "-".join(str(part or "") for part in parts))[:200]
+
+
 def parse_request(command: str, text: str, settings: Settings) -> Any:
     """The validated request for ``command``, with a seed fixed up front.
 
@@ -43,6 +69,13 @@ def parse_request(command: str, text: str, settings: Settings) -> Any:
     send exactly the same request, and lets the result say how to reproduce it.
     """
     return with_fixed_seed(command, COMMANDS[command].parse(text, settings), settings)
+
+
+def request_from_fields(command: str, fields: Mapping[str, str], settings: Settings) -> Any:
+    """The validated request for a modal's fields, with a seed fixed up front (see ``parse_request``)."""
+    parse_fields = COMMANDS[command].parse_fields
+    assert parse_fields is not None, f"/{command} has no form"
+    return with_fixed_seed(command, parse_fields(fields, settings), settings)
 
 
 def with_fixed_seed(command: str, request: Any, settings: Settings) -> Any:
@@ -53,13 +86,13 @@ def with_fixed_seed(command: str, request: Any, settings: Settings) -> Any:
     return request
 
 
-def job_from_action(action: str, result: Result, index: int, user_id: str, settings: Settings) -> Job:
+def job_from_action(action: str, result: Result, index: int, user_id: str, settings: Settings, job_id: str) -> Job:
     """A job for a result button: Re-roll the same request with a new seed, or act on image ``index``.
 
     The person who pressed is credited; the result goes to the same thread.
     """
     source = result.job
-    base: dict[str, Any] = {"id": uuid.uuid4().hex, "team_id": source.team_id, "channel_id": source.channel_id,
+    base: dict[str, Any] = {"id": job_id, "team_id": source.team_id, "channel_id": source.channel_id,
             "user_id": user_id, "thread_ts": result.thread_ts}
     if action == "reroll":
         request = replace(COMMANDS[source.command].request_type(**source.request), seed=None)
@@ -81,13 +114,11 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
                file_ids=(result.file_ids[index],), **base)
 
 
-def job_for_result_image(command: str, text: str, result: Result, index: int, user_id: str,
-                         settings: Settings) -> Job:
-    """A typed command (the Extend modal) on image ``index`` of a result."""
+def job_for_result_image(command: str, request: Any, result: Result, index: int, user_id: str, job_id: str) -> Job:
+    """A validated request (the Extend modal's) on image ``index`` of a result."""
     if not 0 <= index < len(result.file_ids):
         raise NoImageFound("result_image_gone")
-    request = parse_request(command, text, settings)
-    return Job(id=uuid.uuid4().hex, command=command, request=asdict(request), team_id=result.job.team_id,
+    return Job(id=job_id, command=command, request=asdict(request), team_id=result.job.team_id,
                channel_id=result.job.channel_id, user_id=user_id, thread_ts=result.thread_ts,
                image_source="files", file_ids=(result.file_ids[index],))
 
@@ -97,7 +128,7 @@ def job_from_slash_command(body: dict[str, Any], settings: Settings) -> Job:
     command = str(body["command"]).lstrip("/")
     request = parse_request(command, body.get("text", ""), settings)
     return Job(
-        id=uuid.uuid4().hex,
+        id=delivery_id(body),
         command=command,
         request=asdict(request),
         team_id=body.get("team_id", ""),
@@ -107,12 +138,13 @@ def job_from_slash_command(body: dict[str, Any], settings: Settings) -> Job:
     )
 
 
-def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) -> Job:
+def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings, job_id: str | None = None) -> Job:
     """A job from an ``app_mention`` event; the reply goes to the mention's thread.
 
     The files on the message are used if there are any; in a thread, the newest
     image in the thread; otherwise the person's newest photo in the channel.
-    The job id is derived from the message, so Slack's retries map to one job.
+    The job id is ``job_id`` (the event's delivery id) or derived from the message,
+    so Slack's retries map to one job.
     """
     word, rest = (clean_slack_text(event.get("text", "")).split(None, 1) + ["", ""])[:2]
     word = word.lower().lstrip("/")
@@ -132,7 +164,7 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) ->
     in_thread = "thread_all" if command == "replace-bg" else "thread"
     source = "files" if photos else (in_thread if event.get("thread_ts") else "recent")
     return Job(
-        id=f"{team_id}-{event['channel']}-{event['ts']}",
+        id=job_id or f"{team_id}-{event['channel']}-{event['ts']}",
         command=command,
         request=asdict(request),
         team_id=team_id,
@@ -145,16 +177,15 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings) ->
 
 
 def job_for_message_photos(
-    command: str, text: str, settings: Settings, *, team_id: str, channel_id: str, user_id: str,
+    command: str, request: Any, *, job_id: str, team_id: str, channel_id: str, user_id: str,
     message: dict[str, Any], response_url: str | None = None,
 ) -> Job:
-    """A job on the photos of a given message (shortcuts and their modals)."""
+    """A job for a validated request on the photos of a given message (shortcuts and their modals)."""
     photos = message_photos(message)
     if not photos:
         raise NoImageFound("none_on_message")
-    request = parse_request(command, text, settings)
     return Job(
-        id=uuid.uuid4().hex,
+        id=job_id,
         command=command,
         request=asdict(request),
         team_id=team_id,

@@ -14,6 +14,7 @@ from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from bot.app import build_app
 from bot.aws import DynamoState, SqsQueue, structured_logging, with_secrets
 from bot.clients import aws_client, slack_listener_client
+from bot.http_guard import lambda_refusal
 from bot.settings import Settings
 
 logger = Logger()
@@ -33,4 +34,4 @@ slack_handler = SlackRequestHandler(build_app(settings, slack_listener_client(se
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Function URL / HTTP API (payload v2) event in, Slack's HTTP answer out."""
-    return slack_handler.handle(event, context)
+    return lambda_refusal(event, settings.slack_signing_secret) or slack_handler.handle(event, context)

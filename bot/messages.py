@@ -13,6 +13,7 @@ from bot.errors import (
     HelpRequested,
     NoImageFound,
     NoModelForRole,
+    OutOfDate,
     PhotoFetchFailed,
     PhotoInterrupted,
     QueueUnavailable,
@@ -109,6 +110,8 @@ PROBLEMS = {
     "unknown_option_hint": "Unknown option `{shown}`. Did you mean `{hint}=`?",
     "no_options": "`/{command}` takes no options, but got `{shown}`.",
     "unknown_option": "Unknown option `{shown}`. `/{command}` understands {known}.",
+    "unclosed_quote": "Missing closing quote after `{shown}`. Put a quote at both ends of a value with "
+                      "spaces, like `keep=\"red car\"`.",
     "option_twice": "`{name}=` is given twice; keep one.",
     "option_needs_value": "`{name}=` needs a value, e.g. `{example}`.",
     "ar_and_size": "Give either `ar=` or `size=`, not both.",
@@ -118,11 +121,12 @@ PROBLEMS = {
     "fast_upscale_no_prompt": "The fast upscaler takes no prompt; add `mode=conservative` or `mode=creative` "
                               "to guide the upscale with words.",
     "cfg_unsupported": "{model} has no `cfg=` setting; leave it out (it is for Titan and Nova Canvas).",
+    "bad_preset": "`{value}` is not one of the description choices; pick one from the menu.",
     "translate_alone": "`translate=` takes no other words: `/describe translate=german`.",
     "extend_needs_ar": "Say which format to extend to, e.g. `ar=9:16` or `ar=story`.",
     "remove_bg_no_words": "`/remove-bg` takes no words; post the photo and run it alone.",
     "missing_prompt": "{what} after `/{command}`.",
-    "too_long": "The {what} is {length:,} characters; {model} accepts at most {limit}. Please shorten it.",
+    "too_long": "The {what} is {length:,} characters; {model} accepts at most {limit:,}. Please shorten it.",
     "bad_int": "`{name}=` must be a whole number from {low} to {high:,}, not `{value}`.",
     "bad_cfg": "`cfg=` must be a number from {low} to {high:g}, not `{value}`.",
     "bad_size": "{model} cannot make `size={value}`. Allowed: {rules}.",
@@ -574,6 +578,10 @@ def error_message(error: BaseException, settings: Settings | None = None) -> str
         return ":frame_with_picture: " + _worded(INVALID_IMAGE, error.code, error.params)
     if isinstance(error, NoImageFound):
         return ":frame_with_picture: " + NO_IMAGE_REASONS[error.reason].format(name=escape(error.name))
+    if isinstance(error, OutOfDate):
+        if error.what == "form":
+            return ":hourglass: This form is out of date. Close it and use the shortcut or button again."
+        return ":hourglass: This button is out of date. Run the command again for fresh buttons."
     if isinstance(error, BotNotInChannel):
         return ":wave: Studio is not in this channel yet. Add it with `/invite @Studio`, then try again."
     if isinstance(error, NotAllowed):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from bot.errors import HelpRequested, UsageError
-from bot.grammar import Option, ParsedText, parse_text
+from bot.grammar import Option, ParsedText, field_text, parse_text
 from bot.messages import PROMPT_ASKS, problem
 from handlers.models import ImageFamily, ImageModelSpec
 from handlers.requests import (
@@ -28,6 +28,12 @@ from handlers.requests import (
 from handlers.sizes import fit_size
 
 MAX_IMAGES = 5
+# Caps on free text sent to a model, in one place. What an image model reads (the prompt,
+# `no=`, `keep=`, `mask=`) is capped at that model's own limit (ImageModelSpec.max_prompt_chars);
+# what only the vision model reads is capped here: long enough for any real question, short
+# enough that a pasted document is not sent (and paid for) as one.
+MAX_QUESTION_CHARS = 2_000
+MAX_LANGUAGE_CHARS = 40
 MIN_CFG, MAX_CFG = 1.1, 10.0
 # Stability's aspect_ratio enum, plus 4:3 and 3:4, which go to the nearest shape a model offers.
 IMAGINE_RATIOS = ("1:1", "16:9", "9:16", "4:5", "5:4", "3:2", "2:3", "21:9", "9:21", "4:3", "3:4")
@@ -60,7 +66,7 @@ UPSCALE_OPTIONS = _options(Option("mode", "mode=conservative"), _SEED)
 def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
     """Parse /imagine text for the image model described by ``spec``."""
     parsed = _parse("imagine", text, IMAGINE_OPTIONS)
-    prompt = _require_prompt("imagine", parsed)
+    prompt = _require_prompt("imagine", parsed.prompt)
     _check_length("imagine", "prompt", prompt, spec)
     options = parsed.options
     if "ar" in options and "size" in options:
@@ -87,20 +93,29 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
 def parse_replace_background(text: str, spec: ImageModelSpec) -> ReplaceBackgroundRequest:
     """Parse /replace-bg text: ``keep=`` is the subject, the rest the new background."""
     parsed = _parse("replace-bg", text, REPLACE_BG_OPTIONS)
-    prompt = _require_prompt("replace-bg", parsed)
+    return _replace_background(_require_prompt("replace-bg", parsed.prompt), parsed.options, spec)
+
+
+def replace_background_fields(fields: Mapping[str, str], spec: ImageModelSpec) -> ReplaceBackgroundRequest:
+    """The "Replace background" form: each field is a value, never parsed as options."""
+    options = {name: value for name in ("keep", "mode") if (value := field_text(fields, name))}
+    return _replace_background(_require_prompt("replace-bg", field_text(fields, "background")), options, spec)
+
+
+def _replace_background(prompt: str, options: Mapping[str, str], spec: ImageModelSpec) -> ReplaceBackgroundRequest:
     _check_length("replace-bg", "background description", prompt, spec)
-    mode = parsed.options.get("mode", "default").lower()
+    mode = options.get("mode", "default").lower()
     if mode not in ("default", "precise"):
         raise UsageError("replace-bg", problem("bad_mode", value=mode))
-    keep = parsed.options.get("keep", AUTO_SUBJECT)
+    keep = options.get("keep", AUTO_SUBJECT)
     _check_length("replace-bg", "`keep=` text", keep, spec)
     return ReplaceBackgroundRequest(
         prompt=prompt,
         keep=AUTO_SUBJECT if keep.lower() == AUTO_SUBJECT else keep,
         precise=mode == "precise",
-        negative=_negative("replace-bg", parsed.options, spec),
-        count=_count("replace-bg", parsed.options),
-        seed=_seed("replace-bg", parsed.options, spec),
+        negative=_negative("replace-bg", options, spec),
+        count=_count("replace-bg", options),
+        seed=_seed("replace-bg", options, spec),
     )
 
 
@@ -112,22 +127,46 @@ def parse_describe(text: str) -> DescribeRequest:
     if language:
         if words:
             raise UsageError("describe", problem("translate_alone"))
-        return DescribeRequest(preset="translate", language=language)
+        return _translate(language)
     if not words:
         return DescribeRequest()
     if len(words) == 1 and words[0].lower() in DESCRIBE_PRESETS:
         return DescribeRequest(preset=words[0].lower())
-    return DescribeRequest(preset="question", question=parsed.prompt)
+    return _question(parsed.prompt)
+
+
+def describe_fields(fields: Mapping[str, str]) -> DescribeRequest:
+    """The "Describe image" form: a question wins over a language, which wins over the preset."""
+    if question := field_text(fields, "question"):
+        return _question(question)
+    if language := field_text(fields, "language"):
+        return _translate(language)
+    preset = field_text(fields, "preset").lower() or "caption"
+    if preset not in DESCRIBE_PRESETS:
+        raise UsageError("describe", problem("bad_preset", value=preset))
+    return DescribeRequest(preset=preset)
+
+
+def _question(question: str) -> DescribeRequest:
+    _check_cap("describe", "question", question, MAX_QUESTION_CHARS)
+    return DescribeRequest(preset="question", question=question)
+
+
+def _translate(language: str) -> DescribeRequest:
+    _check_cap("describe", "language name", language, MAX_LANGUAGE_CHARS)
+    return DescribeRequest(preset="translate", language=language)
 
 
 def parse_edit(text: str, spec: ImageModelSpec) -> EditRequest:
     """Parse /edit text: ``mask=`` names what to repaint, the rest is what to paint."""
     parsed = _parse("edit", text, EDIT_OPTIONS)
-    prompt = _require_prompt("edit", parsed)
+    prompt = _require_prompt("edit", parsed.prompt)
     _check_length("edit", "prompt", prompt, spec)
+    mask = parsed.options.get("mask", "")
+    _check_length("edit", "`mask=` text", mask, spec)
     return EditRequest(
         prompt=prompt,
-        mask=parsed.options.get("mask", ""),
+        mask=mask,
         negative=_negative("edit", parsed.options, spec),
         count=_count("edit", parsed.options),
         seed=_seed("edit", parsed.options, spec),
@@ -139,16 +178,25 @@ def parse_extend(text: str, spec: ImageModelSpec) -> ExtendRequest:
     parsed = _parse("extend", text, EXTEND_OPTIONS)
     if "ar" not in parsed.options:
         raise UsageError("extend", problem("extend_needs_ar"))
-    prompt = _require_prompt("extend", parsed)
+    return _extend(_require_prompt("extend", parsed.prompt), parsed.options, spec)
+
+
+def extend_fields(fields: Mapping[str, str], spec: ImageModelSpec) -> ExtendRequest:
+    """The Extend form: a format from the menu and the new surroundings, taken as written."""
+    prompt = _require_prompt("extend", field_text(fields, "prompt"))
+    return _extend(prompt, {"ar": field_text(fields, "format") or "story"}, spec)
+
+
+def _extend(prompt: str, options: Mapping[str, str], spec: ImageModelSpec) -> ExtendRequest:
     _check_length("extend", "prompt", prompt, spec)
-    ratio_w, ratio_h = _ratio("extend", parsed.options["ar"], spec)
+    ratio_w, ratio_h = _ratio("extend", options["ar"], spec)
     return ExtendRequest(
         prompt=prompt,
         ratio_w=ratio_w,
         ratio_h=ratio_h,
-        negative=_negative("extend", parsed.options, spec),
-        count=_count("extend", parsed.options),
-        seed=_seed("extend", parsed.options, spec),
+        negative=_negative("extend", options, spec),
+        count=_count("extend", options),
+        seed=_seed("extend", options, spec),
     )
 
 
@@ -179,16 +227,20 @@ def _parse(command: str, text: str, options: Mapping[str, Option]) -> ParsedText
     return parse_text(command, text, options)
 
 
-def _require_prompt(command: str, parsed: ParsedText) -> str:
-    if not parsed.prompt:
+def _require_prompt(command: str, prompt: str) -> str:
+    if not prompt:
         raise UsageError(command, problem("missing_prompt", what=PROMPT_ASKS[command], command=command))
-    return parsed.prompt
+    return prompt
 
 
 def _check_length(command: str, what: str, text: str, spec: ImageModelSpec) -> None:
-    if len(text) > spec.max_prompt_chars:
-        raise UsageError(command, problem("too_long", what=what, length=len(text), model=spec.label,
-                                          limit=spec.max_prompt_chars))
+    """Text an image model reads, capped at that model's limit."""
+    _check_cap(command, what, text, spec.max_prompt_chars, spec.label)
+
+
+def _check_cap(command: str, what: str, text: str, limit: int, reader: str = "Studio") -> None:
+    if len(text) > limit:
+        raise UsageError(command, problem("too_long", what=what, length=len(text), model=reader, limit=limit))
 
 
 def _negative(command: str, options: Mapping[str, str], spec: ImageModelSpec) -> str:

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_PHOTOS = 50
+# Labels that say nothing about the content: Slack gives them to files it could not type
+# (a JPEG from some uploaders or with an odd name). The bytes decide once downloaded.
+_UNKNOWN_TYPES = ("", "application/octet-stream", "binary/octet-stream", "application/binary")
 
 
 @dataclass(frozen=True)
 class Photo:
-    """A Slack file that is (by its metadata) an image, and the message it is on."""
+    """A Slack file that may be an image (its label says so, or says nothing), and the message it is on."""
 
     file_id: str
     name: str
@@ -25,14 +28,14 @@ class Photo:
 
 
 def message_photos(message: dict[str, Any]) -> list[Photo]:
-    """The image files on one Slack message (others such as PDFs are skipped)."""
+    """The files on one Slack message that may be images (others, such as PDFs, are skipped)."""
     ts = str(message.get("ts", ""))
     thread_ts = str(message.get("thread_ts") or ts)
     photos = []
     for item in message.get("files") or ():
         if item.get("mode") == "tombstone" or not item.get("id"):
             continue  # a deleted file leaves a tombstone behind
-        if not str(item.get("mimetype", "")).startswith("image/"):
+        if not may_be_image(item):
             continue
         photos.append(Photo(
             file_id=item["id"],
@@ -51,5 +54,15 @@ def non_image_names(message: dict[str, Any]) -> list[str]:
     return [
         (item.get("name") or item.get("id", "?")).replace("`", "'")
         for item in message.get("files") or ()
-        if item.get("mode") != "tombstone" and not str(item.get("mimetype", "")).startswith("image/")
+        if item.get("mode") != "tombstone" and not may_be_image(item)
     ]
+
+
+def may_be_image(item: dict[str, Any]) -> bool:
+    """Whether a Slack file is worth downloading as a photo: labelled an image, or not labelled usefully.
+
+    The label is only a hint; ``handlers.images`` decides by the bytes and names
+    what is wrong with a file that is not an image after all.
+    """
+    mimetype = str(item.get("mimetype") or "").lower()
+    return mimetype.startswith("image/") or mimetype in _UNKNOWN_TYPES

@@ -12,13 +12,13 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.app import build_app
 from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime, slack_listener_client
 from bot.commands import load_flows
 from bot.context import build_worker_context
 from bot.doctor import model_checks, warn_admins
+from bot.http_guard import GuardedWsgiHandler
 from bot.jobs import Job
 from bot.pool import WorkerPool
 from bot.recovery import recover_unfinished
@@ -121,7 +121,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     server = None
     if http:
         server = make_server(
-            host, settings.port, SlackRequestHandler(app, path=EVENTS_PATH),
+            host, settings.port, GuardedWsgiHandler(app, settings.slack_signing_secret, path=EVENTS_PATH),
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
     return LocalRuntime(app=app, pool=pool, state=state, server=server, grace_seconds=settings.shutdown_grace_seconds)

@@ -10,6 +10,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -97,9 +98,9 @@ class Studio:
         # Bolt answers a text-only ack as text/plain, which Slack shows privately.
         return json.loads(payload) if payload.startswith("{") else {"text": payload}
 
-    def event(self, event: dict[str, Any], event_id: str = "Ev1", headers: dict[str, str] | None = None) -> int:
-        """Deliver an Events API callback; returns the HTTP status."""
-        body = event_body(event, event_id=event_id)
+    def event(self, event: dict[str, Any], event_id: str | None = None, headers: dict[str, str] | None = None) -> int:
+        """Deliver an Events API callback (a new ``event_id`` unless given); returns the HTTP status."""
+        body = event_body(event, event_id=event_id or f"Ev{uuid.uuid4().hex[:12].upper()}")
         status, _ = post(self.runtime.url, body, {**signed_headers(body, content_type="application/json"), **(headers or {})})
         return status
 

@@ -82,6 +82,9 @@ BAD_FILES: dict[str, tuple[bytes, str, str]] = {
                         "image/jpeg", "files:read"),
     "heic": (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "image/heic", "HEIC"),
     "100 MP image": (png_claiming_size(10_000, 10_000), "image/png", "too large"),
+    # Slack labels files it cannot type application/octet-stream; the bytes decide.
+    "zip labelled octet-stream": (b"PK\x03\x04" + b"\x00" * 200, "application/octet-stream",
+                                  "not an image Studio can read"),
 }
 
 GOOD_ODD_FILES: dict[str, tuple[bytes, str, tuple[int, int]]] = {
@@ -91,4 +94,6 @@ GOOD_ODD_FILES: dict[str, tuple[bytes, str, tuple[int, int]]] = {
     "16-bit png": (sixteen_bit_png(), "image/png", (640, 480)),
     "rgba png": (rgba_png(), "image/png", (640, 480)),
     "exif-rotated portrait": (camera_jpeg(800, 600, orientation=6), "image/jpeg", (600, 800)),
+    "jpeg labelled octet-stream": (camera_jpeg(640, 480), "application/octet-stream", (640, 480)),
+    "png with no mimetype": (rgba_png(), "", (640, 480)),
 }

@@ -244,6 +244,24 @@ def test_extend_button_asks_for_the_format(studio: Studio, slack: FakeSlack, bed
     assert abs(canvas.width / canvas.height - 9 / 16) < 0.02
 
 
+def test_extend_form_text_is_a_value_not_options(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    studio.slash("/imagine", "a lighthouse")
+    studio.wait_idle()
+    click(studio, slack, result_message(slack), "studio_extend")
+    [opened] = [v for v in slack.views if v["method"] == "views.open"]
+    state = {"format": {"value": {"type": "static_select", "selected_option": {"value": "square"}}},
+             "prompt": {"value": {"type": "plain_text_input", "value": "a stormy coast n=3 ar=9:16"}}}
+    ack = studio.interact({"type": "view_submission", "team": {"id": "T0001"}, "user": {"id": "U2"}, "api_app_id": "A1",
+                           "view": {**opened["view"], "state": {"values": state}}})
+    assert ack == {}
+    studio.wait_idle()
+    [call] = bedrock.invocations("OUTPAINTING")
+    assert call.body["imageGenerationConfig"]["numberOfImages"] == 1
+    assert call.body["outPaintingParams"]["text"] == "a stormy coast n=3 ar=9:16"
+    canvas = decoded(call.body["outPaintingParams"]["image"])
+    assert canvas.width == canvas.height, "the format comes from the menu"
+
+
 def test_multi_image_results_get_a_menu_per_image(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
     studio.slash("/imagine", "a lighthouse n=3")
     studio.wait_idle()

@@ -7,12 +7,14 @@ import pytest
 from bot.errors import HelpRequested, UsageError
 from bot.grammar import clean_slack_text
 from bot.parsers import (
+    describe_fields,
     parse_describe,
     parse_edit,
     parse_extend,
     parse_imagine,
     parse_remove_background,
     parse_replace_background,
+    replace_background_fields,
 )
 from handlers.models import NOVA_CANVAS, TITAN_V1, TITAN_V2
 from handlers.requests import DescribeRequest, RemoveBackgroundRequest
@@ -114,6 +116,52 @@ class TestImagine:
     def test_emoji_rtl_and_control_characters_survive_as_prompt(self) -> None:
         request = parse_imagine("שלום 🚀 café\tbar", TITAN_V2)
         assert request.prompt == "שלום 🚀 café bar"
+
+
+class TestListsAndQuotes:
+    @pytest.mark.parametrize("text", ["a cat no=people, cars", "a cat no=people,cars", "a cat no=people , cars",
+                                      "no=people, cars a cat", "a cat --no people, cars"])
+    def test_a_comma_continues_a_list_value(self, text: str) -> None:
+        request = parse_imagine(text, TITAN_V2)
+        assert request.prompt == "a cat"
+        assert request.negative.replace(" ", "") == "people,cars"
+
+    def test_a_trailing_comma_ends_the_list(self) -> None:
+        assert parse_imagine("a cat no=people, ar=16:9", TITAN_V2).negative == "people"
+
+    @pytest.mark.parametrize("text", ['keep="red car beach', "keep='red car beach", 'beach keep="red car',
+                                      'beach --keep "red car'])
+    def test_unclosed_quote_is_a_usage_error(self, text: str) -> None:
+        assert "missing closing quote" in usage_problem(parse_replace_background, text, TITAN_V2).lower()
+
+    def test_unclosed_quote_in_the_prompt_is_a_usage_error(self) -> None:
+        assert "missing closing quote" in usage_problem(parse_imagine, 'a "red car', TITAN_V2).lower()
+
+    def test_inch_marks_and_apostrophes_are_not_quotes(self) -> None:
+        assert parse_imagine("a 12\" pizza at the '80s diner", TITAN_V2).prompt == "a 12\" pizza at the '80s diner"
+
+
+class TestTextCaps:
+    """Every free text that reaches a model has a cap, named in the message."""
+
+    def test_describe_question(self) -> None:
+        assert parse_describe("why " + "x" * 1995).question
+        assert "at most 2,000" in usage_problem(parse_describe, "why " * 600)
+
+    def test_describe_language(self) -> None:
+        assert "at most 40" in usage_problem(parse_describe, "translate=" + "x" * 41)
+
+    @pytest.mark.parametrize(
+        ("call", "text"),
+        [(parse_edit, "mask=" + "m" * 513 + " beans"), (parse_replace_background, "keep=" + "k" * 513 + " beach"),
+         (parse_replace_background, "beach no=" + "n" * 513), (parse_extend, "ar=9:16 " + "p" * 513)],
+    )
+    def test_image_model_texts_are_capped_at_the_model_limit(self, call, text: str) -> None:
+        assert "at most 512" in usage_problem(call, text, TITAN_V2)
+
+    def test_form_fields_are_capped_too(self) -> None:
+        assert "at most 2,000" in usage_problem(describe_fields, {"question": "q" * 2001})
+        assert "at most 512" in usage_problem(replace_background_fields, {"background": "b" * 513}, TITAN_V2)
 
 
 class TestReplaceBackground:

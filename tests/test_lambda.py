@@ -83,6 +83,14 @@ def test_signed_slash_command_is_acked_and_queued(aws: Aws, slack: FakeSlack, ba
     assert job.command == "imagine" and job.request["width"] == 1344 and job.request["seed"] is not None
 
 
+def test_the_first_ack_of_a_cold_container_makes_no_slack_call(aws: Aws, slack: FakeSlack) -> None:
+    ingress = fresh("bot.lambda_ingress")
+    at_start = len(slack.calls_to("auth.test"))
+    body = slash_command_body("/imagine", "a red car")
+    assert ingress.handler(function_url_event(body, signed_headers(body)), LambdaContext())["statusCode"] == 200
+    assert len(slack.calls_to("auth.test")) == at_start == 1
+
+
 def test_usage_error_is_answered_without_queueing(aws: Aws) -> None:
     ingress = fresh("bot.lambda_ingress")
     body = slash_command_body("/imagine", "a car sed=4")
@@ -114,6 +122,66 @@ def test_stale_timestamp_is_rejected(aws: Aws) -> None:
     stale = signed_headers(body, timestamp=int(time.time()) - 60 * 10)
     assert ingress.handler(function_url_event(body, stale), LambdaContext())["statusCode"] == 401
     assert aws.queued_jobs() == []
+
+
+def _event_with_raw_body(body: str, headers: dict[str, str], base64_body: str | None = None) -> dict[str, Any]:
+    event = function_url_event(body, headers)
+    if base64_body is not None:
+        event["body"] = base64_body
+    return event
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("non-numeric timestamp", 401), ("not base64", 401), ("signed, body not JSON", 400),
+     ("signed, event not an object", 400), ("signed, slash command without user", 400)],
+)
+def test_malformed_requests_are_refused_without_a_traceback(aws: Aws, case: str, expected: int) -> None:
+    import json as json_module
+
+    ingress = fresh("bot.lambda_ingress")
+    slash = slash_command_body("/imagine", "a red car")
+    events = {
+        "non-numeric timestamp": _event_with_raw_body(slash, {**signed_headers(slash), "X-Slack-Request-Timestamp": "soon"}),
+        "not base64": _event_with_raw_body(slash, signed_headers(slash), base64_body="%%% not base64 %%%"),
+        "signed, body not JSON": function_url_event("{nope", signed_headers("{nope", content_type="application/json")),
+        "signed, event not an object": function_url_event(
+            json_module.dumps({"type": "event_callback", "event": []}),
+            signed_headers(json_module.dumps({"type": "event_callback", "event": []}), content_type="application/json")),
+        "signed, slash command without user": function_url_event(
+            "command=%2Fimagine&text=car&channel_id=C1", signed_headers("command=%2Fimagine&text=car&channel_id=C1")),
+    }
+    response = ingress.handler(events[case], LambdaContext())
+    assert response["statusCode"] == expected
+    assert "Traceback" not in str(response.get("body"))
+    assert aws.queued_jobs() == []
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_forged_request_is_logged_as_one_line_without_its_body(aws: Aws, monkeypatch: pytest.MonkeyPatch,
+                                                                 level: str) -> None:
+    import logging
+
+    from tests.fakes.slack import VERIFICATION_TOKEN
+
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", level)
+    ingress = fresh("bot.lambda_ingress")
+    # Read what the container's log handlers (Powertools' JSON to stdout, shared by Studio's and Slack's
+    # loggers) would print, whichever stream they were bound to by an earlier import.
+    names = ("bot", "handlers", "slack_bolt", "slack_sdk", "slack_bolt.RequestVerification", "studio:SlackRequestHandler")
+    handlers = {h for name in names for h in logging.getLogger(name).handlers if isinstance(h, logging.StreamHandler)}
+    buffer = io.StringIO()
+    for handler in handlers:
+        monkeypatch.setattr(handler, "stream", buffer)
+    body = slash_command_body("/imagine", "our secret launch plan", response_url="https://hooks.slack.com/commands/T1/2/xyz")
+    response = ingress.handler(function_url_event(body, signed_headers(body, secret="forged")), LambdaContext())
+    assert response["statusCode"] == 401
+    logged = buffer.getvalue()
+    for private in ("launch", VERIFICATION_TOKEN, "hooks.slack.com", "v0="):
+        assert private not in logged, f"{private!r} was logged"
+    lines = [line for line in logged.splitlines() if "refused" in line.lower() or "invalid request" in line.lower()]
+    assert len(lines) == 1, logged
+    assert "signature" in lines[0]
 
 
 def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> None:

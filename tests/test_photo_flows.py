@@ -242,6 +242,27 @@ def test_describe_shortcut_with_preset(studio: Studio, slack: FakeSlack, bedrock
     assert bot_replies(slack, ts)
 
 
+def test_modal_fields_are_values_not_command_text(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    ts = post_photo(slack, user="U2")
+    studio.interact(slack.message_shortcut_payload("C1", ts, "replace_background", user="U3"))
+    ack = submit_modal(studio, slack, {"background": 'backdrop n=5 --ar 9:16 "studio', "keep": "car mode=fast"})
+    assert ack == {}, "accepted: no option errors from free text"
+    studio.wait_idle()
+    [call] = bedrock.invocations("OUTPAINTING")
+    assert call.body["imageGenerationConfig"]["numberOfImages"] == 1, "n=5 in the form is words, not five images"
+    assert call.body["outPaintingParams"]["text"] == 'backdrop n=5 --ar 9:16 "studio'
+    assert call.body["outPaintingParams"]["maskPrompt"] == "car mode=fast"
+
+
+def test_describe_modal_question_is_taken_as_written(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    ts = post_photo(slack)
+    studio.interact(slack.message_shortcut_payload("C1", ts, "describe_image"))
+    assert submit_modal(studio, slack, {"question": "is the sign's text=STOP?"}) == {}
+    studio.wait_idle()
+    [call] = [c for c in bedrock.calls if c.operation == "Converse"]
+    assert "is the sign's text=STOP?" in call.body["messages"][0]["content"][-1]["text"]
+
+
 def test_shortcut_on_message_without_photo(studio: Studio, slack: FakeSlack) -> None:
     ts = slack.post_user_message("C1", "U1", "just words")
     studio.interact(slack.message_shortcut_payload("C1", ts, "describe_image"))

@@ -19,7 +19,14 @@ from bot.settings import Settings
 from bot.state import SqliteState
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command_body
+from tests.fakes.slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    VERIFICATION_TOKEN,
+    FakeSlack,
+    signed_headers,
+    slash_command_body,
+)
 from tests.photos import small_jpeg
 
 
@@ -190,15 +197,47 @@ def test_stale_or_forged_requests_are_rejected(studio: Studio, bedrock: FakeBedr
     assert bedrock.calls == []
 
 
+def test_a_forged_request_is_logged_as_one_line_without_its_body(studio: Studio, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = slash_command_body("/imagine", "our secret launch plan", response_url="https://hooks.slack.com/commands/T1/2/xyz")
+    assert post(studio.runtime.url, body, signed_headers(body, secret="forged"))[0] == 401
+    logged = [record.getMessage() for record in caplog.records]
+    for private in ("launch", VERIFICATION_TOKEN, "hooks.slack.com", "v0="):
+        assert not any(private in line for line in logged), f"{private!r} was logged"
+    refused = [line for line in logged if "refused" in line.lower() or "invalid request" in line.lower()]
+    assert len(refused) == 1 and "signature" in refused[0]
+
+
+def test_bolt_itself_never_logs_a_refused_body(studio: Studio, caplog: pytest.LogCaptureFixture) -> None:
+    """Defence in depth: a request that reaches Bolt's own check (no guard in front) is logged the same way."""
+    from slack_bolt.request import BoltRequest
+
+    caplog.set_level(logging.DEBUG)
+    body = slash_command_body("/imagine", "our secret launch plan", response_url="https://hooks.slack.com/commands/T1/2/xyz")
+    assert studio.runtime.app.dispatch(BoltRequest(body=body, headers=signed_headers(body, secret="forged"))).status == 401
+    logged = [record.getMessage() for record in caplog.records]
+    for private in ("launch", VERIFICATION_TOKEN, "hooks.slack.com", "v0="):
+        assert not any(private in line for line in logged), f"{private!r} was logged"
+    assert len([line for line in logged if "refused" in line.lower()]) == 1
+
+
 # --- prompts ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("", "Tell me what to draw"), ("x" * 10_000, "10,000 characters"),
-     ("a car n=2 n=3", "given twice"), ("a car ar=16:9 size=1024x1024", "not both")],
+     ("a car n=2 n=3", "given twice"), ("a car ar=16:9 size=1024x1024", "not both"),
+     ('a car no="people', "Missing closing quote")],
 )
 def test_bad_prompts_are_refused_privately(studio: Studio, bedrock: FakeBedrock, text: str, expected: str) -> None:
     assert expected in studio.slash("/imagine", text)["text"]
+    assert bedrock.calls == []
+
+
+def test_a_long_describe_question_is_refused_with_the_limit(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    slack.post_user_message("C1", "U1", "", files=[slack.add_file(small_jpeg())])
+    assert "at most 2,000" in studio.slash("/describe", "what is this " * 400)["text"]
+    studio.wait_idle()
     assert bedrock.calls == []
 
 

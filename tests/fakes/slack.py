@@ -897,7 +897,7 @@ class FakeSlack:
         *,
         user: str = "U1",
         response_url: str = "",
-        trigger_id: str = "trig1",
+        trigger_id: str | None = None,
     ) -> dict[str, Any]:
         """A ``block_actions`` payload for clicking the element ``action_id``
         in a stored message; wrap it with ``interaction_body``."""
@@ -934,7 +934,7 @@ class FakeSlack:
                 "channel_id": channel,
                 "is_ephemeral": False,
             },
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
             "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -953,7 +953,7 @@ class FakeSlack:
         *,
         user: str = "U1",
         response_url: str = "",
-        trigger_id: str = "trig1",
+        trigger_id: str | None = None,
     ) -> dict[str, Any]:
         """A ``message_action`` (message shortcut) payload for a stored message."""
         with self._lock:
@@ -969,7 +969,7 @@ class FakeSlack:
             "is_enterprise_install": False,
             "enterprise": None,
             "callback_id": callback_id,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
             "response_url": response_url,
             "message_ts": message_ts,
             "message": message,
@@ -2120,6 +2120,11 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------
 
 
+def new_trigger_id() -> str:
+    """A fresh trigger id shaped like Slack's (each invocation, click or shortcut gets its own)."""
+    return f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+
+
 def signed_headers(
     body: str,
     secret: str = SIGNING_SECRET,
@@ -2142,7 +2147,7 @@ def slash_command_body(
     user_id: str = "U1",
     channel_id: str = "C1",
     response_url: str = "",
-    trigger_id: str = "trig1",
+    trigger_id: str | None = None,
     team_id: str = TEAM_ID,
     *,
     channel_name: str = "general",
@@ -2161,7 +2166,7 @@ def slash_command_body(
         ("api_app_id", APP_ID),
         ("is_enterprise_install", "false"),
         ("response_url", response_url),
-        ("trigger_id", trigger_id),
+        ("trigger_id", trigger_id or new_trigger_id()),
     ]
     return urllib.parse.urlencode(fields)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -445,7 +446,8 @@ def test_signed_request_helpers() -> None:
     assert not SignatureVerifier("other-secret").is_valid_request(body, headers)
     form = dict(urllib.parse.parse_qsl(body))
     assert form["command"] == "/imagine" and form["text"] == "a red car ar=16:9"
-    assert form["team_id"] == TEAM_ID and form["trigger_id"] == "trig1"
+    assert form["team_id"] == TEAM_ID and re.fullmatch(r"\d+\.\d+\.[0-9a-f]+", form["trigger_id"])
+    assert dict(urllib.parse.parse_qsl(slash_command_body("/imagine", "x")))["trigger_id"] != form["trigger_id"]
 
     envelope = json.loads(event_body({"type": "app_mention", "user": "U1", "text": "hi", "ts": "1.000001"}))
     assert envelope["type"] == "event_callback"
