@@ -9,9 +9,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 
 import pytest
 
+from bot.settings import Settings
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import (
@@ -25,6 +27,12 @@ from tests.fakes.slack import (
     slash_command_body,
 )
 from tests.photos import small_jpeg
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These scenarios count Titan task types: they run on the legacy Amazon stack."""
+    return replace(settings, model_stack="amazon")
 
 
 def button_payload(value: str | None, action_id: str = "studio_reroll", user: str = "U1") -> dict:
