@@ -163,8 +163,3 @@ def models_for(task: Task) -> tuple[str, ...]:
             if model and role is not Role.VISION and model not in found and task in image_model_spec(model).tasks:
                 found.append(model)
     return tuple(found)
-
-
-def stack_of(model_id: str) -> str:
-    """The stack a model id belongs to (for doctor's advice)."""
-    return AMAZON if base_model_id(model_id).startswith("amazon.") else STABILITY
