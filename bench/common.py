@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import os
 import statistics
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -52,14 +54,31 @@ def bench_settings(slack: FakeSlack, bedrock: FakeBedrock, **overrides: Any) -> 
 
 
 class TimedBedrock(MeasuredBedrock):
-    """A measured bedrock-runtime client that adds up the time spent waiting on it."""
+    """A measured bedrock-runtime client that adds up the time at least one call was in flight.
+
+    Calls that overlap (several images at once, a vision check beside an
+    inpaint) count once, so ``waited`` is the time the job spent waiting.
+    """
 
     def __init__(self, client: Any) -> None:
-        super().__init__(client, self._add)
+        super().__init__(client, lambda model_id, seconds: None)
         self.waited = 0.0
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._busy_since = 0.0
 
-    def _add(self, model_id: str, seconds: float) -> None:
-        self.waited += seconds
+    def _measure(self, call: Callable[..., Any], **kwargs: Any) -> Any:
+        with self._lock:
+            if self._in_flight == 0:
+                self._busy_since = time.perf_counter()
+            self._in_flight += 1
+        try:
+            return super()._measure(call, **kwargs)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self.waited += time.perf_counter() - self._busy_since
 
 
 def median_ms(samples: list[float]) -> float:

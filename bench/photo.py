@@ -24,25 +24,30 @@ RUNS = 15
 
 
 def replace_bg_overhead() -> dict[str, float]:
-    """Median time of a /replace-bg job minus the time spent waiting for Bedrock (one core)."""
+    """Median time of a /replace-bg job minus the time spent waiting for Bedrock (one core), per path."""
     one_core()
     photo = camera_photo(12)
+    figures: dict[str, float] = {"photo_bytes": len(photo)}
+    paths = (("stability_default", "stability", False), ("stability_precise", "stability", True),
+             ("amazon", "amazon", False))
     with fakes() as (slack, bedrock):
-        settings = bench_settings(slack, bedrock)
-        timed = TimedBedrock(bedrock_runtime(settings))
-        ctx = build_worker_context(settings, SqliteState(":memory:"), bedrock=timed)
-        samples = []
-        for run in range(RUNS + 2):
-            slack.post_user_message("C1", "U1", "", files=[slack.add_file(photo, name="shoot.jpg")])
-            request = ReplaceBackgroundRequest(prompt="beach at sunset", keep="car", seed=run)
-            job = Job(id=f"b{run}", command="replace-bg", request=asdict(request), team_id="T", channel_id="C1",
-                      user_id="U1")
-            timed.waited = 0.0
-            started = time.perf_counter()
-            assert run_job(job, ctx) is Outcome.SUCCEEDED
-            if run >= 2:  # the first runs warm up imports and connections
-                samples.append(time.perf_counter() - started - timed.waited)
-    return {"replace_bg_overhead_median_ms": median_ms(samples), "photo_bytes": len(photo)}
+        for label, stack, precise in paths:
+            settings = bench_settings(slack, bedrock, model_stack=stack)
+            timed = TimedBedrock(bedrock_runtime(settings))
+            ctx = build_worker_context(settings, SqliteState(":memory:"), bedrock=timed)
+            samples = []
+            for run in range(RUNS + 2):
+                slack.post_user_message("C1", "U1", "", files=[slack.add_file(photo, name="shoot.jpg")])
+                request = ReplaceBackgroundRequest(prompt="beach at sunset", keep="car", seed=run, precise=precise)
+                job = Job(id=f"{label}{run}", command="replace-bg", request=asdict(request), team_id="T",
+                          channel_id="C1", user_id="U1")
+                timed.waited = 0.0
+                started = time.perf_counter()
+                assert run_job(job, ctx) is Outcome.SUCCEEDED
+                if run >= 2:  # the first runs warm up imports and connections
+                    samples.append(time.perf_counter() - started - timed.waited)
+            figures[f"replace_bg_{label}_overhead_median_ms"] = median_ms(samples)
+    return figures
 
 
 def describe_payload_pixels() -> dict[str, float]:

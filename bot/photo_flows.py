@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn, Protocol, TypeVar
 
@@ -40,6 +41,7 @@ from handlers.errors import ModelError
 from handlers.image_tasks import GeneratedImages, require_task
 from handlers.images import (
     PreparedImage,
+    cutout_preview,
     decode_for_model,
     extend_canvas,
     image_size,
@@ -192,20 +194,32 @@ def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBa
 
 def _replace_by_cutout(ctx: WorkerContext, model_id: str, request: ReplaceBackgroundRequest,
                        prepared: PreparedImage, call_model: ModelCaller) -> tuple[str, GeneratedImages]:
-    """Stability: cut the subject out, make sure it is what ``keep=`` named, then paint around it."""
+    """Stability: cut the subject out, then paint around it while checking it is what ``keep=`` named.
+
+    The check runs beside the inpaint call, so its round trip adds nothing to
+    the wait. When the cut-out is the wrong subject the painting is dropped:
+    one inpaint call spent on a rare mismatch buys a vision round trip on every photo.
+    """
     remover = model_for(ctx.settings, Role.REMOVE_BG)
-    vision_model = model_for(ctx.settings, Role.VISION)
     cutout = call_model(lambda: remove_background(ctx.bedrock, remover, prepared)).images[0]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        painting = pool.submit(call_model, lambda: paint_background(ctx.bedrock, model_id, request, cutout, prepared))
+        subject = _kept_subject(ctx, request, cutout, call_model)
+        return subject, painting.result()
+
+
+def _kept_subject(ctx: WorkerContext, request: ReplaceBackgroundRequest, cutout: bytes,
+                  call_model: ModelCaller) -> str:
+    """What the cut-out shows: named by the vision model (``keep=auto``) or checked against ``keep=``."""
+    vision_model = model_for(ctx.settings, Role.VISION)
     # The vision model sees the cut-out on white: what will be kept, not the whole photo.
-    kept = prepare_for_vision(cutout)
+    kept = cutout_preview(cutout)
     if request.keep == AUTO_SUBJECT:
-        subject = call_model(lambda: name_subject(ctx.bedrock, vision_model, kept))
-    else:
-        check = call_model(lambda: check_subject(ctx.bedrock, vision_model, kept, request.keep))
-        if not check.matches:
-            raise SubjectMismatch(request.keep, check.subject)
-        subject = request.keep
-    return subject, call_model(lambda: paint_background(ctx.bedrock, model_id, request, cutout, prepared))
+        return call_model(lambda: name_subject(ctx.bedrock, vision_model, kept))
+    check = call_model(lambda: check_subject(ctx.bedrock, vision_model, kept, request.keep))
+    if not check.matches:
+        raise SubjectMismatch(request.keep, check.subject)
+    return request.keep
 
 
 def run_replace_background(job: Job, ctx: WorkerContext) -> None:

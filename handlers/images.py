@@ -101,15 +101,16 @@ def decode_rgb(data: bytes, max_edge: int | None = None, max_pixels: int | None 
 def shrink(image: Image.Image, max_edge: int | None = None, max_pixels: int | None = None) -> Image.Image:
     """``image`` scaled down (never up) to fit the bounds.
 
-    Bicubic is indistinguishable from Lanczos at these modest downscales (the
-    JPEG draft already did the coarse reduction) and takes half the time.
+    The JPEG draft already did the coarse reduction, so what is left is a
+    modest downscale, where Pillow's antialiased bilinear filter looks the same
+    as bicubic or Lanczos and takes about half the time of bicubic.
     """
     scale = _scale_for(image.width, image.height, max_edge, max_pixels)
     if scale >= 1:
         return image
     # Floor, so that rounding never lands a few pixels over a pixel budget.
     size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-    return image.resize(size, Image.Resampling.BICUBIC)
+    return image.resize(size, Image.Resampling.BILINEAR)
 
 
 def encode(image: Image.Image, fmt: str = "png") -> PreparedImage:
@@ -125,6 +126,21 @@ def encode(image: Image.Image, fmt: str = "png") -> PreparedImage:
 def prepare_for_vision(data: bytes) -> PreparedImage:
     """A JPEG of at most 1568 px / 1.15 MP, whose declared format matches its bytes."""
     return vision_input(decode_rgb(data, max_edge=VISION_MAX_EDGE, max_pixels=VISION_MAX_PIXELS))
+
+
+def cutout_preview(png: bytes) -> PreparedImage:
+    """A Remove Background result on white, small enough for Claude, made cheaply.
+
+    It only has to show what was kept, so an integer box reduction (a fraction
+    of a resample's cost) shrinks it before the background is filled in.
+    """
+    cutout = open_image(png).convert("RGBA")
+    scale = _scale_for(cutout.width, cutout.height, VISION_MAX_EDGE, VISION_MAX_PIXELS)
+    if scale < 1:
+        cutout = cutout.reduce(math.ceil(1 / scale))
+    background = Image.new("RGB", cutout.size, (255, 255, 255))
+    background.paste(cutout, (0, 0), cutout)
+    return encode(background, "jpeg")
 
 
 def vision_input(image: Image.Image) -> PreparedImage:

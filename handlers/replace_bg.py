@@ -9,6 +9,8 @@ subject's own pixels back over the result, so it is exactly the original.
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from PIL import Image
@@ -56,26 +58,39 @@ def paint_background(client: Any, model_id: str, request: ReplaceBackgroundReque
     spec = require_task(model_id, Task.BACKGROUND_REPLACEMENT)
     image = b64(cutout)
     grow = 0 if request.precise else BLEND_EDGE_PIXELS
-    result = one_call_per_image(
-        client, model_id,
-        lambda seed: stability.inpaint_body(image, request.prompt, None, request.negative, seed, grow_mask=grow),
-        request.seed, request.count, spec.max_seed,
-    )
+
+    def paint() -> GeneratedImages:
+        return one_call_per_image(
+            client, model_id,
+            lambda seed: stability.inpaint_body(image, request.prompt, None, request.negative, seed, grow_mask=grow),
+            request.seed, request.count, spec.max_seed,
+        )
+
     if not request.precise:
-        return result
-    return GeneratedImages(images=tuple(composite_subject(png, cutout, photo) for png in result.images),
-                           model_id=result.model_id, seed=result.seed, blocked=result.blocked, seeds=result.seeds)
+        return paint()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Decode the subject while the model paints, so only the paste is left afterwards.
+        subject = pool.submit(subject_layer, cutout, photo)
+        result = paint()
+        layer = subject.result()
+    return replace(result, images=tuple(paste_subject(png, layer) for png in result.images))
 
 
-def composite_subject(background_png: bytes, cutout_png: bytes, photo: PreparedImage) -> bytes:
-    """``photo``'s own pixels over ``background_png`` wherever ``cutout_png`` is opaque, as PNG."""
-    with Image.open(io.BytesIO(cutout_png)) as cutout, Image.open(io.BytesIO(photo.data)) as original, \
-            Image.open(io.BytesIO(background_png)) as painted:
-        alpha = cutout.convert("RGBA").getchannel("A")
+def subject_layer(cutout_png: bytes, photo: PreparedImage) -> Image.Image:
+    """``photo``'s own pixels, transparent wherever ``cutout_png`` (cut from it) is."""
+    with Image.open(io.BytesIO(cutout_png)) as cutout, Image.open(io.BytesIO(photo.data)) as original:
+        layer = original.convert("RGBA")
+        layer.putalpha(cutout.convert("RGBA").getchannel("A"))
+    return layer
+
+
+def paste_subject(background_png: bytes, subject: Image.Image) -> bytes:
+    """``subject`` (a ``subject_layer``) pasted over ``background_png``, as PNG."""
+    with Image.open(io.BytesIO(background_png)) as painted:
         result = painted.convert("RGB")
-        if result.size != alpha.size:  # a model may round the size; the subject must still line up
-            result = result.resize(alpha.size, Image.Resampling.BICUBIC)
-        result.paste(original.convert("RGB"), (0, 0), alpha)
+    if result.size != subject.size:  # a model may round the size; the subject must still line up
+        result = result.resize(subject.size, Image.Resampling.BICUBIC)
+    result.paste(subject, (0, 0), subject)
     out = io.BytesIO()
     result.save(out, "PNG", compress_level=1)
     return out.getvalue()

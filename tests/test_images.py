@@ -10,7 +10,7 @@ from PIL.JpegImagePlugin import JpegImageFile
 
 from bot.messages import error_message
 from handlers.errors import InvalidImage
-from handlers.images import decode_for_model, decode_rgb, model_input, prepare_for_vision
+from handlers.images import cutout_preview, decode_for_model, decode_rgb, model_input, prepare_for_vision
 from handlers.models import NOVA_CANVAS, TITAN_V2
 from tests.photos import BAD_FILES, GOOD_ODD_FILES, camera_jpeg
 
@@ -76,3 +76,17 @@ def test_vision_input_is_a_real_jpeg_within_claude_limits() -> None:
     image = Image.open(io.BytesIO(prepared.data))
     assert prepared.format == "jpeg" and image.format == "JPEG"
     assert max(image.size) <= 1568 and image.width * image.height <= 1_150_000
+
+
+def test_cutout_preview_shows_the_subject_on_white_within_claude_limits() -> None:
+    cutout = Image.new("RGBA", (1664, 1216), (0, 0, 0, 0))
+    cutout.paste((200, 0, 0, 255), (400, 300, 1200, 900))
+    buffer = io.BytesIO()
+    cutout.save(buffer, "PNG")
+    prepared = cutout_preview(buffer.getvalue())
+    image = Image.open(io.BytesIO(prepared.data))
+    assert prepared.format == "jpeg" and image.format == "JPEG"
+    assert max(image.size) <= 1568 and image.width * image.height <= 1_150_000
+    corner, centre = image.convert("RGB").getpixel((5, 5)), image.convert("RGB").getpixel((400, 300))
+    assert min(corner) > 240  # the transparent background is white
+    assert centre[0] > 150 and centre[1] < 60
