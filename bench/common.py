@@ -118,7 +118,7 @@ def studio_process(settings: Settings) -> Iterator[str]:
 
 
 def _serve_studio(settings: Settings, url_pipe: Any, stop: Any) -> None:
-    from bot.runtime_local import build_runtime
+    from bot.runtime.local import build_runtime
 
     runtime = build_runtime(settings, host="127.0.0.1").serve_in_background()
     url_pipe.send(runtime.url)

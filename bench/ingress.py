@@ -26,11 +26,11 @@ _ENV = {
     "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
     "POWERTOOLS_SERVICE_NAME": "studio", "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
-_COLD = "import time; t = time.perf_counter(); import bot.lambda_ingress; print(time.perf_counter() - t)"
+_COLD = "import time; t = time.perf_counter(); import bot.runtime.lambda_ingress; print(time.perf_counter() - t)"
 
 
 def cold_import() -> dict[str, float]:
-    """Median wall time of ``import bot.lambda_ingress`` in a fresh interpreter (bytecode cached).
+    """Median wall time of ``import bot.runtime.lambda_ingress`` in a fresh interpreter (bytecode cached).
 
     The import resolves the bot's identity (one ``auth.test``), here against a local fake Slack.
     """
@@ -57,7 +57,7 @@ def warm_ack() -> dict[str, float]:
     # The import asks Slack once (auth.test) for the bot's identity; no request does.
     slack = FakeSlack(bot_token=_ENV["SLACK_BOT_TOKEN"]).start()
     os.environ.update({**_ENV, "SLACK_API_URL": slack.api_url})
-    import bot.lambda_ingress as ingress
+    import bot.runtime.lambda_ingress as ingress
 
     ingress.queue.client = StubSqs()
     ingress.state.client = StubDynamo()

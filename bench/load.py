@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import bench_settings, fakes, percentile_ms
-from bot.runtime_local import build_runtime
+from bot.runtime.local import build_runtime
 from tests.conftest import post
 from tests.fakes.slack import signed_headers, slash_command_body
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from bot.context import build_worker_context
 from bot.jobs import Job
+from bot.runtime.state import SqliteState
+from bot.runtime.worker import Outcome, run_job
 from bot.settings import Settings
-from bot.state import SqliteState
-from bot.worker import Outcome, run_job
 from handlers.requests import ReplaceBackgroundRequest
 from tests.fakes.slack import BOT_TOKEN
 

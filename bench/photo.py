@@ -16,8 +16,8 @@ from bench.common import TimedBedrock, bench_settings, camera_photo, fakes, medi
 from bot.clients import bedrock_runtime
 from bot.context import build_worker_context
 from bot.jobs import Job
-from bot.state import SqliteState
-from bot.worker import Outcome, run_job
+from bot.runtime.state import SqliteState
+from bot.runtime.worker import Outcome, run_job
 from handlers.requests import DescribeRequest, ReplaceBackgroundRequest
 
 RUNS = 15

@@ -12,11 +12,11 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot import messages
 from bot.clients import aws_credentials_hint, bedrock_control, bedrock_runtime, slack_web_client
-from bot.commands import model_for
+from bot.commands.intake import parse_request
+from bot.commands.table import model_for
 from bot.errors import StudioError
-from bot.intake import parse_request
-from bot.manifest import http_manifest, load_manifest
 from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
+from bot.slack.manifest import http_manifest, load_manifest
 from handlers.errors import ModelError
 from handlers.imagine import imagine
 from handlers.model_table import Role, UnknownStack
@@ -69,7 +69,7 @@ def serve(settings: Settings) -> int:
         print("\n\n".join(problems), file=sys.stderr)
         print("\nSee README.md → 'Set up the Slack app' for the step-by-step.", file=sys.stderr)
         return 2
-    from bot.runtime_local import serve as serve_forever  # Slack libraries load only when serving
+    from bot.runtime.local import serve as serve_forever  # Slack libraries load only when serving
 
     serve_forever(settings)
     return 0

@@ -26,7 +26,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 # botocore's standard mode absorbs short throttling blips and 5xx answers (each
-# retry is logged); the worker adds a longer, visible retry on top (see bot.retry).
+# retry is logged); the worker adds a longer, visible retry on top (see bot.flows.retry).
 # One read timeout, long enough for the slowest model (Stability Ultra and the
 # upscalers take tens of seconds), and never retried: Bedrock finishes, and bills,
 # a request whose answer Studio stopped waiting for.

@@ -10,9 +10,9 @@ from typing import Any, Protocol
 from bot.clients import bedrock_runtime, slack_web_client
 from bot.jobs import Job
 from bot.quota import Quota, UsageStore
+from bot.runtime.state import StateStore
 from bot.settings import Settings
-from bot.slack_io import SlackIO
-from bot.state import StateStore
+from bot.slack.io import SlackIO
 from bot.telemetry import LogTelemetry, Telemetry
 
 

@@ -18,8 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.manifest import load_manifest
 from bot.settings import Settings
+from bot.slack.manifest import load_manifest
 from handlers.model_table import DEFAULT_STACK, ROLES, STACKS
 from handlers.models import base_model_id
 

@@ -104,7 +104,7 @@ DESCRIBE_CHOICES = {preset: name[0].upper() + name[1:] for preset, name in PRESE
 
 
 # What was wrong with a command's text (UsageError.problem), by key; filled in by
-# bot.grammar and bot.parsers through ``problem()``.
+# bot.commands.grammar and bot.commands.parsers through ``problem()``.
 PROBLEMS = {
     "flag_needs_value": "`--{flag}` needs a value, e.g. `{example}`.",
     "unknown_option_hint": "Unknown option `{shown}`. Did you mean `{hint}=`?",

@@ -1,6 +1,6 @@
 """What Studio reports about its work: job outcomes, images made, model latency.
 
-Locally this goes to the log; on AWS ``bot.aws.PowertoolsTelemetry`` turns it
+Locally this goes to the log; on AWS ``bot.runtime.aws.PowertoolsTelemetry`` turns it
 into CloudWatch metrics (EMF).
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.runtime_local import LocalRuntime, build_runtime
+from bot.runtime.local import LocalRuntime, build_runtime
 from bot.settings import Settings
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import (

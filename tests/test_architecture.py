@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from bot.commands import COMMANDS
-from bot.manifest import http_manifest, load_manifest
+from bot.commands.table import COMMANDS
+from bot.slack.manifest import http_manifest, load_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN_IN_HANDLERS = ("bot", "slack_bolt", "slack_sdk")

@@ -122,8 +122,8 @@ def test_a_failed_report_upload_is_retried_without_processing_the_photo_again(
     from bot.errors import SlackUnavailable
     from bot.jobs import Job
     from bot.quota import today
-    from bot.state import SqliteState
-    from bot.worker import Outcome, run_job
+    from bot.runtime.state import SqliteState
+    from bot.runtime.worker import Outcome, run_job
     from handlers.requests import ReplaceBackgroundRequest
 
     ctx = build_worker_context(settings, SqliteState(":memory:"))

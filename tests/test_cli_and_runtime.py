@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from bot.jobs import Job
-from bot.pool import PoolClosed, WorkerPool
+from bot.runtime.pool import PoolClosed, WorkerPool
 from bot.settings import Settings
 from tests.fakes.bedrock import FakeBedrock
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import HelpRequested, UsageError
-from bot.grammar import clean_slack_text
-from bot.parsers import (
+from bot.commands.grammar import clean_slack_text
+from bot.commands.parsers import (
     describe_fields,
     parse_describe,
     parse_edit,
@@ -16,6 +15,7 @@ from bot.parsers import (
     parse_replace_background,
     replace_background_fields,
 )
+from bot.errors import HelpRequested, UsageError
 from handlers.models import NOVA_CANVAS, TITAN_V1, TITAN_V2
 from handlers.requests import DescribeRequest, RemoveBackgroundRequest
 

@@ -74,7 +74,7 @@ def fresh(module: str) -> ModuleType:
 
 @pytest.mark.parametrize("base64_body", [True, False])
 def test_signed_slash_command_is_acked_and_queued(aws: Aws, slack: FakeSlack, base64_body: bool) -> None:
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     body = slash_command_body("/imagine", "a red car ar=16:9", response_url=slack.response_url("r1"))
     response = ingress.handler(function_url_event(body, signed_headers(body), base64_body), LambdaContext())
     assert response["statusCode"] == 200
@@ -84,7 +84,7 @@ def test_signed_slash_command_is_acked_and_queued(aws: Aws, slack: FakeSlack, ba
 
 
 def test_the_first_ack_of_a_cold_container_makes_no_slack_call(aws: Aws, slack: FakeSlack) -> None:
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     at_start = len(slack.calls_to("auth.test"))
     body = slash_command_body("/imagine", "a red car")
     assert ingress.handler(function_url_event(body, signed_headers(body)), LambdaContext())["statusCode"] == 200
@@ -92,7 +92,7 @@ def test_the_first_ack_of_a_cold_container_makes_no_slack_call(aws: Aws, slack: 
 
 
 def test_usage_error_is_answered_without_queueing(aws: Aws) -> None:
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     body = slash_command_body("/imagine", "a car sed=4")
     response = ingress.handler(function_url_event(body, signed_headers(body)), LambdaContext())
     assert "Did you mean `seed=`?" in response["body"]
@@ -109,7 +109,7 @@ def test_usage_error_is_answered_without_queueing(aws: Aws) -> None:
     ids=["signature-of-other-body", "wrong-secret", "unsigned"],
 )
 def test_bad_signatures_are_rejected(aws: Aws, headers: dict[str, str]) -> None:
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     body = slash_command_body("/imagine", "a red car")
     response = ingress.handler(function_url_event(body, headers), LambdaContext())
     assert response["statusCode"] == 401
@@ -117,7 +117,7 @@ def test_bad_signatures_are_rejected(aws: Aws, headers: dict[str, str]) -> None:
 
 
 def test_stale_timestamp_is_rejected(aws: Aws) -> None:
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     body = slash_command_body("/imagine", "a red car")
     stale = signed_headers(body, timestamp=int(time.time()) - 60 * 10)
     assert ingress.handler(function_url_event(body, stale), LambdaContext())["statusCode"] == 401
@@ -139,7 +139,7 @@ def _event_with_raw_body(body: str, headers: dict[str, str], base64_body: str | 
 def test_malformed_requests_are_refused_without_a_traceback(aws: Aws, case: str, expected: int) -> None:
     import json as json_module
 
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     slash = slash_command_body("/imagine", "a red car")
     events = {
         "non-numeric timestamp": _event_with_raw_body(slash, {**signed_headers(slash), "X-Slack-Request-Timestamp": "soon"}),
@@ -165,7 +165,7 @@ def test_a_forged_request_is_logged_as_one_line_without_its_body(aws: Aws, monke
     from tests.fakes.slack import VERIFICATION_TOKEN
 
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", level)
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     # Read what the container's log handlers (Powertools' JSON to stdout, shared by Studio's and Slack's
     # loggers) would print, whichever stream they were bound to by an earlier import.
     names = ("bot", "handlers", "slack_bolt", "slack_sdk", "slack_bolt.RequestVerification", "studio:SlackRequestHandler")
@@ -187,7 +187,7 @@ def test_a_forged_request_is_logged_as_one_line_without_its_body(aws: Aws, monke
 def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> None:
     from tests.fakes.slack import event_body, retry_headers
 
-    ingress = fresh("bot.lambda_ingress")
+    ingress = fresh("bot.runtime.lambda_ingress")
     photo = slack.add_file(b"\xff\xd8\xff" + b"0" * 100, name="car.jpg")
     ts = slack.post_user_message("C1", "U1", "<@UBOT> describe", files=[photo])
     body = event_body(slack.message_event("C1", ts, event_type="app_mention"), event_id="Ev42")
@@ -204,8 +204,8 @@ def test_ingress_does_not_load_pillow_or_handlers(tmp_path) -> None:
     import os
     import subprocess
 
-    probe = ("import sys, bot.lambda_ingress; "
-             "print([m for m in ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows', 'bot.photo_flows') "
+    probe = ("import sys, bot.runtime.lambda_ingress; "
+             "print([m for m in ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagine', 'bot.flows.photos') "
              "if m in sys.modules])")
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-x",
            "SLACK_SIGNING_SECRET": "s", "AWS_REGION": "us-east-1", "STUDIO_QUEUE_URL": "https://q", "STUDIO_TABLE_NAME": "t"}
@@ -223,7 +223,7 @@ def imagine_job(job_id: str = "job-1") -> str:
 
 
 def test_worker_posts_result_once_even_when_delivered_twice(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
-    worker = fresh("bot.lambda_worker")
+    worker = fresh("bot.runtime.lambda_worker")
     body = imagine_job()
     first = worker.handler(sqs_event([body]), LambdaContext())
     second = worker.handler(sqs_event([body]), LambdaContext())
@@ -233,7 +233,7 @@ def test_worker_posts_result_once_even_when_delivered_twice(aws: Aws, slack: Fak
 
 
 def test_undeliverable_job_is_a_batch_item_failure(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
-    worker = fresh("bot.lambda_worker")
+    worker = fresh("bot.runtime.lambda_worker")
     slack.fail_next("chat.postMessage", error="internal_error", n=10)
     response = worker.handler(sqs_event([imagine_job("ok-later"), ]), LambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
@@ -244,14 +244,14 @@ def test_undeliverable_job_is_a_batch_item_failure(aws: Aws, slack: FakeSlack, b
 
 
 def test_failed_job_is_told_and_not_retried(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
-    worker = fresh("bot.lambda_worker")
+    worker = fresh("bot.runtime.lambda_worker")
     bedrock.blocked_terms.add("lighthouse")
     assert worker.handler(sqs_event([imagine_job()]), LambdaContext()) == {"batchItemFailures": []}
     assert "content filter" in json.dumps(slack.updates[-1]["blocks"])
 
 
 def test_worker_logs_json_with_job_ids_and_emits_metrics(aws: Aws, slack: FakeSlack, capsys: pytest.CaptureFixture[str]) -> None:
-    worker = fresh("bot.lambda_worker")
+    worker = fresh("bot.runtime.lambda_worker")
     # Powertools configures its handler once per process; point it at a buffer for this test.
     buffer = io.StringIO()
     worker.logger.registered_handler.setStream(buffer)
@@ -269,7 +269,7 @@ def test_batch_fans_out_on_sqs_and_reports_once_despite_a_duplicate(aws: Aws, sl
     from handlers.requests import ReplaceBackgroundRequest
     from tests.photos import small_jpeg
 
-    worker = fresh("bot.lambda_worker")
+    worker = fresh("bot.runtime.lambda_worker")
     files = [slack.add_file(small_jpeg(), name=f"p{i}.jpg") for i in range(3)]
     ts = slack.post_user_message("C1", "U1", "", files=files)
     parent = Job(id="batch-1", command="replace-bg", team_id="T0001", channel_id="C1", user_id="U1",
@@ -296,7 +296,7 @@ def test_result_slack_never_takes_is_told_and_left_for_redelivery(aws: Aws, slac
     from slack_sdk.http_retry import builtin_handlers
 
     monkeypatch.setattr(builtin_handlers, "random", SimpleNamespace(random=lambda: 0.0))  # no jitter in tests
-    worker = fresh("bot.lambda_worker")
+    worker = fresh("bot.runtime.lambda_worker")
     slack.fail_next("chat.postMessage", "ratelimited", n=1000, retry_after=0)
     for receive in (1, 2):
         event = sqs_event([imagine_job("limited")])

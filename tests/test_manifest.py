@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.manifest import http_manifest, load_manifest
+from bot.slack.manifest import http_manifest, load_manifest
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack

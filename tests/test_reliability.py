@@ -73,7 +73,7 @@ def test_lambda_knows_the_queues_redrive_limit() -> None:
     from pathlib import Path
 
     template = (Path(__file__).resolve().parent.parent / "infra" / "template.yaml").read_text()
-    source = (Path(__file__).resolve().parent.parent / "bot" / "lambda_worker.py").read_text()
+    source = (Path(__file__).resolve().parent.parent / "bot" / "runtime" / "lambda_worker.py").read_text()
     [limit] = re.findall(r"maxReceiveCount: (\d+)", template)
     assert f"MAX_RECEIVES = {limit}" in source, "the last delivery must not promise another try"
 
@@ -126,7 +126,7 @@ def thread_text(slack: FakeSlack, thread_ts: str) -> str:
 
 @pytest.fixture
 def quick_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.photos.DOWNLOAD_RETRY_SECONDS", (0.0, 0.0), raising=False)
+    monkeypatch.setattr("bot.slack.photos.DOWNLOAD_RETRY_SECONDS", (0.0, 0.0), raising=False)
 
 
 def test_failed_photo_download_says_so(studio: Studio, slack: FakeSlack, quick_downloads: None) -> None:
@@ -241,7 +241,7 @@ def test_bedrock_retries_are_logged_and_shown(studio: Studio, slack: FakeSlack, 
     studio.wait_idle()
     assert len(slack.uploads) == 1
     quick = [r.getMessage() for r in caplog.records if r.name == "bot.clients" and "retry" in r.getMessage()]
-    slow = [r.getMessage() for r in caplog.records if r.name == "bot.retry" and "retry" in r.getMessage()]
+    slow = [r.getMessage() for r in caplog.records if r.name == "bot.flows.retry" and "retry" in r.getMessage()]
     assert len(quick) == 3 and all("ThrottlingException" in line for line in quick), quick  # botocore's own
     assert len(slow) == 1, slow  # the worker's longer, visible one
     assert any("Bedrock is busy" in json.dumps(u["blocks"]) for u in slack.updates)
@@ -363,7 +363,7 @@ def test_restart_after_a_kill_finishes_an_interrupted_batch(start_process, make_
 
 def test_journal_holds_what_a_running_job_reserved() -> None:
     from bot.quota import today
-    from bot.state import SqliteState
+    from bot.runtime.state import SqliteState
 
     state, day = SqliteState(":memory:"), today()
     with state.running("single"):

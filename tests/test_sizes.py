@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.parsers import IMAGINE_RATIOS, NAMED_RATIOS
+from bot.commands.parsers import IMAGINE_RATIOS, NAMED_RATIOS
 from handlers.models import NOVA_CANVAS, TITAN_V1, TITAN_V2, UnknownModel, image_model_spec
 from handlers.sizes import fit_size
 

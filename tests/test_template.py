@@ -221,8 +221,8 @@ def test_functions_run_python_on_arm64_with_tracing(template: dict[str, Any], lo
 
 def test_handlers_memory_and_timeouts(template: dict[str, Any]) -> None:
     ingress, worker = function(template, "IngressFunction"), function(template, "WorkerFunction")
-    assert ingress["Handler"] == "bot.lambda_ingress.handler"
-    assert worker["Handler"] == "bot.lambda_worker.handler"
+    assert ingress["Handler"] == "bot.runtime.lambda_ingress.handler"
+    assert worker["Handler"] == "bot.runtime.lambda_worker.handler"
     assert ingress["Timeout"] <= 15 and ingress["MemorySize"] >= 256
     assert worker["Timeout"] >= 120 and worker["MemorySize"] >= 1024
 

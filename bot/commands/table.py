@@ -13,10 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import NoModelForRole, UsageError
-from bot.jobs import Job
-from bot.messages import problem
-from bot.parsers import (
+from bot.commands.parsers import (
     describe_fields,
     extend_fields,
     parse_describe,
@@ -28,6 +25,9 @@ from bot.parsers import (
     parse_upscale,
     replace_background_fields,
 )
+from bot.errors import NoModelForRole, UsageError
+from bot.jobs import Job
+from bot.messages import problem
 from bot.settings import Settings
 from handlers.model_table import ROLES, UPSCALE_ROLES, Role
 from handlers.models import ImageModelSpec, image_model_spec
@@ -104,7 +104,7 @@ COMMANDS: dict[str, Command] = {
         name="imagine",
         request_type=ImagineRequest,
         parse=lambda text, settings: parse_imagine(text, spec_for(settings, Role.GENERATE)),
-        flow="bot.flows:run_imagine",
+        flow="bot.flows.imagine:run_imagine",
         model_role=Role.GENERATE,
         uses_photo=False,
     ),
@@ -112,7 +112,7 @@ COMMANDS: dict[str, Command] = {
         name="replace-bg",
         request_type=ReplaceBackgroundRequest,
         parse=lambda text, settings: parse_replace_background(text, spec_for(settings, Role.REPLACE_BG)),
-        flow="bot.photo_flows:run_replace_background",
+        flow="bot.flows.photos:run_replace_background",
         model_role=Role.REPLACE_BG,
         parse_fields=lambda fields, settings: replace_background_fields(
             fields, spec_for(settings, Role.REPLACE_BG)),
@@ -121,7 +121,7 @@ COMMANDS: dict[str, Command] = {
         name="describe",
         request_type=DescribeRequest,
         parse=lambda text, settings: parse_describe(text),
-        flow="bot.photo_flows:run_describe",
+        flow="bot.flows.photos:run_describe",
         model_role=Role.VISION,
         parse_fields=lambda fields, settings: describe_fields(fields),
     ),
@@ -129,14 +129,14 @@ COMMANDS: dict[str, Command] = {
         name="edit",
         request_type=EditRequest,
         parse=lambda text, settings: parse_edit(text, spec_for(settings, Role.EDIT)),
-        flow="bot.photo_flows:run_photo_edit",
+        flow="bot.flows.photos:run_photo_edit",
         model_role=Role.EDIT,
     ),
     "extend": Command(
         name="extend",
         request_type=ExtendRequest,
         parse=lambda text, settings: parse_extend(text, spec_for(settings, Role.EXTEND)),
-        flow="bot.photo_flows:run_photo_edit",
+        flow="bot.flows.photos:run_photo_edit",
         model_role=Role.EXTEND,
         parse_fields=lambda fields, settings: extend_fields(fields, spec_for(settings, Role.EXTEND)),
     ),
@@ -144,21 +144,21 @@ COMMANDS: dict[str, Command] = {
         name="remove-bg",
         request_type=RemoveBackgroundRequest,
         parse=lambda text, settings: parse_remove_background(text),
-        flow="bot.photo_flows:run_photo_edit",
+        flow="bot.flows.photos:run_photo_edit",
         model_role=Role.REMOVE_BG,
     ),
     "upscale": Command(
         name="upscale",
         request_type=UpscaleRequest,
         parse=lambda text, settings: parse_upscale(text, lambda mode: spec_for(settings, UPSCALE_ROLES[mode])),
-        flow="bot.photo_flows:run_photo_edit",
+        flow="bot.flows.photos:run_photo_edit",
         model_role=Role.UPSCALE,
     ),
     "variations": Command(
         name="variations",
         request_type=VariationsRequest,
         parse=_not_typed,
-        flow="bot.photo_flows:run_photo_edit",
+        flow="bot.flows.photos:run_photo_edit",
         model_role=Role.VARIATIONS,
         slash=False,
     ),

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-MANIFEST_PATH = Path(__file__).resolve().parent.parent / "slack" / "manifest.json"
+MANIFEST_PATH = Path(__file__).resolve().parents[2] / "slack" / "manifest.json"
 
 
 def load_manifest() -> dict[str, Any]:

@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 from slack_sdk import WebClient
 
 from bot.errors import NoImageFound, PhotoFetchFailed, SlackRejected, SlackUnavailable
-from bot.photo_refs import Photo, message_photos, non_image_names
-from bot.slack_io import slack_errors
+from bot.slack.io import slack_errors
+from bot.slack.photo_refs import Photo, message_photos, non_image_names
 from handlers.errors import InvalidImage
 from handlers.images import MAX_FILE_BYTES
 

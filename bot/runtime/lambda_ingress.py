@@ -11,11 +11,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
-from bot.app import build_app
-from bot.aws import DynamoState, SqsQueue, structured_logging, with_secrets
 from bot.clients import aws_client, slack_listener_client
-from bot.http_guard import lambda_refusal
+from bot.listeners.app import build_app
+from bot.runtime.aws import DynamoState, SqsQueue, structured_logging, with_secrets
 from bot.settings import Settings
+from bot.slack.http_guard import lambda_refusal
 
 logger = Logger()
 structured_logging(logger)

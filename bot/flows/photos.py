@@ -17,8 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NoReturn, Protocol, TypeVar
 
 from bot import messages
-from bot.blocks import result_blocks, text_blocks
-from bot.commands import model_for
+from bot.commands.table import model_for
 from bot.context import WorkerContext
 from bot.errors import (
     AlreadyReported,
@@ -29,12 +28,13 @@ from bot.errors import (
     SubjectMismatch,
     UsageError,
 )
+from bot.flows.results import Result, save_result
+from bot.flows.retry import with_model_retries
 from bot.jobs import Job
-from bot.photo_refs import MAX_PHOTOS, Photo
-from bot.photos import PhotoFinder
-from bot.results import Result, save_result
-from bot.retry import with_model_retries
-from bot.slack_io import Upload
+from bot.slack.blocks import result_blocks, text_blocks
+from bot.slack.io import Upload
+from bot.slack.photo_refs import MAX_PHOTOS, Photo
+from bot.slack.photos import PhotoFinder
 from handlers.describe import check_subject, describe, name_subject
 from handlers.edit_tasks import extend, inpaint, remove_background, variations
 from handlers.errors import ModelError

@@ -13,18 +13,18 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import build_app
 from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime, slack_listener_client
-from bot.commands import load_flows
+from bot.commands.table import load_flows
 from bot.context import build_worker_context
 from bot.doctor import model_checks, warn_admins
-from bot.http_guard import GuardedWsgiHandler
 from bot.jobs import Job
-from bot.pool import WorkerPool
-from bot.recovery import recover_unfinished
+from bot.listeners.app import build_app
+from bot.runtime.pool import WorkerPool
+from bot.runtime.recovery import recover_unfinished
+from bot.runtime.state import SqliteState
+from bot.runtime.worker import run_job
 from bot.settings import Settings
-from bot.state import SqliteState
-from bot.worker import run_job
+from bot.slack.http_guard import GuardedWsgiHandler
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"

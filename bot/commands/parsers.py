@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from bot.commands.grammar import Option, ParsedText, field_text, parse_text
 from bot.errors import HelpRequested, UsageError
-from bot.grammar import Option, ParsedText, field_text, parse_text
 from bot.messages import PROMPT_ASKS, problem
 from handlers.models import ImageFamily, ImageModelSpec
 from handlers.requests import (

@@ -1,7 +1,7 @@
 """Durable state for the local runtime: claims, daily usage and the job journal.
 
 A single SQLite file: atomic, safe across threads and restarts, and part of
-the standard library. The AWS runtime uses DynamoDB (``bot.aws.DynamoState``)
+the standard library. The AWS runtime uses DynamoDB (``bot.runtime.aws.DynamoState``)
 with the same interface.
 """
 
@@ -171,7 +171,7 @@ class SqliteState:
 
     # The journal lists jobs accepted but not finished, with the images they reserved
     # and the lines they posted, so that after a crash, kill or shutdown the next start
-    # can give the images back, finish the lines and tell the people (see bot.recovery).
+    # can give the images back, finish the lines and tell the people (see bot.runtime.recovery).
     def journal_add(self, job: Job) -> None:
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO journal (id, job) VALUES (?, ?)", (job.id, job.to_json()))

@@ -1,7 +1,7 @@
 """Photo references read from Slack payloads: pure, no network, no Pillow.
 
 The ingress uses these to see which files a message carries; the worker
-(``bot.photos``) looks them up and downloads them.
+(``bot.slack.photos``) looks them up and downloads them.
 """
 
 from __future__ import annotations

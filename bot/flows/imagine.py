@@ -6,14 +6,14 @@ import time
 from typing import Any
 
 from bot import messages
-from bot.blocks import result_blocks, text_blocks
-from bot.commands import model_for
+from bot.commands.table import model_for
 from bot.context import WorkerContext
 from bot.errors import AlreadyReported, StudioError
+from bot.flows.results import Result, save_result
+from bot.flows.retry import with_model_retries
 from bot.jobs import Job
-from bot.results import Result, save_result
-from bot.retry import with_model_retries
-from bot.slack_io import Upload
+from bot.slack.blocks import result_blocks, text_blocks
+from bot.slack.io import Upload
 from handlers.errors import ModelError
 from handlers.images import image_size
 from handlers.imagine import imagine

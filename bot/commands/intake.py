@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
-from bot.commands import COMMANDS
+from bot.commands.grammar import clean_slack_text
+from bot.commands.table import COMMANDS
 from bot.errors import NoImageFound, UsageError
-from bot.grammar import clean_slack_text
+from bot.flows.results import Result
 from bot.jobs import Job
 from bot.messages import problem
-from bot.photo_refs import message_photos, non_image_names
-from bot.results import Result
 from bot.settings import Settings
+from bot.slack.photo_refs import message_photos, non_image_names
 from handlers.requests import (
     DESCRIBE_PRESETS,
     DescribeRequest,

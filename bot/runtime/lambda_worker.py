@@ -22,15 +22,15 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from bot.aws import DynamoState, PowertoolsTelemetry, SqsQueue, structured_logging, with_secrets
 from bot.clients import aws_client, bedrock_control, bedrock_runtime
-from bot.commands import load_flows
+from bot.commands.table import load_flows
 from bot.context import build_worker_context
 from bot.doctor import model_checks, warn_admins
 from bot.jobs import Job
+from bot.runtime.aws import DynamoState, PowertoolsTelemetry, SqsQueue, structured_logging, with_secrets
+from bot.runtime.worker import Outcome, run_job
 from bot.settings import Settings
 from bot.telemetry import MeasuredBedrock
-from bot.worker import Outcome, run_job
 
 logger = Logger()
 structured_logging(logger)

@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 
 from bot.jobs import Job
 from bot.quota import QuotaExceeded, Usage
+from bot.runtime.state import BatchProgress
 from bot.settings import Settings
-from bot.state import BatchProgress
 
 log = logging.getLogger(__name__)
 NAMESPACE = "Studio"

@@ -19,20 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import messages
 from bot.access import AccessControl, AccessPolicy
-from bot.blocks import (
-    ACTION_PREFIX,
-    describe_modal,
-    extend_modal,
-    form_metadata,
-    home_view,
-    modal_values,
-    parse_action_value,
-    replace_background_modal,
-)
-from bot.commands import COMMANDS
-from bot.context import Store, quota_from
-from bot.errors import NoImageFound, OutOfDate, QueueUnavailable, StudioError, UsageError
-from bot.intake import (
+from bot.commands.intake import (
     MentionHelp,
     delivery_id,
     job_for_message_photos,
@@ -43,11 +30,24 @@ from bot.intake import (
     parse_request,
     request_from_fields,
 )
+from bot.commands.table import COMMANDS
+from bot.context import Store, quota_from
+from bot.errors import NoImageFound, OutOfDate, QueueUnavailable, StudioError, UsageError
+from bot.flows.results import load_result
 from bot.jobs import Job
-from bot.photo_refs import message_photos
 from bot.quota import Quota, resets_at
-from bot.results import load_result
 from bot.settings import Settings
+from bot.slack.blocks import (
+    ACTION_PREFIX,
+    describe_modal,
+    extend_modal,
+    form_metadata,
+    home_view,
+    modal_values,
+    parse_action_value,
+    replace_background_modal,
+)
+from bot.slack.photo_refs import message_photos
 from handlers.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def _bolt_log_filter(record: logging.LogRecord) -> bool:
     """Keep request bodies (the person's text, ``response_url``, the verification token) out of Bolt's log."""
     message = str(record.msg)
     if message.startswith("Invalid request signature detected"):
-        # bot.http_guard refuses these first; should one reach Bolt, log the same one line, not the body.
+        # bot.slack.http_guard refuses these first; should one reach Bolt, log the same one line, not the body.
         record.msg, record.args = "refused a request from Slack (HTTP 401): the signature does not match", ()
         return True
     # Bolt's Lambda adapter logs every whole event at DEBUG. And Bolt warns that SLACK_BOT_TOKEN "will be

@@ -10,7 +10,7 @@ from enum import Enum
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
-from bot.commands import COMMANDS
+from bot.commands.table import COMMANDS
 from bot.context import WorkerContext
 from bot.errors import (
     AlreadyReported,

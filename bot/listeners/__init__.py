@@ -1,0 +1,1 @@
+"""Slack listeners: slash commands, events, shortcuts, views and actions, acked fast."""
