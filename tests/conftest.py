@@ -68,8 +68,11 @@ def bedrock(fake_bedrock_server: FakeBedrock) -> FakeBedrock:
 
 
 @pytest.fixture
-def settings(slack: FakeSlack, bedrock: FakeBedrock) -> Settings:
+def settings(request: pytest.FixtureRequest, slack: FakeSlack, bedrock: FakeBedrock) -> Settings:
+    """Studio pointed at the fakes; ``@pytest.mark.amazon_stack`` runs a test on the legacy Titan stack
+    (for scenarios that assert Titan request bodies)."""
     return Settings(
+        model_stack="amazon" if request.node.get_closest_marker("amazon_stack") else "stability",
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack.api_url,

@@ -6,21 +6,16 @@ import csv
 import io
 import json
 from collections import Counter
-from dataclasses import replace
 
 import pytest
 
-from bot.settings import Settings
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
 from tests.photos import BAD_FILES, small_jpeg
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """These scenarios check Titan request bodies: they run on the legacy Amazon stack."""
-    return replace(settings, model_stack="amazon")
+# These scenarios check Titan request bodies: they run on the legacy Amazon stack.
+pytestmark = pytest.mark.amazon_stack
 
 ASK = "<@UBOT> replace-bg keep=auto london city background mode=precise"
 

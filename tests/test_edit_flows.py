@@ -5,22 +5,17 @@ from __future__ import annotations
 import base64
 import io
 import json
-from dataclasses import replace
 
 import pytest
 from PIL import Image, ImageStat
 
-from bot.settings import Settings
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
 from tests.photos import camera_jpeg, encode
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """These scenarios check Titan request bodies: they run on the legacy Amazon stack."""
-    return replace(settings, model_stack="amazon")
+# These scenarios check Titan request bodies: they run on the legacy Amazon stack.
+pytestmark = pytest.mark.amazon_stack
 
 
 def decoded(b64: str) -> Image.Image:

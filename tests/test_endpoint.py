@@ -9,11 +9,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import replace
 
 import pytest
 
-from bot.settings import Settings
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import (
@@ -28,11 +26,8 @@ from tests.fakes.slack import (
 )
 from tests.photos import small_jpeg
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """These scenarios count Titan task types: they run on the legacy Amazon stack."""
-    return replace(settings, model_stack="amazon")
+# These scenarios count Titan task types: they run on the legacy Amazon stack.
+pytestmark = pytest.mark.amazon_stack
 
 
 def button_payload(value: str | None, action_id: str = "studio_reroll", user: str = "U1") -> dict:

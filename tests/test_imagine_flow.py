@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 import pytest
 from PIL import Image
 
-from bot.settings import Settings
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """These scenarios check Titan request bodies: they run on the legacy Amazon stack."""
-    return replace(settings, model_stack="amazon")
+# These scenarios check Titan request bodies: they run on the legacy Amazon stack.
+pytestmark = pytest.mark.amazon_stack
 
 
 def image_size(content: bytes) -> tuple[int, int]:

@@ -6,22 +6,17 @@ import base64
 import io
 import json
 import time
-from dataclasses import replace
 
 import pytest
 from PIL import Image
 
-from bot.settings import Settings
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
 from tests.photos import BAD_FILES, GOOD_ODD_FILES, camera_jpeg, small_jpeg
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """These scenarios check Titan request bodies: they run on the legacy Amazon stack."""
-    return replace(settings, model_stack="amazon")
+# These scenarios check Titan request bodies: they run on the legacy Amazon stack.
+pytestmark = pytest.mark.amazon_stack
 
 
 def post_photo(slack: FakeSlack, content: bytes | None = None, user: str = "U1", name: str = "car.jpg",

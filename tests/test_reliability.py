@@ -18,24 +18,20 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from slack_sdk.http_retry import builtin_handlers
 
-from bot.settings import Settings
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_body, signed_headers, slash_command_body
 from tests.photos import small_jpeg
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """These scenarios count Titan calls (several images in one call): the legacy Amazon stack."""
-    return replace(settings, model_stack="amazon")
+# These scenarios count Titan calls (several images in one call): the legacy Amazon stack.
+pytestmark = pytest.mark.amazon_stack
 
 
 @pytest.fixture(autouse=True)
