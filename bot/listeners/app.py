@@ -254,7 +254,7 @@ class Listeners:
             self._enqueue(job)
         except UsageError as error:
             # Keep the modal open with the problem shown under the field.
-            ack(response_action="errors", errors={error_block: error.problem})
+            ack(response_action="errors", errors={error_block: messages.usage_problem(error)})
             return
         except (StudioError, ModelError) as error:
             ack(response_action="errors", errors={error_block: messages.error_message(error)})
@@ -313,7 +313,7 @@ class Listeners:
             self._enqueue(job_for_result_image("extend", request, result, metadata["index"], body["user"]["id"],
                                                delivery_id(body)))
         except UsageError as error:
-            ack(response_action="errors", errors={"prompt": error.problem})
+            ack(response_action="errors", errors={"prompt": messages.usage_problem(error)})
             return
         except (StudioError, ModelError) as error:
             ack(response_action="errors", errors={"prompt": messages.error_message(error)})
