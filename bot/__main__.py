@@ -14,10 +14,9 @@ from bot import messages
 from bot.clients import aws_credentials_hint, bedrock_control, bedrock_runtime, slack_web_client
 from bot.commands.intake import parse_request
 from bot.commands.table import model_for
-from bot.errors import StudioError
+from bot.errors import KnownError
 from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
 from bot.slack.manifest import http_manifest, load_manifest
-from handlers.errors import ModelError
 from handlers.imagine import imagine
 from handlers.model_table import Role, UnknownStack
 
@@ -106,7 +105,7 @@ def run_once(settings: Settings, command_text: str, out_dir: Path) -> int:
         request = parse_request(name, text, settings)
         role = Role.GENERATE_PREMIUM if request.quality == "premium" else Role.GENERATE
         result = imagine(bedrock_runtime(settings), model_for(settings, role), request)
-    except (StudioError, ModelError) as error:
+    except KnownError as error:
         print(messages.error_message(error), file=sys.stderr)
         return 1
     out_dir.mkdir(parents=True, exist_ok=True)

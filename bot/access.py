@@ -10,19 +10,11 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.errors import StudioError
+# Defined with every other error; imported from here too.
+from bot.errors import NotAllowed as NotAllowed
 
 log = logging.getLogger(__name__)
 GROUP_CACHE_SECONDS = 300
-
-
-class NotAllowed(StudioError):
-    """The person or channel is outside the configured access rules."""
-
-    def __init__(self, where: str, admins: tuple[str, ...]) -> None:
-        super().__init__(where)
-        self.where = where  # "channel" or "user"
-        self.admins = admins
 
 
 @dataclass(frozen=True)

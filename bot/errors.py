@@ -1,19 +1,26 @@
-"""Typed errors raised on the Slack side; ``bot.messages`` turns them into words."""
+"""Typed errors raised on the Slack side; ``bot.messages.error_message`` turns them into words."""
 
 from __future__ import annotations
 
+# Re-exported: the one name that catches every error a person is told about, from either side.
+from handlers.errors import KnownError as KnownError
 
-class StudioError(Exception):
-    """Base class for errors a person is told about."""
+
+class StudioError(KnownError):
+    """Base class for Slack-side errors a person is told about."""
 
 
 class UsageError(StudioError):
-    """The command text is wrong; nothing was sent to Bedrock."""
+    """The command text is wrong; nothing was sent to Bedrock.
 
-    def __init__(self, command: str, problem: str) -> None:
-        super().__init__(problem)
+    ``problem`` is a key of ``bot.messages.usage.PROBLEMS`` and ``params`` fill its sentence.
+    """
+
+    def __init__(self, command: str, problem: str, **params: object) -> None:
+        super().__init__(f"{problem} {params}" if params else problem)
         self.command = command
         self.problem = problem
+        self.params = params
 
 
 class OutOfDate(StudioError):
@@ -115,3 +122,23 @@ class BedrockTimedOut(StudioError):
     def __init__(self, seconds: float | None) -> None:
         super().__init__(f"no answer from Bedrock within {seconds} s")
         self.seconds = seconds
+
+
+class NotAllowed(StudioError):
+    """The person or channel is outside the configured access rules."""
+
+    def __init__(self, where: str, admins: tuple[str, ...]) -> None:
+        super().__init__(where)
+        self.where = where  # "channel" or "user"
+        self.admins = admins
+
+
+class QuotaExceeded(StudioError):
+    """The request would pass a daily limit; nothing was sent to Bedrock."""
+
+    def __init__(self, scope: str, used: int, limit: int, requested: int) -> None:
+        super().__init__(f"{scope} quota: {used}+{requested} > {limit}")
+        self.scope = scope  # "user" or "team"
+        self.used = used
+        self.limit = limit
+        self.requested = requested

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.errors import StudioError
+# Defined with every other error; imported from here too.
+from bot.errors import QuotaExceeded as QuotaExceeded
 
 
 class UsageStore(Protocol):
@@ -29,17 +30,6 @@ class UsageStore(Protocol):
 class Usage:
     user: int
     team: int
-
-
-class QuotaExceeded(StudioError):
-    """The request would pass a daily limit; nothing was sent to Bedrock."""
-
-    def __init__(self, scope: str, used: int, limit: int, requested: int) -> None:
-        super().__init__(f"{scope} quota: {used}+{requested} > {limit}")
-        self.scope = scope  # "user" or "team"
-        self.used = used
-        self.limit = limit
-        self.requested = requested
 
 
 def today(now: dt.datetime | None = None) -> str:

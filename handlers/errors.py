@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 
-class ModelError(Exception):
+class KnownError(Exception):
+    """Any failure Studio can put into words for a person; the base of ``ModelError`` and ``bot.errors``.
+
+    It lives here because handlers must not import ``bot``; one ``except KnownError``
+    catches both sides, and anything else is a crash.
+    """
+
+
+class ModelError(KnownError):
     """Base class for anything that went wrong on the model side."""
 
 

@@ -239,7 +239,7 @@ def test_the_same_form_submission_delivered_twice_runs_once(studio: Studio, slac
 
 def test_the_same_click_delivered_twice_runs_once(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.listeners.app.CLICK_DEBOUNCE_SECONDS", 0)  # only the delivery key may stop the repeat
+    monkeypatch.setattr("bot.listeners.actions.CLICK_DEBOUNCE_SECONDS", 0)  # only the delivery key may stop the repeat
     studio.slash("/imagine", "a lighthouse")
     studio.wait_idle()
     [result] = [m for m in slack.channel_messages("C1") if any(b["type"] == "actions" for b in m.get("blocks", []))]

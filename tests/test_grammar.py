@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import messages
 from bot.commands.grammar import clean_slack_text
 from bot.commands.parsers import (
     describe_fields,
@@ -23,7 +24,7 @@ from handlers.requests import DescribeRequest, RemoveBackgroundRequest
 def usage_problem(call, *args) -> str:
     with pytest.raises(UsageError) as caught:
         call(*args)
-    return caught.value.problem
+    return messages.usage_problem(caught.value)
 
 
 class TestImagine:

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.errors import UsageError
-from bot.messages import problem
 
 # Slack turns typed quotes into typographic ones; treat them all alike.
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
@@ -116,7 +115,7 @@ def _flag_option(command: str, tokens: list[re.Match[str]], index: int, by_name:
     taken = 1 if not spec.free_text else _words_until_option(tokens, index)
     value_tokens = tokens[index : index + taken]
     if not value_tokens or any(t["key"] or t["flag"] for t in value_tokens):
-        raise UsageError(command, problem("flag_needs_value", flag=token["flag"], example=spec.example))
+        raise UsageError(command, "flag_needs_value", flag=token["flag"], example=spec.example)
     for word in value_tokens:
         _check_closed(command, word.group(0), '"')
     _store(command, values, spec, " ".join(_unquote(t.group(0)) for t in value_tokens))
@@ -146,7 +145,7 @@ def _tidy_list(value: str) -> str:
 def _check_closed(command: str, word: str, quotes: str) -> None:
     """A word that opens a quote the tokenizer could not close means the closing quote is missing."""
     if word and word[0] in quotes and not (len(word) >= 2 and word[-1] == word[0]):
-        raise UsageError(command, problem("unclosed_quote", shown=word[:30]))
+        raise UsageError(command, "unclosed_quote", shown=word[:30])
 
 
 def _words_until_option(tokens: list[re.Match[str]], start: int) -> int:
@@ -168,18 +167,18 @@ def _lookup(
     close = difflib.get_close_matches(key.lower(), list(by_name), n=1, cutoff=0.6)
     if close:
         hint = by_name[close[0]].name
-        raise UsageError(command, problem("unknown_option_hint", shown=shown, hint=hint))
+        raise UsageError(command, "unknown_option_hint", shown=shown, hint=hint)
     if not by_name:
-        raise UsageError(command, problem("no_options", command=command, shown=shown))
+        raise UsageError(command, "no_options", shown=shown)
     known = ", ".join(f"`{spec.name}=`" for spec in dict.fromkeys(by_name.values()))
-    raise UsageError(command, problem("unknown_option", shown=shown, command=command, known=known))
+    raise UsageError(command, "unknown_option", shown=shown, known=known)
 
 
 def _store(command: str, values: dict[str, str], spec: Option, value: str) -> None:
     if spec.name in values:
-        raise UsageError(command, problem("option_twice", name=spec.name))
+        raise UsageError(command, "option_twice", name=spec.name)
     if not value.strip():
-        raise UsageError(command, problem("option_needs_value", name=spec.name, example=spec.example))
+        raise UsageError(command, "option_needs_value", name=spec.name, example=spec.example)
     values[spec.name] = value.strip()
 
 

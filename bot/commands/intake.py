@@ -14,7 +14,6 @@ from bot.commands.table import COMMANDS
 from bot.errors import NoImageFound, UsageError
 from bot.flows.results import Result
 from bot.jobs import Job
-from bot.messages import problem
 from bot.settings import Settings
 from bot.slack.photo_refs import message_photos, non_image_names
 from handlers.requests import (
@@ -68,14 +67,12 @@ def parse_request(command: str, text: str, settings: Settings) -> Any:
     Fixing the seed before the job is queued makes retries and redeliveries
     send exactly the same request, and lets the result say how to reproduce it.
     """
-    return with_fixed_seed(command, COMMANDS[command].parse(text, settings), settings)
+    return with_fixed_seed(command, COMMANDS[command].parse_text(text, settings), settings)
 
 
 def request_from_fields(command: str, fields: Mapping[str, str], settings: Settings) -> Any:
     """The validated request for a modal's fields, with a seed fixed up front (see ``parse_request``)."""
-    parse_fields = COMMANDS[command].parse_fields
-    assert parse_fields is not None, f"/{command} has no form"
-    return with_fixed_seed(command, parse_fields(fields, settings), settings)
+    return with_fixed_seed(command, COMMANDS[command].parse_form(fields, settings), settings)
 
 
 def with_fixed_seed(command: str, request: Any, settings: Settings) -> Any:
@@ -108,7 +105,7 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
         "describe": DescribeRequest(),
     }
     if action not in requests:
-        raise UsageError("imagine", problem("unknown_action", action=action))
+        raise UsageError("imagine", "unknown_action", action=action)
     request = with_fixed_seed(action, requests[action], settings)
     return Job(command=action, request=asdict(request), image_source="files",
                file_ids=(result.file_ids[index],), **base)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 
 from bot.commands.grammar import Option, ParsedText, field_text, parse_text
 from bot.errors import HelpRequested, UsageError
-from bot.messages import PROMPT_ASKS, problem
 from handlers.models import ImageFamily, ImageModelSpec
 from handlers.requests import (
     AUTO_SUBJECT,
@@ -70,13 +69,13 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
     _check_length("imagine", "prompt", prompt, spec)
     options = parsed.options
     if "ar" in options and "size" in options:
-        raise UsageError("imagine", problem("ar_and_size"))
+        raise UsageError("imagine", "ar_and_size")
     width, height, asked = _imagine_size(options, spec)
     quality = options.get("quality", "standard").lower()
     if quality not in ("standard", "premium"):
-        raise UsageError("imagine", problem("bad_quality", value=quality))
+        raise UsageError("imagine", "bad_quality", value=quality)
     if "cfg" in options and not spec.default_cfg_scale:
-        raise UsageError("imagine", problem("cfg_unsupported", model=spec.label))
+        raise UsageError("imagine", "cfg_unsupported", model=spec.label)
     return ImagineRequest(
         prompt=prompt,
         width=width,
@@ -106,7 +105,7 @@ def _replace_background(prompt: str, options: Mapping[str, str], spec: ImageMode
     _check_length("replace-bg", "background description", prompt, spec)
     mode = options.get("mode", "default").lower()
     if mode not in ("default", "precise"):
-        raise UsageError("replace-bg", problem("bad_mode", value=mode))
+        raise UsageError("replace-bg", "bad_mode", value=mode)
     keep = options.get("keep", AUTO_SUBJECT)
     _check_length("replace-bg", "`keep=` text", keep, spec)
     return ReplaceBackgroundRequest(
@@ -126,7 +125,7 @@ def parse_describe(text: str) -> DescribeRequest:
     words = parsed.prompt.split()
     if language:
         if words:
-            raise UsageError("describe", problem("translate_alone"))
+            raise UsageError("describe", "translate_alone")
         return _translate(language)
     if not words:
         return DescribeRequest()
@@ -143,7 +142,7 @@ def describe_fields(fields: Mapping[str, str]) -> DescribeRequest:
         return _translate(language)
     preset = field_text(fields, "preset").lower() or "caption"
     if preset not in DESCRIBE_PRESETS:
-        raise UsageError("describe", problem("bad_preset", value=preset))
+        raise UsageError("describe", "bad_preset", value=preset)
     return DescribeRequest(preset=preset)
 
 
@@ -177,7 +176,7 @@ def parse_extend(text: str, spec: ImageModelSpec) -> ExtendRequest:
     """Parse /extend text: ``ar=`` is the target format, the rest the new surroundings."""
     parsed = _parse("extend", text, EXTEND_OPTIONS)
     if "ar" not in parsed.options:
-        raise UsageError("extend", problem("extend_needs_ar"))
+        raise UsageError("extend", "extend_needs_ar")
     return _extend(_require_prompt("extend", parsed.prompt), parsed.options, spec)
 
 
@@ -204,7 +203,7 @@ def parse_remove_background(text: str) -> RemoveBackgroundRequest:
     """Parse /remove-bg text, which must be empty (or ``help``)."""
     parsed = _parse("remove-bg", text, {})
     if parsed.prompt:
-        raise UsageError("remove-bg", problem("remove_bg_no_words"))
+        raise UsageError("remove-bg", "remove_bg_no_words")
     return RemoveBackgroundRequest()
 
 
@@ -213,9 +212,9 @@ def parse_upscale(text: str, spec_for_mode: Callable[[str], ImageModelSpec]) -> 
     parsed = _parse("upscale", text, UPSCALE_OPTIONS)
     mode = parsed.options.get("mode", "fast").lower()
     if mode not in UPSCALE_MODES:
-        raise UsageError("upscale", problem("bad_upscale_mode", value=mode))
+        raise UsageError("upscale", "bad_upscale_mode", value=mode)
     if mode == "fast" and parsed.prompt:
-        raise UsageError("upscale", problem("fast_upscale_no_prompt"))
+        raise UsageError("upscale", "fast_upscale_no_prompt")
     spec = spec_for_mode(mode)
     _check_length("upscale", "prompt", parsed.prompt, spec)
     return UpscaleRequest(mode=mode, prompt=parsed.prompt, seed=_seed("upscale", parsed.options, spec))
@@ -229,7 +228,7 @@ def _parse(command: str, text: str, options: Mapping[str, Option]) -> ParsedText
 
 def _require_prompt(command: str, prompt: str) -> str:
     if not prompt:
-        raise UsageError(command, problem("missing_prompt", what=PROMPT_ASKS[command], command=command))
+        raise UsageError(command, "missing_prompt")
     return prompt
 
 
@@ -240,7 +239,7 @@ def _check_length(command: str, what: str, text: str, spec: ImageModelSpec) -> N
 
 def _check_cap(command: str, what: str, text: str, limit: int, reader: str = "Studio") -> None:
     if len(text) > limit:
-        raise UsageError(command, problem("too_long", what=what, length=len(text), model=reader, limit=limit))
+        raise UsageError(command, "too_long", what=what, length=len(text), model=reader, limit=limit)
 
 
 def _negative(command: str, options: Mapping[str, str], spec: ImageModelSpec) -> str:
@@ -254,7 +253,7 @@ def _int_option(command: str, options: Mapping[str, str], name: str, low: int, h
         return None
     raw = options[name]
     if not re.fullmatch(r"\d+", raw) or not low <= int(raw) <= high:
-        raise UsageError(command, problem("bad_int", name=name, low=low, high=high, value=raw))
+        raise UsageError(command, "bad_int", name=name, low=low, high=high, value=raw)
     return int(raw)
 
 
@@ -275,7 +274,7 @@ def _cfg(options: Mapping[str, str]) -> float | None:
     except ValueError:
         value = float("nan")
     if not MIN_CFG <= value <= MAX_CFG:
-        raise UsageError("imagine", problem("bad_cfg", low=MIN_CFG, high=MAX_CFG, value=raw))
+        raise UsageError("imagine", "bad_cfg", low=MIN_CFG, high=MAX_CFG, value=raw)
     return value
 
 
@@ -289,12 +288,11 @@ def _imagine_size(options: Mapping[str, str], spec: ImageModelSpec) -> tuple[int
         # Stability takes an aspect ratio, not a size: any sensible size goes to the nearest one.
         if spec.family is ImageFamily.STABILITY and min(width, height) >= 64 and max(width, height) <= 8192:
             return (*fit_size(spec, width, height), f"{width}x{height}")
-        raise UsageError("imagine", problem("bad_size", model=spec.label, value=options["size"],
-                                            rules=spec.size_rules()))
+        raise UsageError("imagine", "bad_size", model=spec.label, value=options["size"], rules=spec.size_rules())
     ratio = options.get("ar", "1:1")
     ratio = NAMED_RATIOS.get(ratio.lower(), ratio)
     if ratio not in IMAGINE_RATIOS:  # e.g. portrait (4:5) is for /extend, not a generator size
-        raise UsageError("imagine", problem("bad_imagine_ratio", ratios=", ".join(IMAGINE_RATIOS), value=options["ar"]))
+        raise UsageError("imagine", "bad_imagine_ratio", ratios=", ".join(IMAGINE_RATIOS), value=options["ar"])
     ratio_w, ratio_h = (int(part) for part in ratio.split(":"))
     return (*fit_size(spec, ratio_w, ratio_h), ratio)
 
@@ -304,8 +302,8 @@ def _ratio(command: str, raw: str, spec: ImageModelSpec) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{1,3}):(\d{1,3})", value)
     if not match or int(match[1]) == 0 or int(match[2]) == 0:
         named = ", ".join(NAMED_RATIOS)
-        raise UsageError(command, problem("bad_ratio", named=named, value=raw))
+        raise UsageError(command, "bad_ratio", named=named, value=raw)
     ratio_w, ratio_h = int(match[1]), int(match[2])
     if max(ratio_w, ratio_h) / min(ratio_w, ratio_h) > spec.max_aspect:
-        raise UsageError(command, problem("ratio_too_stretched", value=raw, model=spec.label, limit=spec.max_aspect))
+        raise UsageError(command, "ratio_too_stretched", value=raw, model=spec.label, limit=spec.max_aspect)
     return ratio_w, ratio_h

@@ -1,9 +1,11 @@
-"""The command table: name -> request type, parser and flow.
+"""The command table: one row per command says everything Studio knows about it.
 
-Adding a command touches its handler module, one row here, its tests and the
-Slack manifest. Flows are named as ``"module:function"`` and imported on first
-use, so the Slack ingress can parse commands without loading Pillow or the
-Bedrock handlers (it must cold-start fast).
+A row names the request type, the parser (for text and for a form's fields), the
+flow, the model role, and the command's own words (usage, example, verb, the ask
+for a missing prompt); help, the mention and App Home how-tos and the manifest
+check read them from here. Flows are named as ``"module:function"`` and imported
+on first use, so the Slack ingress can parse commands without loading Pillow or
+the Bedrock handlers (it must cold-start fast).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from bot.commands.parsers import (
 )
 from bot.errors import NoModelForRole, UsageError
 from bot.jobs import Job
-from bot.messages import problem
 from bot.settings import Settings
 from handlers.model_table import ROLES, UPSCALE_ROLES, Role
 from handlers.models import ImageModelSpec, image_model_spec
@@ -60,22 +61,51 @@ def spec_for(settings: Settings, role: Role) -> ImageModelSpec:
 
 
 @dataclass(frozen=True)
+class Specs:
+    """The image-model limits a parser checks against, looked up only when the parser asks."""
+
+    settings: Settings
+    role: Role
+
+    def __call__(self, role: Role | None = None) -> ImageModelSpec:
+        """The limits of the model for the command's role (or a sibling ``role``, e.g. an upscale mode's)."""
+        return spec_for(self.settings, role or self.role)
+
+
+@dataclass(frozen=True)
 class Command:
     """One Studio command."""
 
     name: str
     request_type: type
-    parse: Callable[[str, Settings], Any]
+    # Text -> request; ``Specs`` gives the limits of the row's model when the parser needs them.
+    parse: Callable[[str, Specs], Any]
     # "module:function" of the flow that runs the job in a worker.
     flow: str
     # The role whose model's limits the parser checks against (flows may pick a sibling role).
     model_role: Role
+    # The help text; ``/name help`` answers it with the example.
+    usage: str = ""
+    example: str = ""
+    # What the progress message says was asked for ("asked for a repaint"), for photo edits.
+    verb: str = ""
+    # The words that start a "missing_prompt" problem ("Tell me what to draw").
+    prompt_ask: str = ""
     # Photo commands work on an image someone posted; /imagine does not.
     uses_photo: bool = True
     # Internal commands (Variations) are reached only through result buttons.
     slash: bool = True
     # The request from a form's fields (for commands a modal asks about); fields are values, not command text.
-    parse_fields: Callable[[Mapping[str, str], Settings], Any] | None = None
+    parse_fields: Callable[[Mapping[str, str], Specs], Any] | None = None
+
+    def parse_text(self, text: str, settings: Settings) -> Any:
+        """The validated request for ``text``."""
+        return self.parse(text, Specs(settings, self.model_role))
+
+    def parse_form(self, fields: Mapping[str, str], settings: Settings) -> Any:
+        """The validated request for a form's ``fields``."""
+        assert self.parse_fields is not None, f"/{self.name} has no form"
+        return self.parse_fields(fields, Specs(settings, self.model_role))
 
     def image_spec(self, settings: Settings) -> ImageModelSpec | None:
         """The limits of the image model this command uses (None for vision-only commands)."""
@@ -95,71 +125,124 @@ def load_flows() -> None:
         importlib.import_module(command.flow.partition(":")[0])
 
 
-def _not_typed(text: str, settings: Settings) -> Any:
-    raise UsageError("imagine", problem("variations_from_button"))
+def _not_typed(text: str, specs: Specs) -> Any:
+    raise UsageError("imagine", "variations_from_button")
 
 
-COMMANDS: dict[str, Command] = {
-    "imagine": Command(
+_ROWS = (
+    Command(
         name="imagine",
         request_type=ImagineRequest,
-        parse=lambda text, settings: parse_imagine(text, spec_for(settings, Role.GENERATE)),
+        parse=lambda text, specs: parse_imagine(text, specs()),
         flow="bot.flows.imagine:run_imagine",
         model_role=Role.GENERATE,
         uses_photo=False,
+        usage=(
+            "*/imagine* _what to draw_ [options]\n"
+            "• `no=` what to leave out  • `ar=` 1:1, 16:9, 9:16, 4:5, 5:4, 3:2, 2:3, 21:9, 9:21 (4:3 and 3:4 go to "
+            "the nearest the model offers), or `size=WxH`\n"
+            "• `n=` 1–5 images  • `seed=` repeat a result  • `quality=standard|premium`  "
+            "• `cfg=` 1.1–10 prompt strength (Titan/Nova only)\n"
+            "Midjourney spellings work too: `--no people --ar 16:9 --seed 7`."
+        ),
+        example="/imagine sneaker on a neon street no=people ar=16:9 n=3",
+        prompt_ask="Tell me what to draw",
     ),
-    "replace-bg": Command(
+    Command(
         name="replace-bg",
         request_type=ReplaceBackgroundRequest,
-        parse=lambda text, settings: parse_replace_background(text, spec_for(settings, Role.REPLACE_BG)),
+        parse=lambda text, specs: parse_replace_background(text, specs()),
+        parse_fields=lambda fields, specs: replace_background_fields(fields, specs()),
         flow="bot.flows.photos:run_replace_background",
         model_role=Role.REPLACE_BG,
-        parse_fields=lambda fields, settings: replace_background_fields(
-            fields, spec_for(settings, Role.REPLACE_BG)),
+        usage=(
+            "*/replace-bg* [keep=_subject_] _new background_ [options]\n"
+            "Uses the newest photo you posted in this channel (last 15 minutes).\n"
+            "• `keep=` what to keep (`auto` lets Studio find the subject; the default)\n"
+            "• `mode=default|precise`  • `no=` what to leave out  • `n=` 1–5  • `seed=`"
+        ),
+        example="/replace-bg keep=car beach at sunset mode=precise",
+        prompt_ask="Describe the new background",
     ),
-    "describe": Command(
+    Command(
         name="describe",
         request_type=DescribeRequest,
-        parse=lambda text, settings: parse_describe(text),
+        parse=lambda text, specs: parse_describe(text),
+        parse_fields=lambda fields, specs: describe_fields(fields),
         flow="bot.flows.photos:run_describe",
         model_role=Role.VISION,
-        parse_fields=lambda fields, settings: describe_fields(fields),
+        usage=(
+            "*/describe* [preset | question]\n"
+            "Presets: `caption` (default), `detail`, `alt`, `objects`, `classify`, `subject`, "
+            "`story`, `text`, `social`, `translate=<language>`.\n"
+            "Or ask anything: `/describe what colour is the car?`"
+        ),
+        example="/describe alt",
     ),
-    "edit": Command(
+    Command(
         name="edit",
         request_type=EditRequest,
-        parse=lambda text, settings: parse_edit(text, spec_for(settings, Role.EDIT)),
+        parse=lambda text, specs: parse_edit(text, specs()),
         flow="bot.flows.photos:run_photo_edit",
         model_role=Role.EDIT,
+        usage=(
+            "*/edit* mask=_what to repaint_ _what to paint there_ [no=… n=… seed=…]\n"
+            "Or post two images (photo, then a black-and-white mask) and `@Studio edit …`."
+        ),
+        example='/edit mask="bowl of salsa" bowl of black beans',
+        verb="a repaint",
+        prompt_ask="Say what to paint",
     ),
-    "extend": Command(
+    Command(
         name="extend",
         request_type=ExtendRequest,
-        parse=lambda text, settings: parse_extend(text, spec_for(settings, Role.EXTEND)),
+        parse=lambda text, specs: parse_extend(text, specs()),
+        parse_fields=lambda fields, specs: extend_fields(fields, specs()),
         flow="bot.flows.photos:run_photo_edit",
         model_role=Role.EXTEND,
-        parse_fields=lambda fields, settings: extend_fields(fields, spec_for(settings, Role.EXTEND)),
+        usage=(
+            "*/extend* ar=_format_ _new surroundings_ [no=… n=… seed=…]\n"
+            "Formats: any ratio such as `9:16`, or `square`, `story`, `banner`, `portrait`."
+        ),
+        example="/extend ar=9:16 city street at dusk",
+        verb="an extended version",
+        prompt_ask="Describe the new surroundings",
     ),
-    "remove-bg": Command(
+    Command(
         name="remove-bg",
         request_type=RemoveBackgroundRequest,
-        parse=lambda text, settings: parse_remove_background(text),
+        parse=lambda text, specs: parse_remove_background(text),
         flow="bot.flows.photos:run_photo_edit",
         model_role=Role.REMOVE_BG,
+        usage="*/remove-bg* — cuts the subject of your newest photo out onto a transparent PNG.",
+        example="/remove-bg",
+        verb="a cut-out",
     ),
-    "upscale": Command(
+    Command(
         name="upscale",
         request_type=UpscaleRequest,
-        parse=lambda text, settings: parse_upscale(text, lambda mode: spec_for(settings, UPSCALE_ROLES[mode])),
+        parse=lambda text, specs: parse_upscale(text, lambda mode: specs(UPSCALE_ROLES[mode])),
         flow="bot.flows.photos:run_photo_edit",
         model_role=Role.UPSCALE,
+        usage=(
+            "*/upscale* [mode=fast|conservative|creative] [_prompt_]\n"
+            "Enlarges your newest photo: `fast` 4× (the default; photos over 1 MP are shrunk first), "
+            "`conservative` to about 4 MP keeping every detail, `creative` to about 4 MP re-imagining "
+            "fine detail (a prompt guides the last two)."
+        ),
+        example="/upscale mode=conservative",
+        verb="an upscale",
+        prompt_ask="Describe the photo",
     ),
-    "variations": Command(
+    Command(
         name="variations",
         request_type=VariationsRequest,
         parse=_not_typed,
         flow="bot.flows.photos:run_photo_edit",
         model_role=Role.VARIATIONS,
         slash=False,
+        verb="variations",
     ),
-}
+)
+
+COMMANDS: dict[str, Command] = {command.name: command for command in _ROWS}

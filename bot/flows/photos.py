@@ -383,7 +383,7 @@ def _prepare_edit(request: EditRequest, spec: ImageModelSpec, photos: list[bytes
     if request.mask:
         return (photo,)
     if len(photos) < 2:
-        raise UsageError("edit", messages.problem("edit_needs_mask"))
+        raise UsageError("edit", "edit_needs_mask")
     return photo, prepare_mask(photos[1], photo.width, photo.height)
 
 

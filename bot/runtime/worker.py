@@ -12,27 +12,9 @@ from slack_sdk.errors import SlackApiError
 from bot import messages
 from bot.commands.table import COMMANDS
 from bot.context import WorkerContext
-from bot.errors import (
-    AlreadyReported,
-    BedrockTimedOut,
-    BotNotInChannel,
-    HelpRequested,
-    NoImageFound,
-    SlackRejected,
-    SlackUnavailable,
-    StudioError,
-    UsageError,
-)
+from bot.errors import AlreadyReported, KnownError, SlackUnavailable
 from bot.jobs import Job
-from handlers.errors import (
-    InvalidImage,
-    ModelAccessDenied,
-    ModelBlocked,
-    ModelBusy,
-    ModelError,
-    ModelUnavailable,
-    ModelUnsupported,
-)
+from handlers.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,32 +25,6 @@ class Outcome(Enum):
     FAILED = "failed"
     # Slack could not be reached, so nobody was told: the queue should retry it.
     UNDELIVERED = "undelivered"
-
-
-_REASONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
-    (ModelBlocked, "blocked"),
-    (ModelBusy, "busy"),
-    (BedrockTimedOut, "model_timeout"),
-    (ModelAccessDenied, "access_denied"),
-    (ModelUnsupported, "unsupported"),
-    (ModelUnavailable, "model_unavailable"),
-    (InvalidImage, "bad_image"),
-    (NoImageFound, "no_image"),
-    ((UsageError, HelpRequested), "usage"),
-    (BotNotInChannel, "not_in_channel"),
-    ((SlackUnavailable, SlackRejected), "slack"),
-    (ModelError, "model_error"),
-)
-
-
-def failure_reason(error: BaseException) -> str:
-    """A short, low-cardinality name for why a job failed (a metric dimension)."""
-    if isinstance(error, AlreadyReported):
-        error = error.cause
-    for kinds, reason in _REASONS:
-        if isinstance(error, kinds):
-            return reason
-    return "crash"
 
 
 def run_job(job: Job, ctx: WorkerContext, will_retry: bool = False) -> Outcome:
@@ -93,18 +49,18 @@ def _run(job: Job, ctx: WorkerContext, will_retry: bool) -> tuple[Outcome, str |
     except AlreadyReported as error:
         if isinstance(error.cause, ModelUnavailable):
             warn_admins_once(error.cause, ctx)
-        return Outcome.FAILED, failure_reason(error)
+        return Outcome.FAILED, messages.failure_reason(error)
     except SlackUnavailable as error:
         # Nothing reached the channel yet (later Slack failures are reported there),
         # so the queue may run the job again. Either way the person hears of it.
         log.error("Slack unreachable, job not delivered: %s", error, extra={"job_id": job.id})
         _tell_undelivered(job, ctx, error, will_retry)
         return Outcome.UNDELIVERED, "slack"
-    except (StudioError, ModelError) as error:
+    except KnownError as error:
         ctx.slack.tell(job, messages.error_message(error, ctx.settings))
         if isinstance(error, ModelUnavailable):
             warn_admins_once(error, ctx)
-        return Outcome.FAILED, failure_reason(error)
+        return Outcome.FAILED, messages.failure_reason(error)
     except Exception as error:
         log.exception("job crashed", extra={"job_id": job.id})
         ctx.slack.tell(job, messages.error_message(error, ctx.settings))

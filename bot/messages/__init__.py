@@ -1,0 +1,48 @@
+"""Every sentence Studio says to a person, in one voice, split by topic.
+
+``usage`` (help, bad command text, how-tos), ``progress`` (while working and the
+results), ``errors`` (the error registry), ``admin`` (models an admin must fix),
+``markup`` (making text safe for Slack). Callers use ``from bot import messages``.
+"""
+
+from bot.messages.admin import admin_model_unavailable, model_unavailable
+from bot.messages.errors import error_message, failure_reason, modal_failed, plain_reason, undelivered
+from bot.messages.markup import escape, quote
+from bot.messages.progress import (
+    alt_text,
+    batch_done,
+    batch_progress,
+    batch_started,
+    describe_answer,
+    describe_started,
+    edit_alt_text,
+    edit_started,
+    edit_summary,
+    generation_summary,
+    imagine_started,
+    interrupted,
+    interrupted_line,
+    job_label,
+    replace_started,
+    replace_summary,
+    replaced_alt_text,
+    retrying,
+)
+from bot.messages.usage import (
+    DESCRIBE_CHOICES,
+    home_help,
+    mention_help,
+    usage,
+    usage_problem,
+    usage_today,
+    working,
+)
+
+__all__ = [
+    "DESCRIBE_CHOICES", "admin_model_unavailable", "alt_text", "batch_done", "batch_progress", "batch_started",
+    "describe_answer", "describe_started", "edit_alt_text", "edit_started", "edit_summary", "error_message",
+    "escape", "failure_reason", "generation_summary", "home_help", "imagine_started", "interrupted",
+    "interrupted_line", "job_label", "mention_help", "modal_failed", "model_unavailable", "plain_reason", "quote",
+    "replace_started", "replace_summary", "replaced_alt_text", "retrying", "undelivered", "usage",
+    "usage_problem", "usage_today", "working",
+]

@@ -1,0 +1,193 @@
+"""What Studio says while it works and when it is done: progress lines, summaries, alt text."""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands.table import COMMANDS
+from bot.messages.markup import escape, quote
+from bot.messages.usage import PRESET_NAMES
+from handlers.requests import (
+    AUTO_SUBJECT,
+    DescribeRequest,
+    EditRequest,
+    ExtendRequest,
+    ReplaceBackgroundRequest,
+    UpscaleRequest,
+)
+
+
+def imagine_started(user_id: str, prompt: str, count: int) -> str:
+    """The parent message for an /imagine job."""
+    noun = "an image" if count == 1 else f"{count} images"
+    return f"<@{user_id}> asked for {noun}:\n> {quote(prompt)}"
+
+
+def generation_summary(
+    model_label: str, seeds: list[int], width: int, height: int, seconds: float, count: int, blocked: int,
+    asked_ratio: str = "", made_ratio: str = "",
+) -> str:
+    """How a result was made (every image's seed), so it can be reproduced.
+
+    ``made_ratio`` is the aspect ratio the model was asked for when it takes a named
+    one (Stability): its output sizes are only near that shape, so the ratio is not
+    worked out from the pixels (1216×832 is Stability's 3:2, not 13:9).
+    """
+    seeds = list(dict.fromkeys(seeds))  # Titan/Nova use one seed for all images of a call
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(seed) for seed in seeds)
+    line = f"{model_label} · {seed_text} · {width}×{height} · {seconds:.1f}s"
+    made = made_ratio or _ratio_of(width, height)
+    if asked_ratio and _ratio_of(*_parts(asked_ratio)) != made:
+        line += f"\n:information_source: {model_label} has no {asked_ratio}; the nearest it offers is {made}."
+    if blocked:
+        line += f"\n:warning: {blocked} of {count} images were withheld by the content filter."
+    return line
+
+
+def _parts(shape: str) -> tuple[int, int]:
+    width, height = re.split(r"[:x]", shape)
+    return int(width), int(height)
+
+
+def _ratio_of(width: int, height: int) -> str:
+    """``1344, 768`` -> ``16:9``: the simplest ratio within 2 % of the size's shape."""
+    for denominator in range(1, 22):
+        numerator = round(width / height * denominator)
+        if numerator and abs(numerator / denominator - width / height) <= 0.02 * width / height:
+            return f"{numerator}:{denominator}"
+    return f"{width}:{height}"
+
+
+def describe_started(user_id: str, request: DescribeRequest) -> str:
+    """The progress message for /describe."""
+    if request.preset == "question":
+        return f"<@{user_id}> asked: _{quote(request.question)}_"
+    if request.preset == "translate":
+        return f"<@{user_id}> asked for the text, translated into {quote(request.language)}"
+    return f"<@{user_id}> asked for {PRESET_NAMES[request.preset]}"
+
+
+def describe_answer(answers: list[str], photo_names: list[str]) -> str:
+    """One answer, or one labelled answer per photo."""
+    if len(answers) == 1:
+        return escape(answers[0])
+    return "\n\n".join(
+        f"*Image {index} · {quote(name)}*\n{escape(answer)}"
+        for index, (name, answer) in enumerate(zip(photo_names, answers, strict=True), start=1)
+    )
+
+
+def replace_started(user_id: str, request: ReplaceBackgroundRequest) -> str:
+    """The progress message for /replace-bg."""
+    keep = "the main subject" if request.keep == AUTO_SUBJECT else f"*{quote(request.keep)}*"
+    return f"<@{user_id}> asked to keep {keep} on a new background:\n> {quote(request.prompt)}"
+
+
+def replace_summary(subjects: list[str], request: ReplaceBackgroundRequest, model_label: str, seconds: float,
+                    seeds: list[int] | None = None) -> str:
+    """How a background replacement was made."""
+    kept = ", ".join(dict.fromkeys(subjects))
+    found = " (found automatically)" if request.keep == AUTO_SUBJECT else ""
+    mode = "precise" if request.precise else "default"
+    shown = seeds or ([request.seed] if request.seed is not None else [])
+    seed_text = ("seed " if len(shown) == 1 else "seeds ") + ", ".join(str(seed) for seed in shown)
+    return f"kept: {quote(kept)}{found} · {model_label} · {seed_text} · mode {mode} · {seconds:.1f}s"
+
+
+def edit_started(user_id: str, command: str, request: object) -> str:
+    """The progress message for /edit, /extend, /remove-bg and Variations."""
+    heading = f"<@{user_id}> asked for {COMMANDS[command].verb}"
+    if isinstance(request, EditRequest):
+        target = f"*{quote(request.mask)}*" if request.mask else "the black area of the mask"
+        return f"{heading}: repaint {target} with\n> {quote(request.prompt)}"
+    if isinstance(request, ExtendRequest):
+        return f"{heading} at {request.ratio_w}:{request.ratio_h}:\n> {quote(request.prompt)}"
+    if isinstance(request, UpscaleRequest):
+        return f"{heading} ({request.mode})" + (f":\n> {quote(request.prompt)}" if request.prompt else "")
+    return heading
+
+
+def edit_summary(command: str, request: object, model_label: str, seeds: list[int], blocked: int, seconds: float,
+                 size: tuple[int, int] | None = None) -> str:
+    """How an edit was made (command, model, seeds, mode, new size), so it can be reproduced."""
+    parts = [f"/{command}", model_label]
+    if command not in ("remove-bg", "upscale"):
+        seeds = list(dict.fromkeys(seeds))
+        parts.append(("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(seed) for seed in seeds))
+    if isinstance(request, ExtendRequest):
+        parts.append(f"{request.ratio_w}:{request.ratio_h}, mode precise")
+    if isinstance(request, UpscaleRequest) and size is not None:
+        parts.append(f"{request.mode} · now {size[0]}×{size[1]}")
+    line = " · ".join(parts) + f" · {seconds:.1f}s"
+    if blocked:
+        line += f"\n:warning: {blocked} image(s) were withheld by the content filter."
+    return line
+
+
+def edit_alt_text(command: str, request: object) -> str:
+    """Alt text for an edited photo."""
+    prompt = getattr(request, "prompt", "")
+    return (f"{COMMANDS[command].verb.capitalize()} of the photo" + (f": {prompt}" if prompt else ""))[:1000]
+
+
+def batch_started(user_id: str, request: ReplaceBackgroundRequest, count: int) -> str:
+    """The progress message of a batch."""
+    keep = "each photo's subject" if request.keep == AUTO_SUBJECT else f"*{quote(request.keep)}*"
+    return f"<@{user_id}> asked to put {keep} on a new background in {count} photos:\n> {quote(request.prompt)}"
+
+
+def batch_progress(done: int, failed: int, total: int) -> str:
+    """How far a batch is ("7/12 done, 1 failed")."""
+    line = f"{done}/{total} done" + (f", {failed} failed" if failed else "")
+    return line + (" · report below" if done == total else " · working…")
+
+
+def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBackgroundRequest) -> str:
+    """The comment on the batch report file."""
+    failed = [row for row in rows if row["outcome"] != "done"]
+    line = f"<@{user_id}> {len(rows) - len(failed)} of {len(rows)} photos are on the new background"
+    line += f" (seed {request.seed}, mode {'precise' if request.precise else 'default'})."
+    if failed:
+        line += f" {len(failed)} failed: " + "; ".join(escape(f"{row['photo']}: {row['reason']}") for row in failed[:5])
+    return line + " The report lists every photo."
+
+
+def replaced_alt_text(subject: str, background: str) -> str:
+    """Alt text for a photo with a replaced background."""
+    return f"{subject} on a new background: {background}"[:1000]
+
+
+def alt_text(prompt: str, index: int, count: int) -> str:
+    """Alt text for a generated image (Slack caps it at 1000 characters)."""
+    prefix = f"Generated image {index} of {count}: " if count > 1 else "Generated image: "
+    return (prefix + prompt)[:1000]
+
+
+def retrying(attempt: int, wait_seconds: float) -> str:
+    """Progress note while Bedrock is throttling."""
+    return f":hourglass: Bedrock is busy; retrying in {wait_seconds:.0f}s (attempt {attempt})."
+
+
+def job_label(command: str, request: dict[str, object], photos: list[str]) -> str:
+    """A job named by its command, its words and its photos, e.g. `/imagine` “a red car”."""
+    words = str(request.get("prompt") or request.get("question") or "")
+    label = f"`/{command}`" + (f" “{escape(words[:80])}”" if words else "")
+    if photos:
+        label += " on " + ", ".join(f"`{escape(name)}`" for name in photos[:5])
+        label += f" and {len(photos) - 5} more" if len(photos) > 5 else ""
+    return label
+
+
+def interrupted(labels: list[str]) -> str:
+    """Told once, after a crash, kill or shutdown, to a person whose jobs did not finish."""
+    if len(labels) == 1:
+        return (f":warning: Studio was stopped or restarted, so your request {labels[0]} did not finish. "
+                "Please send it again.")
+    listed = "\n".join(f"• {label}" for label in labels)
+    return (":warning: Studio was stopped or restarted, so these requests of yours did not finish:\n"
+            f"{listed}\nPlease send them again.")
+
+
+def interrupted_line(label: str) -> str:
+    """What a progress line says when its job was cut off."""
+    return f":warning: Interrupted: Studio was stopped or restarted before {label} finished. Please send it again."
