@@ -204,21 +204,30 @@ def _declared_entries(file: BinaryIO) -> int | None:
     return int(entries)
 
 
-def _skip_reason_from_header(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
-    name = info.filename
-    if info.is_dir():
+def skip_reason_for_name(name: str) -> str | None:
+    """Why a path (in a ZIP or under an S3 prefix) is not a photo to process, from its name alone."""
+    if name.endswith("/"):
         return "directory"
     if not _is_safe_name(name):
         return "unsafe_name"
     base = posixpath.basename(name)
     if name.startswith("__MACOSX/") or "/__MACOSX/" in name or base.startswith("._") or base == ".DS_Store":
         return "macos_junk"
+    if base.lower().endswith(_ARCHIVE_SUFFIXES):
+        return "nested_archive"
+    return None
+
+
+def _skip_reason_from_header(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
+    if info.is_dir():
+        return "directory"
+    by_name = skip_reason_for_name(info.filename)
+    if by_name is not None:
+        return by_name
     if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
         return "symlink"  # a Unix symlink's target is stored as its "contents"
     if info.flag_bits & 0x1:
         return "encrypted"
-    if base.lower().endswith(_ARCHIVE_SUFFIXES):
-        return "nested_archive"
     if info.file_size > limits.max_photo_bytes:
         return "too_large"
     return None

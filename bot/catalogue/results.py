@@ -39,7 +39,7 @@ class ResultsZip:
     different folders both survive. Already compressed images are stored.
     """
 
-    def __init__(self, file: IO[bytes]) -> None:
+    def __init__(self, file: IO[bytes] | io.RawIOBase) -> None:
         self._zip = zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
         self._names: set[str] = set()
         self.count = 0
