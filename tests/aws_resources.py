@@ -8,6 +8,7 @@ functions' environment are all read from the SAM template itself.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ TEMPLATE_PATH: Path = Path(__file__).resolve().parent.parent / "infra" / "templa
 TEST_TABLE_NAME = "studio-state-test"
 TEST_QUEUE_NAME = "studio-jobs-test"
 TEST_DLQ_NAME = "studio-dlq-test"
+# Pseudo parameters for resolving ``Fn::Sub`` in an environment (refs passed in win).
+PSEUDO_PARAMETERS = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+                     "AWS::StackName": "studio"}
 
 # AWS::SQS::Queue properties that are also CreateQueue attributes of the same name.
 _SQS_ATTRIBUTES = (
@@ -158,19 +162,24 @@ def resolved_environment(name: str, refs: dict[str, str] | None = None) -> dict[
     """A function's environment as deployed with default parameters.
 
     ``{"Ref": <parameter>}`` becomes the parameter's default; ``{"Ref": <resource>}``
-    becomes ``refs[<resource>]`` (e.g. the moto queue URL for ``JobQueue``).
+    becomes ``refs[<resource>]`` (e.g. the moto queue URL for ``JobQueue``); a
+    ``Fn::Sub`` string gets both, and the pseudo parameters of ``PSEUDO_PARAMETERS``.
     """
-    defaults, refs = parameter_defaults(), refs or {}
+    defaults, refs = parameter_defaults(), {**PSEUDO_PARAMETERS, **(refs or {})}
+
+    def lookup(key: str, target: str) -> str:
+        if target in refs:
+            return refs[target]
+        if target in defaults:
+            return defaults[target]
+        raise KeyError(f"{key} refers to {target}; pass refs={{{target!r}: ...}}")
+
     resolved: dict[str, str] = {}
     for key, value in function_environment(name).items():
         if isinstance(value, dict) and set(value) == {"Ref"}:
-            target = value["Ref"]
-            if target in refs:
-                resolved[key] = refs[target]
-            elif target in defaults:
-                resolved[key] = defaults[target]
-            else:
-                raise KeyError(f"{key} refers to {target}; pass refs={{{target!r}: ...}}")
+            resolved[key] = lookup(key, value["Ref"])
+        elif isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            resolved[key] = re.sub(r"\$\{([^}!]+)\}", lambda m, k=key: lookup(k, m[1]), value["Fn::Sub"])
         elif isinstance(value, (str, int, float, bool)):
             resolved[key] = _attribute(value)
         else:

@@ -33,6 +33,8 @@ SHARED_ENV = {
     "STUDIO_ALLOWED_USERS", "STUDIO_ADMINS", "STUDIO_USER_DAILY_IMAGES", "STUDIO_TEAM_DAILY_IMAGES",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL",
 }
+CATALOGUE_STATE_MACHINE_ARN = (
+    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-catalogue")
 # Per-role overrides: empty means "the model stack's default for that task".
 ROLE_OVERRIDES = ("ImageModelId", "EditModelId", "RemoveBgModelId", "UpscaleModelId")
 
@@ -122,8 +124,11 @@ def resolve(node: Any, template: dict[str, Any], values: dict[str, Any]) -> Any:
             if key == "Fn::GetAtt":
                 return f"<{arg if isinstance(arg, str) else '.'.join(arg)}>"
             if key == "Fn::Sub":
-                assert isinstance(arg, str), arg
-                return re.sub(r"\$\{([^}!]+)\}", lambda m: str(values.get(m[1], f"<{m[1]}>")), arg)
+                text, local = (arg, {}) if isinstance(arg, str) else (arg[0], walk(arg[1]))
+                scope = {**values, **local}
+                return re.sub(r"\$\{([^}!]+)\}", lambda m: str(scope.get(m[1], f"<{m[1]}>")), text)
+            if key == "Fn::Split":
+                return walk(arg[1]).split(arg[0])
             if key == "Fn::Join":
                 return arg[0].join(walk(arg[1]))
             if key == "Fn::If":
@@ -290,12 +295,20 @@ def test_functions_get_the_shared_environment(template: dict[str, Any], logical_
     assert not {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"} & set(env)
     known = set(template["Parameters"]) | set(template["Resources"])
     for name, value in env.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and name == "STUDIO_CATALOGUE_STATE_MACHINE":
+            # By name, not Ref: the state machine invokes the worker (a Ref would be circular).
+            assert value == {"Fn::Sub": CATALOGUE_STATE_MACHINE_ARN}
+        elif isinstance(value, dict):
             assert set(value) == {"Ref"} and value["Ref"] in known, f"{name}: {value!r}"
 
 
 def test_environment_resolves_with_default_parameters() -> None:
-    env = resolved_environment("WorkerFunction", {"StateTable": "table", "JobQueue": "https://queue"})
+    env = resolved_environment("WorkerFunction", {"StateTable": "table", "JobQueue": "https://queue",
+                                                  "CatalogueBucket": "studio-catalogue"})
+    assert env["STUDIO_CATALOGUE_STATE_MACHINE"] == (
+        "arn:aws:states:us-east-1:123456789012:stateMachine:studio-catalogue")
+    assert env["STUDIO_CATALOGUE_BUCKET"] == "studio-catalogue"
+    assert env["STUDIO_CATALOGUE_READABLE_BUCKETS"] == "" and env["STUDIO_CATALOGUE_RETENTION_DAYS"] == "7"
     assert env["STUDIO_MODELS"] == "stability" and env["STUDIO_BEDROCK_REGION"] == "us-west-2"
     # Empty per-task overrides: the app uses the stack's default model for each task.
     for name in ("STUDIO_IMAGE_MODEL", "STUDIO_EDIT_MODEL", "STUDIO_REMOVE_BG_MODEL", "STUDIO_UPSCALE_MODEL"):
@@ -622,3 +635,133 @@ def test_sam_transform_generates_the_url_permissions_and_event_source(rendered: 
     # The plain CloudFormation SAM produces lints clean too (Lambda runtimes, event source limits, IAM, ...).
     assert "Transform" not in rendered
     assert [str(m) for m in lint(json.dumps(rendered))] == []
+
+
+# --- catalogue batches: bucket, state machine, permissions ---------------------------------------
+
+
+def catalogue_definition(template: dict[str, Any]) -> dict[str, Any]:
+    return props(template, "CatalogueStateMachine")["Definition"]
+
+
+def test_catalogue_bucket_is_private_encrypted_tls_only_and_expires_batches(template: dict[str, Any]) -> None:
+    bucket = props(template, "CatalogueBucket")
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True)
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["Prefix"] == "batches/"  # bot.catalogue.s3_batch.BatchLayout.root
+    assert rule["ExpirationInDays"] == {"Ref": "ResultsRetentionDays"}
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    retention = template["Parameters"]["ResultsRetentionDays"]
+    assert retention["Type"] == "Number" and retention["Default"] == 7
+    (deny,) = props(template, "CatalogueBucketPolicy")["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:*")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert {"Fn::GetAtt": ["CatalogueBucket", "Arn"]} in deny["Resource"]
+    assert {"Fn::Sub": "${CatalogueBucket.Arn}/*"} in deny["Resource"]
+
+
+def test_the_state_machine_maps_over_the_batch_prefix_then_reports(template: dict[str, Any]) -> None:
+    machine = props(template, "CatalogueStateMachine")
+    assert machine["Type"] == "STANDARD"
+    assert machine["Name"] == {"Fn::Sub": "${AWS::StackName}-catalogue"}
+    assert CATALOGUE_STATE_MACHINE_ARN.endswith(":stateMachine:" + machine["Name"]["Fn::Sub"])
+    assert machine["DefinitionSubstitutions"] == {
+        "WorkerFunctionArn": {"Fn::GetAtt": ["WorkerFunction", "Arn"]}, "MaxConcurrency": {"Ref": "WorkerConcurrency"}}
+    definition = catalogue_definition(template)
+    states = definition["States"]
+    assert definition["StartAt"] == "Settings" and states["Settings"]["Next"] == "Photos"
+    # Substitutions are strings; MaxConcurrency must reach the map as a number.
+    assert states["Settings"]["Parameters"]["maxConcurrency.$"] == "States.StringToJson('${MaxConcurrency}')"
+    photos = states["Photos"]
+    assert photos["ItemReader"] == {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                    "Parameters": {"Bucket.$": "$.source.bucket", "Prefix.$": "$.source.prefix"}}
+    assert photos["MaxConcurrencyPath"] == "$.maxConcurrency"
+    assert photos["ToleratedFailurePercentage"] == 100
+    assert photos["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert photos["ResultPath"] is None, "children write their rows to S3; the map output must not grow"
+    assert photos["Next"] == "Report" and photos["Catch"][0]["Next"] == "Report"
+    assert states["Report"]["End"] is True
+
+
+def test_each_child_retries_throttling_with_backoff_and_records_a_failure(template: dict[str, Any]) -> None:
+    child = catalogue_definition(template)["States"]["Photos"]["ItemProcessor"]
+    photo = child["States"][child["StartAt"]]
+    busy = next(rule for rule in photo["Retry"] if "ModelBusy" in rule["ErrorEquals"])
+    assert busy["BackoffRate"] >= 2 and busy["MaxAttempts"] >= 3 and busy["JitterStrategy"] == "FULL"
+    assert "States.ALL" not in busy["ErrorEquals"], "only throttling is worth retrying"
+    (catch,) = photo["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "RecordFailure"
+    assert child["States"]["RecordFailure"]["Parameters"]["Payload"]["error.$"] == catch["ResultPath"]
+
+
+def test_every_step_invokes_the_worker_with_an_event_the_step_handler_knows(template: dict[str, Any]) -> None:
+    from bot.catalogue.state_machine_step import is_step_event
+
+    definition = catalogue_definition(template)
+    photos = definition["States"]["Photos"]
+    tasks = [definition["States"]["Report"], *photos["ItemProcessor"]["States"].values()]
+    assert {task["Resource"] for task in tasks} == {"arn:aws:states:::lambda:invoke"}
+    assert {task["Parameters"]["FunctionName"] for task in tasks} == {"${WorkerFunctionArn}"}
+    payloads = [photos["ItemSelector"], *(task["Parameters"]["Payload"] for task in tasks
+                                          if isinstance(task["Parameters"].get("Payload"), dict))]
+    assert {payload["catalogue_step"] for payload in payloads} == {"photo", "photo_failed", "report"}
+    assert all(is_step_event(payload) for payload in payloads)
+
+
+def test_state_machine_may_only_invoke_the_worker_run_its_children_and_list_batches(rendered: dict[str, Any]) -> None:
+    machine = f"arn:aws:states:{STACK_REGION}:{ACCOUNT}:stateMachine:studio-catalogue"
+    found = statements(rendered, "CatalogueStateMachine")
+    assert grants(found, "lambda:InvokeFunction") == {"<WorkerFunction.Arn>": None, "<WorkerFunction.Arn>:*": None}
+    assert grants(found, "states:StartExecution") == {machine: None}
+    executions = f"arn:aws:states:{STACK_REGION}:{ACCOUNT}:execution:studio-catalogue/*"
+    assert grants(found, "states:DescribeExecution") == grants(found, "states:StopExecution") == {executions: None}
+    assert grants(found, "s3:ListBucket") == {"<CatalogueBucket.Arn>": {"StringLike": {"s3:prefix": "batches/*"}}}
+    assert {a for s in found for a in as_list(s["Action"])} == {
+        "lambda:InvokeFunction", "states:StartExecution", "states:DescribeExecution", "states:StopExecution",
+        "s3:ListBucket"}
+    shared = statements(rendered, "CatalogueStateMachine", CatalogueReadableBuckets="shots,archive-2027")
+    assert grants(shared, "s3:ListBucket") == {"<CatalogueBucket.Arn>": {"StringLike": {"s3:prefix": "batches/*"}},
+                                               "arn:aws:s3:::shots": None, "arn:aws:s3:::archive-2027": None}
+
+
+def worker_catalogue_statements(rendered: dict[str, Any], **parameters: str) -> list[dict[str, Any]]:
+    policy = rendered["Resources"]["WorkerCataloguePolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "WorkerFunctionRole"}]
+    document = resolve(policy["PolicyDocument"], rendered, parameter_values(rendered, **parameters))
+    return as_list(document["Statement"])
+
+
+def test_the_worker_may_use_batch_objects_start_batches_and_read_only_the_named_buckets(
+    rendered: dict[str, Any],
+) -> None:
+    found = worker_catalogue_statements(rendered)
+    for action in ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"):
+        assert grants(found, action) == {"<CatalogueBucket.Arn>/batches/*": None}, action
+    assert grants(found, "s3:ListBucket") == {"<CatalogueBucket.Arn>": {"StringLike": {"s3:prefix": "batches/*"}}}
+    assert grants(found, "states:StartExecution") == {
+        f"arn:aws:states:{STACK_REGION}:{ACCOUNT}:stateMachine:studio-catalogue": None}
+    assert not [s for s in found if "*" in as_list(s["Resource"]) or "*" in str(as_list(s["Action"]))]
+
+    shared = worker_catalogue_statements(rendered, CatalogueReadableBuckets="shots,archive-2027")
+    assert grants(shared, "s3:GetObject") == {"<CatalogueBucket.Arn>/batches/*": None,
+                                              "arn:aws:s3:::shots/*": None, "arn:aws:s3:::archive-2027/*": None}
+    assert set(grants(shared, "s3:ListBucket")) == {"<CatalogueBucket.Arn>", "arn:aws:s3:::shots",
+                                                    "arn:aws:s3:::archive-2027"}
+    assert not grants(shared, "s3:PutObject").keys() - {"<CatalogueBucket.Arn>/batches/*"}, "never write theirs"
+    pattern = template_parameter(rendered, "CatalogueReadableBuckets")["AllowedPattern"]
+    assert all(re.fullmatch(pattern, v) for v in ("", "shots", "shots,archive-2027"))
+    assert not any(re.fullmatch(pattern, v) for v in ("shots, archive", "*", "arn:aws:s3:::shots", "shots/"))
+
+
+def template_parameter(rendered: dict[str, Any], name: str) -> dict[str, Any]:
+    return rendered["Parameters"][name]
+
+
+def test_outputs_name_the_catalogue_bucket_and_state_machine(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["CatalogueBucketName"]["Value"] == {"Ref": "CatalogueBucket"}
+    assert outputs["CatalogueStateMachineArn"]["Value"] == {"Ref": "CatalogueStateMachine"}

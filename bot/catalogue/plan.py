@@ -1,0 +1,54 @@
+"""Checking a whole batch against the daily quotas before any photo runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.errors import StudioError
+from bot.quota import Quota
+
+
+class BatchTooBig(StudioError):
+    """The batch needs more images than the person (or workspace) has left today; nothing ran."""
+
+    def __init__(self, photos: int, needed: int, left: int, scope: str) -> None:
+        super().__init__(f"batch of {photos} photos needs {needed} images, {scope} has {left} left")
+        self.photos = photos
+        self.needed = needed
+        self.left = left
+        self.scope = scope  # "user" or "team": whichever limit is tighter
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What a batch will cost: ``images`` in total, and what is left after it (None = unlimited)."""
+
+    photos: int
+    images: int
+    left_after: int | None
+
+
+def images_needed(photos: int, images_per_photo: int) -> int:
+    """Images a batch makes: one model result per photo per output (e.g. ``n=`` or each format)."""
+    return max(0, photos) * max(1, images_per_photo)
+
+
+def check_batch_quota(quota: Quota, team_id: str, user_id: str, photos: int, images_per_photo: int = 1) -> BatchPlan:
+    """The batch's cost, or ``BatchTooBig`` naming what is left (admins are never limited).
+
+    Only a check: each photo still reserves its own images when it runs, so a
+    batch that stops early never holds images it did not make.
+    """
+    needed = images_needed(photos, images_per_photo)
+    if user_id in quota.admins:
+        return BatchPlan(photos, needed, None)
+    usage = quota.usage(team_id, user_id)
+    room = [(scope, limit - used) for scope, limit, used in
+            (("user", quota.per_user, usage.user), ("team", quota.per_team, usage.team)) if limit]
+    if not room:
+        return BatchPlan(photos, needed, None)
+    scope, left = min(room, key=lambda item: item[1])
+    left = max(0, left)
+    if needed > left:
+        raise BatchTooBig(photos, needed, left, scope)
+    return BatchPlan(photos, needed, left - needed)

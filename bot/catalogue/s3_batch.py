@@ -1,0 +1,204 @@
+"""A batch's objects in S3: where they live, staging photos, streaming uploads, starting the state machine.
+
+Layout under the stack's catalogue bucket (the lifecycle rule expires ``batches/``):
+
+    batches/<id>/photos/<name>             photos staged from a ZIP (the Distributed Map's prefix)
+    batches/<id>/results/<name>/<output>   each photo's results
+    batches/<id>/rows/<sha1 of key>.json   each photo's report row
+    batches/<id>/report.csv, <name>-results.zip
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.catalogue.archive import Photo
+from bot.errors import StudioError
+
+PART_BYTES = 8 * 1024 * 1024  # S3 multipart parts: at least 5 MB except the last
+
+
+class PrefixNotAllowed(StudioError):
+    """An ``s3://`` prefix outside the buckets the stack may read (``CatalogueReadableBuckets``)."""
+
+    def __init__(self, uri: str, allowed: Collection[str]) -> None:
+        super().__init__(f"{uri} is not in an allowed bucket")
+        self.uri = uri
+        self.allowed = sorted(allowed)
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """Everything the state machine and its steps need to know about one batch (no image bytes)."""
+
+    id: str
+    name: str  # shown to people and used for <name>-results.zip
+    command: str
+    request: dict[str, Any]
+    team_id: str
+    channel_id: str
+    user_id: str
+    thread_ts: str | None
+    progress_ts: str | None
+    total: int
+    results_bucket: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchSpec:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class BatchLayout:
+    """Keys of one batch's objects."""
+
+    batch_id: str
+
+    @property
+    def root(self) -> str:
+        return f"batches/{self.batch_id}/"
+
+    @property
+    def photos_prefix(self) -> str:
+        return f"{self.root}photos/"
+
+    @property
+    def rows_prefix(self) -> str:
+        return f"{self.root}rows/"
+
+    def photo_key(self, name: str) -> str:
+        return self.photos_prefix + name
+
+    def result_key(self, photo: str, output: str) -> str:
+        return f"{self.root}results/{photo}/{output}"
+
+    def row_key(self, source_key: str) -> str:
+        # Source keys may be long or odd; the row only needs to be unique per photo.
+        return f"{self.rows_prefix}{hashlib.sha1(source_key.encode()).hexdigest()}.json"
+
+    @property
+    def report_key(self) -> str:
+        return f"{self.root}report.csv"
+
+    def zip_key(self, zip_name: str) -> str:
+        return self.root + zip_name
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix/`` → (``bucket``, ``some/prefix/``); a non-empty prefix ends with ``/``."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri}")
+    bucket, _, prefix = uri[5:].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {uri}")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return bucket, prefix
+
+
+def readable_buckets(setting: str) -> frozenset[str]:
+    """The stack parameter's comma-separated bucket names (``STUDIO_CATALOGUE_READABLE_BUCKETS``)."""
+    return frozenset(name.strip() for name in setting.split(",") if name.strip())
+
+
+def check_readable(uri: str, allowed: Collection[str]) -> tuple[str, str]:
+    """(bucket, prefix) of ``uri`` if the stack may read that bucket, else ``PrefixNotAllowed``."""
+    bucket, prefix = parse_s3_uri(uri)
+    if bucket not in allowed:
+        raise PrefixNotAllowed(uri, allowed)
+    return bucket, prefix
+
+
+def stage_photos(s3: Any, bucket: str, layout: BatchLayout, photos: Iterable[Photo]) -> int:
+    """Put each photo under the batch's photos prefix as it is read (one in memory at a time)."""
+    count = 0
+    for photo in photos:
+        s3.put_object(Bucket=bucket, Key=layout.photo_key(photo.name), Body=photo.data)
+        count += 1
+    return count
+
+
+def put_json(s3: Any, bucket: str, key: str, value: Any) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(value, separators=(",", ":")).encode(),
+                  ContentType="application/json")
+
+
+def execution_input(spec: BatchSpec, source_bucket: str, source_prefix: str) -> dict[str, Any]:
+    """The state machine's input: the batch, and the S3 prefix its Distributed Map lists."""
+    return {"batch": asdict(spec), "source": {"bucket": source_bucket, "prefix": source_prefix}}
+
+
+def start_batch(sfn: Any, state_machine_arn: str, spec: BatchSpec, source_bucket: str, source_prefix: str) -> str:
+    """Start the batch's execution, named after the batch so a retried start is not a second batch."""
+    response = sfn.start_execution(stateMachineArn=state_machine_arn, name=spec.id[:80],
+                                   input=json.dumps(execution_input(spec, source_bucket, source_prefix)))
+    return str(response["executionArn"])
+
+
+class S3MultipartWriter(io.RawIOBase):
+    """A write-only, non-seekable file that uploads to S3 in parts as it fills.
+
+    ``zipfile`` writes to it directly (it switches to data descriptors when it
+    cannot seek), so a results ZIP of any size needs one part of memory and no disk.
+    """
+
+    def __init__(self, s3: Any, bucket: str, key: str, content_type: str = "application/zip") -> None:
+        super().__init__()
+        self.s3, self.bucket, self.key = s3, bucket, key
+        self._upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+        self._parts: list[dict[str, Any]] = []
+        self._buffer = bytearray()
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._written
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._buffer += chunk
+        self._written += len(chunk)
+        if len(self._buffer) >= PART_BYTES:
+            self._flush_part()
+        return len(chunk)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._buffer or not self._parts:
+                self._flush_part()
+            self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload,
+                                              MultipartUpload={"Parts": self._parts})
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            super().close()
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        elif not self.closed:
+            # A half-written ZIP must not become an object people download.
+            self.abort()
+            super().close()
+
+    def abort(self) -> None:
+        """Drop the parts uploaded so far (S3 would otherwise bill for them)."""
+        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload)
+
+    def _flush_part(self) -> None:
+        number = len(self._parts) + 1
+        etag = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self._upload, PartNumber=number,
+                                   Body=bytes(self._buffer))["ETag"]
+        self._parts.append({"PartNumber": number, "ETag": etag})
+        self._buffer.clear()
