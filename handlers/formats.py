@@ -6,6 +6,7 @@ for the subject to fit that shape, how many pixels Outpaint must add per side;
 a final resize gives the exact size. The subject's box comes from a Remove
 Background mask, so crops follow the subject rather than the centre, and it is
 never cut. The planner is pure; ``handlers.format_maker`` runs the plans.
+No Pillow here: the Slack ingress parses format names with this module.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from dataclasses import dataclass
 from handlers.errors import PhotoTooSmall, UnknownFormat
 from handlers.models import STABILITY_OUTPAINT, ImageModelSpec
 from handlers.stability import MAX_OUTPAINT_PIXELS
-
-# (left, top, right, bottom) in pixels, right/bottom exclusive, as Pillow's crop takes it.
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,8 @@ MAX_UPSCALE = 2.0
 SUBJECT_MARGIN = 0.05
 # Output sides Studio makes (Slack shows anything; this keeps a typo like 10800 from costing minutes).
 MIN_FORMAT_SIDE, MAX_FORMAT_SIDE = 64, 4096
+# (left, top, right, bottom) in pixels, right/bottom exclusive, as Pillow's crop takes it.
+Box = tuple[int, int, int, int]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _SIZE = re.compile(r"^(\d{1,5})\s*[x×]\s*(\d{1,5})$")
 
