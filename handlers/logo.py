@@ -49,9 +49,10 @@ def prepare_logo(data: bytes) -> Logo:
         raise InvalidLogo("not_image", detail="damaged") from error
     if max(rgba.size) < MIN_LOGO_EDGE:
         raise InvalidLogo("too_small", width=rgba.width, height=rgba.height, min_edge=MIN_LOGO_EDGE)
-    low, _ = rgba.getchannel("A").getextrema()
-    trimmed = rgba.crop(rgba.getchannel("A").getbbox() or (0, 0, rgba.width, rgba.height))
-    return Logo(encode(trimmed, "png").data, trimmed.width, trimmed.height, transparent=low < 255)
+    alpha = rgba.getchannel("A")
+    low, _ = alpha.getextrema()
+    trimmed = rgba.crop(alpha.getbbox() or (0, 0, rgba.width, rgba.height))
+    return Logo(encode(trimmed, "png").data, trimmed.width, trimmed.height, transparent=low != 255)
 
 
 def logo_box(image_size: tuple[int, int], logo_size: tuple[int, int], corner: str = DEFAULT_CORNER,
