@@ -174,12 +174,16 @@ def plan_format(size: tuple[int, int], subject: Box | None, target: FormatTarget
     """The plan for one target (see ``plan_formats``); does not check the photo's size."""
     width, height = size
     ratio = target.width / target.height
-    sx0, sy0, sx1, sy1 = _padded_subject(size, subject)
     crop_w, crop_h = _largest_crop(size, ratio)
-    if sx1 - sx0 <= crop_w and sy1 - sy0 <= crop_h:
-        # The subject fits in the largest crop: keep as much photo as possible, centred on the subject.
-        box = _place((sx0, sy0, sx1, sy1), size, crop_w, crop_h)
-        return FormatPlan(target, _round_box(box, size), (target.width, target.height), Margins())
+    # With air round the subject if it fits, else without: a tight crop beats paying the
+    # model to paint a sliver.
+    for margin in (SUBJECT_MARGIN, 0.0):
+        tight = _padded_subject(size, subject, margin)
+        if tight[2] - tight[0] <= crop_w and tight[3] - tight[1] <= crop_h:
+            # The subject fits in the largest crop: keep as much photo as possible, centred on the subject.
+            box = _place(tight, size, crop_w, crop_h)
+            return FormatPlan(target, _round_box(box, size), (target.width, target.height), Margins())
+    sx0, sy0, sx1, sy1 = _padded_subject(size, subject, SUBJECT_MARGIN)
     # The subject is too wide (or tall) for that shape: the canvas is the smallest box of the
     # shape around the subject, which runs past the photo on one axis only; that keeps the
     # painted area smallest.
@@ -235,13 +239,14 @@ def _upscale_of_largest_crop(size: tuple[int, int], target: FormatTarget) -> flo
     return target.width / crop_w
 
 
-def _padded_subject(size: tuple[int, int], subject: Box | None) -> tuple[float, float, float, float]:
-    """The subject box with some air around it, within the photo; a point at the centre when there is none."""
+def _padded_subject(size: tuple[int, int], subject: Box | None,
+                    margin: float) -> tuple[float, float, float, float]:
+    """The subject box with ``margin`` air around it, within the photo; a point at the centre when there is none."""
     width, height = size
     if subject is None:
         return width / 2, height / 2, width / 2, height / 2
     x0, y0, x1, y1 = subject
-    pad = SUBJECT_MARGIN * max(x1 - x0, y1 - y0)
+    pad = margin * max(x1 - x0, y1 - y0)
     return max(0.0, x0 - pad), max(0.0, y0 - pad), min(float(width), x1 + pad), min(float(height), y1 + pad)
 
 

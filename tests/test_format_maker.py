@@ -11,7 +11,9 @@ from handlers import model_table
 from handlers.errors import ModelUnsupported, PhotoTooSmall
 from handlers.format_maker import make_formats, subject_box
 from handlers.formats import DEFAULT_FORMATS, FormatTarget, pick_formats
+from handlers.images import upright_size
 from tests.fakes.bedrock import FakeBedrock
+from tests.photos import camera_jpeg
 
 RED = (255, 0, 0)
 
@@ -109,3 +111,8 @@ def _empty_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGBA", (10, 10), (0, 0, 0, 0)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_upright_size_reads_the_exif_rotation() -> None:
+    assert upright_size(camera_jpeg(400, 300)) == (400, 300)
+    assert upright_size(camera_jpeg(400, 300, orientation=6)) == (300, 400)

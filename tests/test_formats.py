@@ -174,3 +174,10 @@ def test_picking_formats_by_name() -> None:
         pick_formats("story,sqare")
     assert caught.value.name == "sqare"
     assert caught.value.known == ("square", "portrait", "story", "landscape", "banner")
+
+
+def test_a_subject_that_fits_only_without_air_is_cropped_not_outpainted() -> None:
+    # 1000 px tall subject, 1125 px tall 16:9 crop: too tight with 5% air each side, fine without.
+    plan = plan_format((2000, 1500), (333, 250, 1667, 1250), LANDSCAPE)
+    assert not plan.outpaint
+    assert plan.crop[1] <= 250 and plan.crop[3] >= 1250
