@@ -106,6 +106,14 @@ def pick_formats(text: str, available: tuple[FormatTarget, ...] = DEFAULT_FORMAT
     return tuple(picked) or available
 
 
+def format_file_name(photo_name: str, target: FormatTarget) -> str:
+    """``<photo>-<format>-<W>x<H>.png``: the photo's name without its extension, made safe for a file."""
+    stem = photo_name.rsplit("/", 1)[-1]
+    stem = stem.rsplit(".", 1)[0] if "." in stem.lstrip(".") else stem
+    stem = re.sub(r"[^\w.-]+", "-", stem).strip("-.") or "photo"
+    return f"{stem}-{target.name}-{target.width}x{target.height}.png"
+
+
 @dataclass(frozen=True)
 class Margins:
     """Pixels Outpaint adds on each side of the (resized) region; all zero means a plain crop."""

@@ -14,6 +14,7 @@ from handlers.formats import (
     FormatSettingError,
     FormatTarget,
     check_photo_size,
+    format_file_name,
     parse_format_setting,
     pick_formats,
     plan_format,
@@ -181,3 +182,14 @@ def test_a_subject_that_fits_only_without_air_is_cropped_not_outpainted() -> Non
     plan = plan_format((2000, 1500), (333, 250, 1667, 1250), LANDSCAPE)
     assert not plan.outpaint
     assert plan.crop[1] <= 250 and plan.crop[3] >= 1250
+
+
+@pytest.mark.parametrize(("photo", "expected"), [
+    ("IMG_0042.JPG", "IMG_0042-story-1080x1920.png"),
+    ("summer campaign (final).jpeg", "summer-campaign-final-story-1080x1920.png"),
+    ("no-extension", "no-extension-story-1080x1920.png"),
+    ("../../etc/passwd", "passwd-story-1080x1920.png"),
+    ("", "photo-story-1080x1920.png"),
+])
+def test_file_names(photo: str, expected: str) -> None:
+    assert format_file_name(photo, STORY) == expected
