@@ -210,7 +210,6 @@ def plan_format(size: tuple[int, int], subject: Box | None, target: FormatTarget
 def _outpaint_plan(size: tuple[int, int], canvas: tuple[float, float, float, float], target: FormatTarget,
                    grows_down: bool, spec: ImageModelSpec) -> FormatPlan:
     """Scale the canvas to about the target's size within the model's limits, then split the new pixels."""
-    width, height = size
     crop = _round_box(canvas, size)
     region_w, region_h = crop[2] - crop[0], crop[3] - crop[1]
     cx0, cy0, cx1, cy1 = canvas
