@@ -103,7 +103,8 @@ def instruction(request: DescribeRequest, image_count: int) -> str:
     return text
 
 
-def ask(client: Any, model_id: str, text: str, images: Sequence[PreparedImage]) -> str:
+def ask(client: Any, model_id: str, text: str, images: Sequence[PreparedImage], system: str = SYSTEM_PROMPT,
+        max_tokens: int = 700) -> str:
     """One Converse call with ``images`` and ``text``; returns the answer text."""
     content: list[dict[str, Any]] = [
         {"image": {"format": image.format, "source": {"bytes": image.data}}} for image in images
@@ -113,10 +114,10 @@ def ask(client: Any, model_id: str, text: str, images: Sequence[PreparedImage]) 
         client,
         model_id,
         messages=[{"role": "user", "content": content}],
-        system=[{"text": SYSTEM_PROMPT}],
+        system=[{"text": system}],
         # No temperature/top_p: newer Claude models (Haiku 5.5) refuse them, and the
         # defaults read well for captions and answers.
-        inferenceConfig={"maxTokens": 700},
+        inferenceConfig={"maxTokens": max_tokens},
     )
     if response.get("stopReason") in ("content_filtered", "guardrail_intervened"):
         raise ModelBlocked("The vision model's content filter blocked this request.")

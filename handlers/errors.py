@@ -95,3 +95,50 @@ class InvalidImage(ModelError):
         super().__init__(f"{code} {params}" if params else code)
         self.code = code
         self.params = params
+
+
+class UnknownFormat(ModelError):
+    """A format name (``/formats story,sqare``) that is not in the configured set; ``known`` lists the set."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"unknown format {name!r}; known: {', '.join(known)}")
+        self.name = name
+        self.known = known
+
+
+class PhotoTooSmall(ModelError):
+    """The photo is too small to make ``targets`` (``name WxH`` each) without visible blur.
+
+    ``min_width`` x ``min_height`` is the smallest photo of the same shape that would do.
+    """
+
+    def __init__(self, width: int, height: int, targets: tuple[str, ...], min_width: int, min_height: int) -> None:
+        super().__init__(f"photo {width}x{height} too small for {', '.join(targets)}; "
+                         f"needs at least {min_width}x{min_height}")
+        self.width = width
+        self.height = height
+        self.targets = targets
+        self.min_width = min_width
+        self.min_height = min_height
+
+
+class InvalidLogo(ModelError):
+    """A brand logo that cannot be used. ``reason``: ``not_image`` (``detail`` says why) or ``too_small``."""
+
+    def __init__(self, reason: str, width: int = 0, height: int = 0, min_edge: int = 0, detail: str = "") -> None:
+        super().__init__(f"logo {reason} {width}x{height} {detail}".strip())
+        self.reason = reason
+        self.width = width
+        self.height = height
+        self.min_edge = min_edge
+        self.detail = detail
+
+
+class StyleImageTooSmall(ModelError):
+    """A style reference smaller than the Style Guide model accepts (every side at least ``min_side``)."""
+
+    def __init__(self, width: int, height: int, min_side: int) -> None:
+        super().__init__(f"style image {width}x{height} is smaller than {min_side} px a side")
+        self.width = width
+        self.height = height
+        self.min_side = min_side

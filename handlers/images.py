@@ -45,6 +45,14 @@ def image_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
+def upright_size(data: bytes) -> tuple[int, int]:
+    """Width and height as the photo is shown, EXIF rotation applied (nothing is decoded)."""
+    with open_image(data) as image:
+        # Orientations 5-8 turn the picture a quarter, so width and height swap.
+        turned = image.getexif().get(0x0112) in (5, 6, 7, 8)
+        return (image.height, image.width) if turned else image.size
+
+
 def sniff(data: bytes) -> None:
     """Refuse bytes that are clearly not a usable image, with a reason a person can act on."""
     if not data:

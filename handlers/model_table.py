@@ -46,6 +46,9 @@ STABILITY_REMOVE_BG = "us.stability.stable-image-remove-background-v1:0"
 STABILITY_FAST_UPSCALE = "us.stability.stable-fast-upscale-v1:0"
 STABILITY_CONSERVATIVE_UPSCALE = "us.stability.stable-conservative-upscale-v1:0"
 STABILITY_CREATIVE_UPSCALE = "us.stability.stable-creative-upscale-v1:0"
+# The brand style of /imagine in a channel whose kit has a style image (no role yet: the
+# flow that uses it names this id until the settings grow a STUDIO_STYLE_MODEL).
+STABILITY_STYLE_GUIDE = "us.stability.stable-image-style-guide-v1:0"
 # Amazon (legacy).
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
 NOVA_CANVAS = "amazon.nova-canvas-v1:0"

@@ -37,6 +37,8 @@ class Task(Enum):
     UPSCALE_FAST = "UPSCALE_FAST"
     UPSCALE_CONSERVATIVE = "UPSCALE_CONSERVATIVE"
     UPSCALE_CREATIVE = "UPSCALE_CREATIVE"
+    # A new image in the style of a reference image (Stability Style Guide).
+    STYLE_GUIDE = "STYLE_GUIDE"
 
 
 # The tasks Titan v2 and Nova Canvas share: every taskType plus what maskPrompt allows.
@@ -172,6 +174,8 @@ STABILITY_FAST_UPSCALE = _stability("Stability Fast Upscale", Task.UPSCALE_FAST,
 STABILITY_CONSERVATIVE_UPSCALE = _stability("Stability Conservative Upscale", Task.UPSCALE_CONSERVATIVE)
 STABILITY_CREATIVE_UPSCALE = _stability("Stability Creative Upscale", Task.UPSCALE_CREATIVE,
                                         max_pixels=1_048_576)
+# Style Guide: the reference takes the Image Services' input rules up to 9,437,184 pixels.
+STABILITY_STYLE_GUIDE = _stability("Stability Style Guide", Task.STYLE_GUIDE, max_pixels=9_437_184)
 
 # Model ids may carry a region prefix (``us.``) or be ARNs; match on the base id.
 _FAMILY_BY_ID_PART: tuple[tuple[str, ImageModelSpec], ...] = (
@@ -188,6 +192,7 @@ _FAMILY_BY_ID_PART: tuple[tuple[str, ImageModelSpec], ...] = (
     ("stability.stable-fast-upscale", STABILITY_FAST_UPSCALE),
     ("stability.stable-conservative-upscale", STABILITY_CONSERVATIVE_UPSCALE),
     ("stability.stable-creative-upscale", STABILITY_CREATIVE_UPSCALE),
+    ("stability.stable-image-style-guide", STABILITY_STYLE_GUIDE),
 )
 
 

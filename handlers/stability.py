@@ -206,3 +206,24 @@ def invert_mask_png(mask_png: bytes) -> bytes:
     out = io.BytesIO()
     inverted.save(out, format="PNG")
     return out.getvalue()
+
+
+# Style Guide fidelity: how closely the result's style follows the reference, 0-1, default 0.5.
+DEFAULT_STYLE_FIDELITY = 0.5
+
+
+def style_guide_body(image_b64: str, prompt: str, negative: str, aspect_ratio: str, seed: int,
+                     fidelity: float = DEFAULT_STYLE_FIDELITY) -> dict[str, Any]:
+    """Body for Style Guide: a new image of ``prompt`` in the style of the reference ``image``.
+
+    Unlike image-to-image, the output takes ``aspect_ratio`` (the generators' enum),
+    not the reference's shape.
+    """
+    if aspect_ratio not in STABILITY_ASPECT_RATIOS:
+        raise ValueError(f"aspect_ratio must be one of {', '.join(STABILITY_ASPECT_RATIOS)}")
+    if not 0 <= fidelity <= 1:
+        raise ValueError("fidelity must be 0-1")
+    _check_seed(seed)
+    body = {"image": image_b64, "prompt": prompt[:MAX_PROMPT_CHARS], "aspect_ratio": aspect_ratio,
+            "fidelity": fidelity, "seed": seed, "output_format": "png"}
+    return _with_negative(body, negative)
