@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot.clients import aws_client, slack_listener_client
@@ -19,9 +19,9 @@ from bot.slack.http_guard import lambda_refusal
 
 logger = Logger()
 structured_logging(logger)
-# Trace AWS SDK and HTTP calls (Bedrock, SQS, DynamoDB, Slack); patching every
-# library X-Ray knows would import them all and slow the cold start.
-tracer = Tracer(patch_modules=["botocore", "httplib"])
+# No X-Ray SDK here: it would add a fifth to the cold import for two subsegments (the
+# claim and the SQS send). Lambda's active tracing still records each request, and
+# botocore passes its trace id on to SQS, so the worker's trace continues it.
 
 settings = with_secrets(Settings.from_env(), want_signing_secret=True)
 settings.require_slack()
@@ -31,7 +31,6 @@ slack_handler = SlackRequestHandler(build_app(settings, slack_listener_client(se
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Function URL / HTTP API (payload v2) event in, Slack's HTTP answer out."""
     return lambda_refusal(event, settings.slack_signing_secret) or slack_handler.handle(event, context)
