@@ -37,9 +37,15 @@ clean:
 # [project].dependencies as wheels for Lambda (arm64, CPython 3.12), so there
 # is no requirements.txt to keep in step by hand.
 LAMBDA_PYTHON_VERSION := 3.12
-# An interpreter matching the Lambda runtime, used only to precompile .pyc
-# files (faster cold starts); the build still works without one.
-LAMBDA_PYTHON ?= $(shell python$(LAMBDA_PYTHON_VERSION) -c "import sys; print(sys.executable)" 2>/dev/null)
+# The Lambda runtime's interpreter (same minor version: same bytecode), used only
+# to precompile .pyc files, which spares every cold start compiling them. Found as
+# python3.12 on PATH, else pyenv's newest 3.12; LAMBDA_PYTHON=/path overrides. The
+# .pyc files are hash-based, so the same sources give the same bundle anywhere.
+# Without such an interpreter the bundle has none and the build says so loudly.
+LAMBDA_PYTHON ?= $(shell for py in python$(LAMBDA_PYTHON_VERSION) \
+	"$$(pyenv root 2>/dev/null)/versions/$$(pyenv versions --bare 2>/dev/null | grep -E '^$(LAMBDA_PYTHON_VERSION)\.[0-9]+$$' | sort -V | tail -1)/bin/python"; do \
+	"$$py" -c "import sys; print(sys.executable)" 2>/dev/null && break; done)
+LAMBDA_PYTHON_CHECK = import sys; sys.exit(f"{sys.executable} is Python {sys.version_info.major}.{sys.version_info.minor}, not $(LAMBDA_PYTHON_VERSION)") if f"{sys.version_info.major}.{sys.version_info.minor}" != "$(LAMBDA_PYTHON_VERSION)" else None
 
 # Prints [project].dependencies, leaving out the distributions named as arguments.
 define LAMBDA_DEPS_PY
@@ -72,8 +78,11 @@ define lambda_bundle
 	rm -rf "$(ARTIFACTS_DIR)/requirements.txt" "$(ARTIFACTS_DIR)/bin"
 	$(PYTHON) -c "$$LAMBDA_SOURCES_PY" "$(ARTIFACTS_DIR)"
 	@if [ -n "$(LAMBDA_PYTHON)" ]; then \
-		$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)" >/dev/null; \
-	else echo "note: python$(LAMBDA_PYTHON_VERSION) not found, bundle has no .pyc files (slower cold start)"; fi
+		"$(LAMBDA_PYTHON)" -c '$(LAMBDA_PYTHON_CHECK)' && \
+		echo "precompiling .pyc with $(LAMBDA_PYTHON)" && \
+		"$(LAMBDA_PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)" >/dev/null; \
+	else echo "WARNING: no Python $(LAMBDA_PYTHON_VERSION) found (python$(LAMBDA_PYTHON_VERSION), pyenv, LAMBDA_PYTHON):" \
+		"bundle built WITHOUT .pyc files; each cold start compiles them"; fi
 endef
 
 .PHONY: build-IngressFunction build-WorkerFunction lint-infra

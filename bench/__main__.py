@@ -1,12 +1,15 @@
-"""Run the benchmarks and print their figures: ``python -m bench [name ...]``."""
+"""Run the benchmarks, print one table of figures against goals, keep it as JSON: ``python -m bench [name ...]``.
+
+Exits 1 when a figure misses its goal.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 
 from bench import batch, ingress, load, photo
+from bench.report import Row, rows, save, table
 
 BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "replace-bg-overhead": photo.replace_bg_overhead,
@@ -25,10 +28,13 @@ def main(names: list[str]) -> int:
     if unknown:
         print(f"unknown bench {unknown}; choose from {list(BENCHES)}", file=sys.stderr)
         return 2
+    results: list[Row] = []
     for name in chosen:
-        figures = BENCHES[name]()
-        print(json.dumps({"bench": name, **{k: round(v, 2) for k, v in figures.items()}}), flush=True)
-    return 0
+        print(f"running {name}…", file=sys.stderr, flush=True)
+        results += rows(name, BENCHES[name]())
+    print(table(results))
+    print(f"saved {save(results)}", file=sys.stderr)
+    return 0 if all(row.passed is not False for row in results) else 1
 
 
 if __name__ == "__main__":

@@ -269,6 +269,14 @@ def test_ingress_has_a_public_function_url_and_the_worker_none(template: dict[st
     assert "Events" not in props(template, "IngressFunction")
 
 
+def test_ingress_resumes_from_a_snapstart_snapshot_of_its_published_alias(template: dict[str, Any]) -> None:
+    ingress = props(template, "IngressFunction")
+    assert ingress["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    # SnapStart applies to published versions only: Slack must reach one, through the alias.
+    assert ingress["AutoPublishAlias"] == "live"
+    assert "SnapStart" not in props(template, "WorkerFunction")  # queued work: a cold start costs no ack
+
+
 def test_worker_consumes_the_queue_in_small_batches_with_partial_failures(template: dict[str, Any]) -> None:
     event = worker_event_source()
     assert event["Queue"] == {"Fn::GetAtt": ["JobQueue", "Arn"]}
@@ -626,9 +634,19 @@ def test_moto_resources_match_the_template(template: dict[str, Any]) -> None:
 
 def test_sam_transform_generates_the_url_permissions_and_event_source(rendered: dict[str, Any]) -> None:
     resources = rendered["Resources"]
-    assert resources["IngressFunctionUrl"]["Properties"]["AuthType"] == "NONE"
-    permissions = {r["Properties"]["Action"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"}
-    assert permissions == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}  # both needed since Oct 2025
+    url = resources["IngressFunctionUrl"]["Properties"]
+    assert url["AuthType"] == "NONE"
+    # The URL and both of its permissions point at the alias, so requests run the SnapStart version.
+    alias = resources["IngressFunctionAliaslive"]
+    assert alias["Type"] == "AWS::Lambda::Alias"
+    assert url["TargetFunctionArn"] == {"Ref": "IngressFunctionAliaslive"}
+    version = resources[alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert resources["IngressFunction"]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    permissions = {r["Properties"]["Action"]: r["Properties"] for r in resources.values()
+                   if r["Type"] == "AWS::Lambda::Permission"}
+    assert set(permissions) == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}  # both needed since Oct 2025
+    assert all(p["FunctionName"] == {"Ref": "IngressFunctionAliaslive"} for p in permissions.values())
     mapping = next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping")
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "WorkerConcurrency"}}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
