@@ -1,7 +1,7 @@
 """AWS Lambda ingress (behind a Function URL): verify, parse, ack, queue.
 
-Everything is built once per container at import time. This module imports
-no Pillow and no Bedrock client, so a cold start stays short.
+Everything is built once per container at import time (``bot.bootstrap``).
+This module imports no Pillow and no Bedrock client, so a cold start stays short.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
-from bot.clients import aws_client, slack_listener_client
-from bot.listeners.app import build_app
-from bot.runtime.aws import DynamoState, SqsQueue, structured_logging, with_secrets
-from bot.settings import Settings
+from bot.bootstrap import lambda_ingress
+from bot.runtime.aws import structured_logging
 from bot.slack.http_guard import lambda_refusal
 
 logger = Logger()
@@ -23,11 +21,8 @@ structured_logging(logger)
 # library X-Ray knows would import them all and slow the cold start.
 tracer = Tracer(patch_modules=["botocore", "httplib"])
 
-settings = with_secrets(Settings.from_env(), want_signing_secret=True)
-settings.require_slack()
-queue = SqsQueue(aws_client("sqs", settings), settings.queue_url)
-state = DynamoState(aws_client("dynamodb", settings), settings.table_name)
-slack_handler = SlackRequestHandler(build_app(settings, slack_listener_client(settings), queue.submit, state))
+settings, queue, state, app = lambda_ingress()
+slack_handler = SlackRequestHandler(app)
 
 
 @logger.inject_lambda_context(log_event=False)
