@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from bot import messages
 from bot.context import WorkerContext
 from bot.errors import StudioError
-from bot.flows.photos import skip_batch_photo
+from bot.flows.batch import skip_batch_photo
 from bot.jobs import Job
 from bot.runtime.sqlite_state import JournalEntry, SqliteState
 from bot.slack.blocks import text_blocks
