@@ -14,8 +14,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from bot.clients import MeteredBedrock
 from bot.settings import Settings
-from bot.telemetry import MeasuredBedrock
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
@@ -53,7 +53,7 @@ def bench_settings(slack: FakeSlack, bedrock: FakeBedrock, **overrides: Any) -> 
     return replace(base, **overrides)
 
 
-class TimedBedrock(MeasuredBedrock):
+class TimedBedrock(MeteredBedrock):
     """A measured bedrock-runtime client that adds up the time at least one call was in flight.
 
     Calls that overlap (several images at once, a vision check beside an

@@ -9,9 +9,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from bot.context import build_worker_context
+from bot.bootstrap import worker_context
 from bot.jobs import Job
-from bot.runtime.state import SqliteState
+from bot.runtime.sqlite_state import SqliteState
 from bot.runtime.worker import Outcome, run_job
 from bot.settings import Settings
 from handlers.requests import ReplaceBackgroundRequest
@@ -24,7 +24,7 @@ def main() -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=config["slack_api_url"],
                         bedrock_endpoint_url=config["bedrock"], state_path=":memory:")
-    ctx = build_worker_context(settings, SqliteState(":memory:"))
+    ctx = worker_context(settings, SqliteState(":memory:"))
     request = ReplaceBackgroundRequest(prompt="beach at sunset", keep="car", seed=1)
     job = Job(id="m", command="replace-bg", request=asdict(request), team_id="T", channel_id="C1", user_id="U1")
     assert run_job(job, ctx) is Outcome.SUCCEEDED

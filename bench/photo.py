@@ -13,10 +13,10 @@ from dataclasses import asdict
 from PIL import Image
 
 from bench.common import TimedBedrock, bench_settings, camera_photo, fakes, median_ms, one_core
+from bot.bootstrap import worker_context
 from bot.clients import bedrock_runtime
-from bot.context import build_worker_context
 from bot.jobs import Job
-from bot.runtime.state import SqliteState
+from bot.runtime.sqlite_state import SqliteState
 from bot.runtime.worker import Outcome, run_job
 from handlers.requests import DescribeRequest, ReplaceBackgroundRequest
 
@@ -34,7 +34,7 @@ def replace_bg_overhead() -> dict[str, float]:
         for label, stack, precise in paths:
             settings = bench_settings(slack, bedrock, model_stack=stack)
             timed = TimedBedrock(bedrock_runtime(settings))
-            ctx = build_worker_context(settings, SqliteState(":memory:"), bedrock=timed)
+            ctx = worker_context(settings, SqliteState(":memory:"), bedrock=timed)
             samples = []
             for run in range(RUNS + 2):
                 slack.post_user_message("C1", "U1", "", files=[slack.add_file(photo, name="shoot.jpg")])
@@ -54,7 +54,7 @@ def describe_payload_pixels() -> dict[str, float]:
     """Pixels of the image /describe sends to Claude for a 12 MP photo."""
     with fakes() as (slack, bedrock):
         settings = bench_settings(slack, bedrock)
-        ctx = build_worker_context(settings, SqliteState(":memory:"))
+        ctx = worker_context(settings, SqliteState(":memory:"))
         slack.post_user_message("C1", "U1", "", files=[slack.add_file(camera_photo(12), name="shoot.jpg")])
         job = Job(id="d", command="describe", request=asdict(DescribeRequest()), team_id="T", channel_id="C1",
                   user_id="U1")

@@ -13,9 +13,8 @@ from dotenv import find_dotenv, load_dotenv
 from bot import messages
 from bot.clients import aws_credentials_hint, bedrock_control, bedrock_runtime, slack_web_client
 from bot.commands.intake import parse_request
-from bot.commands.table import model_for
 from bot.errors import KnownError
-from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
+from bot.settings import WHERE_TO_FIND, MissingSettings, Settings, model_for
 from bot.slack.manifest import http_manifest, load_manifest
 from handlers.imagine import imagine
 from handlers.model_table import Role, UnknownStack

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import boto3
@@ -83,27 +86,51 @@ def _log_retry(request: Any, operation_name: str = "", **_: Any) -> None:
 _QUICK_AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 
 
-class BoundedBedrock:
-    """A bedrock-runtime client that allows at most ``limit`` model calls at once.
+class MeteredBedrock:
+    """The bedrock-runtime client jobs use: at most ``limit`` model calls at once, each one timed.
 
-    The local pool runs a few more jobs than this, so the next photos are
-    downloaded and decoded while others wait on the model; this bound is what
-    protects the account's Bedrock quota (on AWS the worker's maximum
-    concurrency does the same).
+    The bound protects the account's Bedrock quota where one process runs the
+    jobs: the local pool runs a few more jobs than ``limit``, so the next photos
+    are downloaded and decoded while others wait on the model (on AWS the
+    worker's maximum concurrency does this, so there is no limit). ``on_call``
+    gets each call's model id and seconds; the response body is read inside the
+    timing, so streaming the answer counts as model time.
     """
 
-    def __init__(self, client: Any, limit: int) -> None:
+    def __init__(self, client: Any, on_call: Callable[[str, float], None], limit: int | None = None) -> None:
         self._client = client
-        self._slots = threading.BoundedSemaphore(limit)
+        self._on_call = on_call
+        self._slots: AbstractContextManager[Any] = (
+            threading.BoundedSemaphore(limit) if limit is not None else nullcontext())
         self.meta = client.meta
 
     def invoke_model(self, **kwargs: Any) -> Any:
         with self._slots:
-            return self._client.invoke_model(**kwargs)
+            return self._measure(self._client.invoke_model, **kwargs)
 
     def converse(self, **kwargs: Any) -> Any:
         with self._slots:
-            return self._client.converse(**kwargs)
+            return self._measure(self._client.converse, **kwargs)
+
+    def _measure(self, call: Callable[..., Any], **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            response = call(**kwargs)
+            if hasattr(response.get("body"), "read"):
+                response["body"] = _ReadBody(response["body"].read())
+            return response
+        finally:
+            self._on_call(str(kwargs.get("modelId", "")), time.perf_counter() - started)
+
+
+class _ReadBody:
+    """An already-read response body that still offers ``read()``."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def read(self) -> bytes:
+        return self._data
 
 
 def aws_client(service: str, settings: Settings) -> Any:

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cached_property
 
+from bot.errors import NoModelForRole
 from handlers.model_table import DEFAULT_STACK, ROLES, Role, resolve_models
+from handlers.models import ImageModelSpec, image_model_spec
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Stability's generators are offered on demand in us-west-2 (and its Image Services
@@ -166,3 +168,16 @@ assert _MODEL_FIELDS <= {field.name for field in fields(Settings)}, "a role's se
 def _id_set(value: str) -> frozenset[str]:
     """Slack ids from a comma- or space-separated list."""
     return frozenset(part for part in value.replace(",", " ").split() if part)
+
+
+def model_for(settings: Settings, role: Role) -> str:
+    """The model id for ``role``; ``NoModelForRole`` when the stack has none (Amazon has no upscaler)."""
+    model = settings.model(role)
+    if model is None:
+        raise NoModelForRole(ROLES[role].setting, settings.model_stack)
+    return model
+
+
+def spec_for(settings: Settings, role: Role) -> ImageModelSpec:
+    """The limits of the image model that fills ``role``."""
+    return image_model_spec(model_for(settings, role))

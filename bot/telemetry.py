@@ -1,17 +1,16 @@
 """What Studio reports about its work: job outcomes, images made, model latency.
 
-Locally this goes to the log; on AWS ``bot.runtime.aws.PowertoolsTelemetry`` turns it
-into CloudWatch metrics (EMF).
+Locally this goes to the log (``LogTelemetry``); on AWS ``PowertoolsTelemetry``
+turns it into CloudWatch metrics (EMF).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 log = logging.getLogger(__name__)
+NAMESPACE = "Studio"
 
 
 class Telemetry(Protocol):
@@ -37,40 +36,31 @@ class LogTelemetry:
         log.debug("%s answered in %.2fs", model_id, seconds)
 
 
-class MeasuredBedrock:
-    """A bedrock-runtime client wrapper that reports how long each model call took.
+class PowertoolsTelemetry:
+    """Telemetry as CloudWatch metrics in Embedded Metric Format (one log line each)."""
 
-    Handlers call ``invoke_model`` and ``converse``; the response body is read
-    inside the timing so that streaming the answer counts as model time.
-    """
+    def job_started(self, command: str) -> None:
+        self._count("JobsStarted", command=command)
 
-    def __init__(self, client: Any, on_call: Callable[[str, float], None]) -> None:
-        self._client = client
-        self._on_call = on_call
-        self.meta = client.meta
+    def job_finished(self, command: str, outcome: str, reason: str | None, seconds: float) -> None:
+        name = "JobsSucceeded" if outcome == "succeeded" else "JobsFailed"
+        self._count(name, command=command, **({"reason": reason} if reason else {}))
+        self._emit("EndToEndTime", "Milliseconds", seconds * 1000, command=command)
 
-    def invoke_model(self, **kwargs: Any) -> Any:
-        return self._measure(self._client.invoke_model, **kwargs)
+    def images_generated(self, model_id: str, count: int) -> None:
+        self._emit("ImagesGenerated", "Count", count, model=model_id)
 
-    def converse(self, **kwargs: Any) -> Any:
-        return self._measure(self._client.converse, **kwargs)
+    def model_called(self, model_id: str, seconds: float) -> None:
+        self._emit("ModelLatency", "Milliseconds", seconds * 1000, model=model_id)
 
-    def _measure(self, call: Callable[..., Any], **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            response = call(**kwargs)
-            if hasattr(response.get("body"), "read"):
-                response["body"] = _ReadBody(response["body"].read())
-            return response
-        finally:
-            self._on_call(str(kwargs.get("modelId", "")), time.perf_counter() - started)
+    def _count(self, name: str, **dimensions: str) -> None:
+        self._emit(name, "Count", 1, **dimensions)
 
+    @staticmethod
+    def _emit(name: str, unit: str, value: float, **dimensions: str) -> None:
+        # Imported here: the local runtime and the ingress load this module but never emit metrics.
+        from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-class _ReadBody:
-    """An already-read response body that still offers ``read()``."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def read(self) -> bytes:
-        return self._data
+        with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE) as metric:
+            for key, dimension in dimensions.items():
+                metric.add_dimension(name=key, value=dimension)

@@ -53,3 +53,38 @@ def test_http_manifest_points_every_request_at_the_url() -> None:
     assert manifest["settings"]["interactivity"]["request_url"] == url
     assert {command["url"] for command in manifest["features"]["slash_commands"]} == {url}
     assert load_manifest()["settings"]["socket_mode_enabled"] is True, "the shipped file is unchanged"
+
+
+# Each layer may import the layers after it and the shared modules (settings, errors, messages,
+# jobs, store...), never a layer before it. The entry points and the start-up model check sit
+# with the runtimes; the worker context (Slack I/O, clients) with the flows that use it.
+LAYERS = (
+    ("bot.runtime", "bot.bootstrap", "bot.__main__", "bot.doctor"),
+    ("bot.listeners",),
+    ("bot.commands",),
+    ("bot.flows", "bot.context"),
+    ("bot.slack",),
+)
+# The wording reads each command's usage, example and verb from its row in the table, the one
+# place they are written; the table imports no wording, so this is no cycle.
+KNOWN_UPWARD = {("bot.messages", "bot.commands.table")}
+
+
+def _layer(module: str) -> int:
+    """The module's layer (0 = the runtimes); shared modules come last."""
+    for index, prefixes in enumerate(LAYERS):
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes):
+            return index
+    return len(LAYERS)
+
+
+def test_imports_flow_one_way_from_runtime_to_slack() -> None:
+    upward = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        layer = _layer(module)
+        for imported in imported_modules(path):
+            allowed = any(module.startswith(importer) and imported == target for importer, target in KNOWN_UPWARD)
+            if imported.startswith("bot.") and _layer(imported) < layer and not allowed:
+                upward.append(f"{module} imports {imported}")
+    assert upward == []

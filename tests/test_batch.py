@@ -113,15 +113,15 @@ def test_a_failed_report_upload_is_retried_without_processing_the_photo_again(
 ) -> None:
     from dataclasses import asdict
 
-    from bot.context import build_worker_context
+    from bot.bootstrap import worker_context
     from bot.errors import SlackUnavailable
     from bot.jobs import Job
     from bot.quota import today
-    from bot.runtime.state import SqliteState
+    from bot.runtime.sqlite_state import SqliteState
     from bot.runtime.worker import Outcome, run_job
     from handlers.requests import ReplaceBackgroundRequest
 
-    ctx = build_worker_context(settings, SqliteState(":memory:"))
+    ctx = worker_context(settings, SqliteState(":memory:"))
     photo = slack.add_file(small_jpeg(), name="only.jpg")
     ts = slack.post_user_message("C1", "U1", "", files=[photo])
     progress_ts = ctx.slack.post("C1", "progress", thread_ts=ts)

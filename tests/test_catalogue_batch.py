@@ -13,7 +13,7 @@ from bot.catalogue.plan import BatchTooBig, check_batch_quota, images_needed
 from bot.catalogue.progress import ProgressPacer, progress_text
 from bot.catalogue.results import CSV_COLUMNS, ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.quota import Quota
-from bot.runtime.state import SqliteState
+from bot.runtime.sqlite_state import SqliteState
 
 
 @pytest.fixture

@@ -63,7 +63,9 @@ def test_every_error_type_has_its_own_words(kind: type[KnownError]) -> None:
         "code": "empty_answer", "model_id": "m", "region": "r", "profile": "p", "task": "INPAINTING",
         "capable": ("x",), "setting": "STUDIO_UPSCALE_MODEL", "stack": "amazon", "expected": "car", "kept": "cat",
         "seconds": 60.0, "count": 3, "limit": 2, "where": "user", "admins": (), "scope": "user", "used": 1,
-        "requested": 2, "status": None, "marketplace": False, "cause": RuntimeError(),
+        "requested": 2, "status": None, "marketplace": False, "cause": RuntimeError(), "known": ("square",),
+        "width": 50, "height": 40, "min_side": 64, "targets": ("story 1080x1920",), "min_width": 540,
+        "min_height": 960, "min_edge": 100, "detail": "unreadable",
     }
     samples |= {"InvalidImage": {"code": "empty"}, "ModelUnavailable": {"reason": "end_of_life"}}.get(kind.__name__, {})
     parameters = list(inspect.signature(kind.__init__).parameters.values())[1:]

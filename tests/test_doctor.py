@@ -14,7 +14,7 @@ import pytest
 
 from bot.clients import slack_web_client
 from bot.doctor import FAIL, OK, WARN, model_checks, slack_checks, warn_admins
-from bot.runtime.state import SqliteState
+from bot.runtime.sqlite_state import SqliteState
 from bot.settings import Settings
 from handlers.model_table import Role
 from handlers.models import base_model_id

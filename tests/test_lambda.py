@@ -205,7 +205,7 @@ def test_ingress_does_not_load_pillow_or_handlers(tmp_path) -> None:
     import subprocess
 
     probe = ("import sys, bot.runtime.lambda_ingress; "
-             "print([m for m in ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagine', 'bot.flows.photos') "
+             "print([m for m in ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagine', 'bot.flows.edit', 'bot.flows.replace_bg', 'bot.flows.progress') "
              "if m in sys.modules])")
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-x",
            "SLACK_SIGNING_SECRET": "s", "AWS_REGION": "us-east-1", "STUDIO_QUEUE_URL": "https://q", "STUDIO_TABLE_NAME": "t"}

@@ -359,7 +359,7 @@ def test_restart_after_a_kill_finishes_an_interrupted_batch(start_process, make_
 
 def test_journal_holds_what_a_running_job_reserved() -> None:
     from bot.quota import today
-    from bot.runtime.state import SqliteState
+    from bot.runtime.sqlite_state import SqliteState
 
     state, day = SqliteState(":memory:"), today()
     with state.running("single"):

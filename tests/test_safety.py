@@ -15,7 +15,7 @@ from moto import mock_aws
 from bot.access import AccessControl, AccessPolicy, NotAllowed
 from bot.jobs import Job
 from bot.quota import QuotaExceeded, today
-from bot.runtime.state import SqliteState
+from bot.runtime.sqlite_state import SqliteState
 from bot.settings import Settings
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
@@ -131,7 +131,7 @@ def test_concurrent_reservations_never_pass_the_limit(store_kind: str) -> None:
         else:
             import boto3
 
-            from bot.runtime.aws import DynamoState
+            from bot.runtime.dynamo_state import DynamoState
             from tests.aws_resources import create_state_table
 
             client = boto3.client("dynamodb", region_name="us-east-1")

@@ -27,11 +27,11 @@ from bot.commands.parsers import (
     parse_upscale,
     replace_background_fields,
 )
-from bot.errors import NoModelForRole, UsageError
+from bot.errors import UsageError
 from bot.jobs import Job
-from bot.settings import Settings
-from handlers.model_table import ROLES, UPSCALE_ROLES, Role
-from handlers.models import ImageModelSpec, image_model_spec
+from bot.settings import Settings, spec_for
+from handlers.model_table import UPSCALE_ROLES, Role
+from handlers.models import ImageModelSpec
 from handlers.requests import (
     DescribeRequest,
     EditRequest,
@@ -45,19 +45,6 @@ from handlers.requests import (
 
 if TYPE_CHECKING:
     from bot.context import WorkerContext
-
-
-def model_for(settings: Settings, role: Role) -> str:
-    """The model id for ``role``; ``NoModelForRole`` when the stack has none (Amazon has no upscaler)."""
-    model = settings.model(role)
-    if model is None:
-        raise NoModelForRole(ROLES[role].setting, settings.model_stack)
-    return model
-
-
-def spec_for(settings: Settings, role: Role) -> ImageModelSpec:
-    """The limits of the image model that fills ``role``."""
-    return image_model_spec(model_for(settings, role))
 
 
 @dataclass(frozen=True)
@@ -153,7 +140,7 @@ _ROWS = (
         request_type=ReplaceBackgroundRequest,
         parse=lambda text, specs: parse_replace_background(text, specs()),
         parse_fields=lambda fields, specs: replace_background_fields(fields, specs()),
-        flow="bot.flows.photos:run_replace_background",
+        flow="bot.flows.replace_bg:run_replace_background",
         model_role=Role.REPLACE_BG,
         usage=(
             "*/replace-bg* [keep=_subject_] _new background_ [options]\n"
@@ -169,7 +156,7 @@ _ROWS = (
         request_type=DescribeRequest,
         parse=lambda text, specs: parse_describe(text),
         parse_fields=lambda fields, specs: describe_fields(fields),
-        flow="bot.flows.photos:run_describe",
+        flow="bot.flows.describe:run_describe",
         model_role=Role.VISION,
         usage=(
             "*/describe* [preset | question]\n"
@@ -183,7 +170,7 @@ _ROWS = (
         name="edit",
         request_type=EditRequest,
         parse=lambda text, specs: parse_edit(text, specs()),
-        flow="bot.flows.photos:run_photo_edit",
+        flow="bot.flows.edit:run_edit",
         model_role=Role.EDIT,
         usage=(
             "*/edit* mask=_what to repaint_ _what to paint there_ [no=… n=… seed=…]\n"
@@ -198,7 +185,7 @@ _ROWS = (
         request_type=ExtendRequest,
         parse=lambda text, specs: parse_extend(text, specs()),
         parse_fields=lambda fields, specs: extend_fields(fields, specs()),
-        flow="bot.flows.photos:run_photo_edit",
+        flow="bot.flows.edit:run_extend",
         model_role=Role.EXTEND,
         usage=(
             "*/extend* ar=_format_ _new surroundings_ [no=… n=… seed=…]\n"
@@ -212,7 +199,7 @@ _ROWS = (
         name="remove-bg",
         request_type=RemoveBackgroundRequest,
         parse=lambda text, specs: parse_remove_background(text),
-        flow="bot.flows.photos:run_photo_edit",
+        flow="bot.flows.edit:run_remove_background",
         model_role=Role.REMOVE_BG,
         usage="*/remove-bg* — cuts the subject of your newest photo out onto a transparent PNG.",
         example="/remove-bg",
@@ -222,7 +209,7 @@ _ROWS = (
         name="upscale",
         request_type=UpscaleRequest,
         parse=lambda text, specs: parse_upscale(text, lambda mode: specs(UPSCALE_ROLES[mode])),
-        flow="bot.flows.photos:run_photo_edit",
+        flow="bot.flows.upscale:run_upscale",
         model_role=Role.UPSCALE,
         usage=(
             "*/upscale* [mode=fast|conservative|creative] [_prompt_]\n"
@@ -238,7 +225,7 @@ _ROWS = (
         name="variations",
         request_type=VariationsRequest,
         parse=_not_typed,
-        flow="bot.flows.photos:run_photo_edit",
+        flow="bot.flows.edit:run_variations",
         model_role=Role.VARIATIONS,
         slash=False,
         verb="variations",

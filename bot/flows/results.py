@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from bot.jobs import Job
-from bot.runtime.state import StateStore
+from bot.store import StateStore
 
 RESULT_TTL_SECONDS = 30 * 86400
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from bot.context import WorkerContext
 from handlers.errors import ModelBusy
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+class ModelCaller(Protocol):
+    """Runs one model call, retrying while Bedrock is busy."""
+
+    def __call__(self, call: Callable[[], T]) -> T: ...
 
 
 def with_model_retries(

@@ -38,6 +38,7 @@ from bot.quota import resets_at
 from bot.settings import Settings
 from handlers.errors import (
     InvalidImage,
+    InvalidLogo,
     ModelAccessDenied,
     ModelBeingEnabled,
     ModelBlocked,
@@ -47,6 +48,9 @@ from handlers.errors import (
     ModelNeedsProfile,
     ModelUnavailable,
     ModelUnsupported,
+    PhotoTooSmall,
+    StyleImageTooSmall,
+    UnknownFormat,
 )
 from handlers.model_table import DEFAULT_STACK, ROLES, STACKS, Role
 
@@ -225,6 +229,21 @@ REGISTRY: dict[type[BaseException], Wording] = {
     InvalidImage: Wording(lambda error, settings: ":frame_with_picture: " + _worded(INVALID_IMAGE, error.code,
                                                                                     error.params), "bad_image"),
     SubjectMismatch: Wording(subject_mismatch),
+    UnknownFormat: Wording(lambda error, settings: f":warning: There is no format called `{escape(error.name)}`. "
+                           f"Choose from {', '.join(f'`{name}`' for name in error.known)}, "
+                           f"e.g. `/formats story,square`.", "usage"),
+    PhotoTooSmall: Wording(lambda error, settings: f":frame_with_picture: The photo is {error.width}x{error.height}, "
+                           f"too small for {', '.join(error.targets)} without visible blur. Post one of at least "
+                           f"{error.min_width}x{error.min_height}, or pick smaller formats "
+                           f"(`/formats square`).", "bad_image"),
+    InvalidLogo: Wording(lambda error, settings: (
+        f":frame_with_picture: That logo is {error.width}x{error.height}; a logo needs at least {error.min_edge} px "
+        "on its longer side. Post a larger PNG and try `/brand logo` again." if error.reason == "too_small" else
+        ":frame_with_picture: That logo is not an image Studio can read. Post a PNG (transparency is kept) and "
+        "try `/brand logo` again."), "bad_image"),
+    StyleImageTooSmall: Wording(":frame_with_picture: The style image is {width}x{height}; the Style Guide model "
+                                "needs at least {min_side} px a side. Post a larger image and try `/brand style` "
+                                "again.", "bad_image"),
     NoModelForRole: Wording(_no_model_for_role),
     NoImageFound: Wording(lambda error, settings: ":frame_with_picture: " + NO_IMAGE_REASONS[error.reason].format(
         name=escape(error.name)), "no_image"),

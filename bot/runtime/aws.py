@@ -1,30 +1,21 @@
-"""Building blocks of the AWS runtime: secrets, the SQS queue, DynamoDB state, metrics.
+"""Building blocks of the AWS runtime: structured logging, secrets from SSM, the SQS queue.
 
-The Lambda entry modules (``lambda_ingress``, ``lambda_worker``) build these
-once per container and stay thin.
+``bot.bootstrap`` builds these once per container for the Lambda entry modules.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities import parameters
-from botocore.exceptions import ClientError
 
 from bot.jobs import Job
-from bot.quota import QuotaExceeded, Usage
-from bot.runtime.state import BatchProgress
 from bot.settings import Settings
 
-log = logging.getLogger(__name__)
-NAMESPACE = "Studio"
 # Secrets are read once per container start (module scope of the Lambda entry
 # modules); a rotated token reaches new containers, and old ones within Lambda's
 # normal recycling.
@@ -78,174 +69,3 @@ class SqsQueue:
     def submit(self, job: Job) -> None:
         """Queue ``job``; raises if SQS does not take it (the listener then says so)."""
         self.client.send_message(QueueUrl=self.queue_url, MessageBody=job.to_json())
-
-
-class DynamoState:
-    """``StateStore`` on the stack's DynamoDB table (shared with Powertools Idempotency).
-
-    Keys are prefixed so they cannot collide with idempotency records; items
-    expire through the table's TTL attribute ``expiration``.
-    """
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self.client = client
-        self.table_name = table_name
-
-    def claim(self, key: str, ttl_seconds: int) -> bool:
-        now = int(time.time())
-        try:
-            # TTL deletion is lazy (up to days), so an expired item counts as absent.
-            self.client.put_item(
-                TableName=self.table_name,
-                Item={"id": {"S": f"claim#{key}"}, "expiration": {"N": str(now + ttl_seconds)}},
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def release(self, key: str) -> None:
-        self.client.delete_item(TableName=self.table_name, Key={"id": {"S": f"claim#{key}"}})
-
-    def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        self.client.put_item(TableName=self.table_name, Item={
-            "id": {"S": f"kv#{key}"}, "value": {"S": value},
-            "expiration": {"N": str(int(time.time()) + ttl_seconds)},
-        })
-
-    def get(self, key: str) -> str | None:
-        item = self.client.get_item(TableName=self.table_name, Key={"id": {"S": f"kv#{key}"}}).get("Item")
-        if not item or int(item["expiration"]["N"]) < time.time():
-            return None  # TTL deletion is lazy; an expired item is absent
-        return str(item["value"]["S"])
-
-    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
-        """One item per batch: a map of rows plus counters, updated with conditions.
-
-        The condition on the row makes a redelivered photo a no-op (reported as a duplicate).
-        """
-        key = {"id": {"S": f"batch#{batch_id}"}}
-        failed = int(json.loads(row).get("outcome") != "done")
-        duplicate = False
-        try:
-            item = self.client.update_item(
-                TableName=self.table_name, Key=key,
-                UpdateExpression="SET #rows.#i = :row, expiration = :expires ADD done :one, failed :failed",
-                ConditionExpression="attribute_not_exists(#rows.#i)",
-                ExpressionAttributeNames={"#rows": "rows", "#i": str(index)},
-                ExpressionAttributeValues={":row": {"S": row}, ":one": {"N": "1"}, ":failed": {"N": str(failed)},
-                                           ":expires": {"N": str(int(time.time()) + 7 * 86400)}},
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code == "ValidationException":
-                # The first row of a batch: the map does not exist yet, so create it.
-                self.client.update_item(
-                    TableName=self.table_name, Key=key, UpdateExpression="SET #rows = if_not_exists(#rows, :empty)",
-                    ExpressionAttributeNames={"#rows": "rows"}, ExpressionAttributeValues={":empty": {"M": {}}},
-                )
-                return self.batch_record(batch_id, index, row, total)
-            if code != "ConditionalCheckFailedException":
-                raise
-            duplicate = True
-            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)["Item"]
-        done, failures = int(item["done"]["N"]), int(item["failed"]["N"])
-        rows = None
-        if done == total:
-            by_index = item["rows"]["M"]
-            rows = [by_index[k]["S"] for k in sorted(by_index, key=int)]
-        return BatchProgress(done=done, failed=failures, total=total, rows=rows, duplicate=duplicate)
-
-    def reserve_images(self, team_id: str, user_id: str, day: str, count: int,
-                       user_limit: int, team_limit: int) -> Usage:
-        """Add ``count`` to both daily counters in one transaction, each guarded by its limit."""
-        scopes = (("user", self._usage_key(team_id, user_id, day), user_limit),
-                  ("team", self._usage_key(team_id, None, day), team_limit))
-        for scope, _, limit in scopes:
-            if limit and count > limit:
-                raise QuotaExceeded(scope, 0, limit, count)
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Update": self._add(key, count, limit)} for _, key, limit in scopes
-            ])
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            usage = self.usage(team_id, user_id, day)
-            for (scope, _, limit), reason, used in zip(scopes, reasons, (usage.user, usage.team), strict=False):
-                if reason == "ConditionalCheckFailed":
-                    raise QuotaExceeded(scope, used, limit, count) from None
-            raise
-        return self.usage(team_id, user_id, day)
-
-    def release_images(self, team_id: str, user_id: str, day: str, count: int) -> None:
-        for key in (self._usage_key(team_id, user_id, day), self._usage_key(team_id, None, day)):
-            try:
-                # Never below zero and never a new item: a counter that went (or expired)
-                # away must not come back negative, which would lift the limit.
-                self.client.update_item(
-                    TableName=self.table_name, Key={"id": {"S": key}}, UpdateExpression="ADD images :minus",
-                    ConditionExpression="images >= :n",
-                    ExpressionAttributeValues={":minus": {"N": str(-count)}, ":n": {"N": str(count)}},
-                )
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-
-    def usage(self, team_id: str, user_id: str, day: str) -> Usage:
-        counts = []
-        for key in (self._usage_key(team_id, user_id, day), self._usage_key(team_id, None, day)):
-            item = self.client.get_item(TableName=self.table_name, Key={"id": {"S": key}},
-                                        ConsistentRead=True).get("Item", {})
-            counts.append(max(0, int(item.get("images", {}).get("N", "0"))))
-        return Usage(*counts)
-
-    def _add(self, key: str, count: int, limit: int) -> dict[str, Any]:
-        update: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": {"id": {"S": key}},
-            "UpdateExpression": "ADD images :n SET expiration = :expires",
-            # Counters are kept two days (TTL), long enough to answer "usage today".
-            "ExpressionAttributeValues": {":n": {"N": str(count)},
-                                          ":expires": {"N": str(int(time.time()) + 2 * 86400)}},
-        }
-        if limit:
-            update["ConditionExpression"] = "attribute_not_exists(images) OR images <= :room"
-            update["ExpressionAttributeValues"][":room"] = {"N": str(limit - count)}
-        return update
-
-    @staticmethod
-    def _usage_key(team_id: str, user_id: str | None, day: str) -> str:
-        return f"usage#{day}#{team_id}" + (f"#{user_id}" if user_id else "")
-
-
-class PowertoolsTelemetry:
-    """Telemetry as CloudWatch metrics in Embedded Metric Format (one log line each)."""
-
-    def job_started(self, command: str) -> None:
-        self._count("JobsStarted", command=command)
-
-    def job_finished(self, command: str, outcome: str, reason: str | None, seconds: float) -> None:
-        name = "JobsSucceeded" if outcome == "succeeded" else "JobsFailed"
-        self._count(name, command=command, **({"reason": reason} if reason else {}))
-        self._emit("EndToEndTime", MetricUnit.Milliseconds, seconds * 1000, command=command)
-
-    def images_generated(self, model_id: str, count: int) -> None:
-        self._emit("ImagesGenerated", MetricUnit.Count, count, model=model_id)
-
-    def model_called(self, model_id: str, seconds: float) -> None:
-        self._emit("ModelLatency", MetricUnit.Milliseconds, seconds * 1000, model=model_id)
-
-    def _count(self, name: str, **dimensions: str) -> None:
-        self._emit(name, MetricUnit.Count, 1, **dimensions)
-
-    @staticmethod
-    def _emit(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
-        with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
-            for key, dimension in dimensions.items():
-                metric.add_dimension(name=key, value=dimension)

@@ -1,8 +1,8 @@
 """AWS Lambda ingress (behind a Function URL): verify, parse, ack, queue.
 
-Everything is built at import time: with SnapStart that is once per deployed
-version, in the snapshot; without, once per container. This module imports
-only what acking needs (no Pillow, no Bedrock client, no X-Ray SDK).
+Everything is built at import time (``bot.bootstrap``): with SnapStart that is
+once per deployed version, in the snapshot; without, once per container. This
+module imports only what acking needs (no Pillow, no Bedrock client, no X-Ray SDK).
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
-from bot.clients import aws_client, slack_listener_client
-from bot.listeners.app import build_app
-from bot.runtime.aws import DynamoState, SqsQueue, structured_logging, with_secrets
+from bot.bootstrap import lambda_ingress
+from bot.runtime.aws import structured_logging
 from bot.runtime.snapstart import refresh_after_restore
-from bot.settings import Settings
 from bot.slack.http_guard import lambda_refusal
 
 logger = Logger()
@@ -25,13 +23,10 @@ structured_logging(logger)
 # for two subsegments (the claim and the SQS send). Lambda's active tracing still records each request, and
 # botocore passes its trace id on to SQS, so the worker's trace continues it.
 
-settings = with_secrets(Settings.from_env(), want_signing_secret=True)
-settings.require_slack()
-queue = SqsQueue(aws_client("sqs", settings), settings.queue_url)
-state = DynamoState(aws_client("dynamodb", settings), settings.table_name)
+settings, queue, state, app = lambda_ingress()
 # Each restored SnapStart environment reseeds the image seeds and opens its own connections.
 refresh_after_restore(queue.client, state.client)
-slack_handler = SlackRequestHandler(build_app(settings, slack_listener_client(settings), queue.submit, state))
+slack_handler = SlackRequestHandler(app)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -8,7 +8,6 @@ so SQS retries it and, after the redrive limit, moves it to the dead-letter queu
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -22,15 +21,11 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from bot.clients import aws_client, bedrock_control, bedrock_runtime
-from bot.commands.table import load_flows
-from bot.context import build_worker_context
-from bot.doctor import model_checks, warn_admins
+from bot.bootstrap import lambda_worker
+from bot.clients import aws_client
 from bot.jobs import Job
-from bot.runtime.aws import DynamoState, PowertoolsTelemetry, SqsQueue, structured_logging, with_secrets
+from bot.runtime.aws import structured_logging
 from bot.runtime.worker import Outcome, run_job
-from bot.settings import Settings
-from bot.telemetry import MeasuredBedrock
 
 logger = Logger()
 structured_logging(logger)
@@ -41,28 +36,12 @@ tracer = Tracer(patch_modules=["botocore", "httplib"])
 # retried (and dead-lettered) on its own count rather than failing the invocation.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-settings = with_secrets(Settings.from_env(), want_signing_secret=False)
-load_flows()
-telemetry = PowertoolsTelemetry()
-ctx = build_worker_context(
-    settings,
-    DynamoState(aws_client("dynamodb", settings), settings.table_name),
-    bedrock=MeasuredBedrock(bedrock_runtime(settings), telemetry.model_called),
-    telemetry=telemetry,
-    enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit,
-)
-# The lifecycle check: the first cold start of the day warns (logs, admins) about Legacy models.
-try:
-    # Every cold start would repeat the same control-plane calls; one container a day checks.
-    if ctx.store.claim(f"model-check:{dt.date.today().isoformat()}", 86400):
-        warn_admins(model_checks(settings, bedrock_control(settings)), ctx.slack.client, settings.admins,
-                    ctx.store.claim)
-except Exception:
-    logger.exception("model check failed")
+ctx = lambda_worker()
 
 # A finished job is remembered for a day: far longer than SQS keeps retrying it.
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
-persistence = DynamoDBPersistenceLayer(table_name=settings.table_name, boto3_client=aws_client("dynamodb", settings))
+persistence = DynamoDBPersistenceLayer(table_name=ctx.settings.table_name,
+                                       boto3_client=aws_client("dynamodb", ctx.settings))
 
 
 # The job queue's redrive policy (maxReceiveCount in infra/template.yaml).

@@ -13,15 +13,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.clients import BoundedBedrock, bedrock_control, bedrock_runtime, slack_listener_client
-from bot.commands.table import load_flows
-from bot.context import build_worker_context
-from bot.doctor import model_checks, warn_admins
+from bot.bootstrap import check_models, load_model_stack, slack_app, worker_context
 from bot.jobs import Job
-from bot.listeners.app import build_app
 from bot.runtime.pool import WorkerPool
 from bot.runtime.recovery import recover_unfinished
-from bot.runtime.state import SqliteState
+from bot.runtime.sqlite_state import SqliteState
 from bot.runtime.worker import run_job
 from bot.settings import Settings
 from bot.slack.http_guard import GuardedWsgiHandler
@@ -87,7 +83,7 @@ class LocalRuntime:
 def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) -> LocalRuntime:
     """Build state, clients, the worker pool, the app and (if ``http``) the HTTP server."""
     state = SqliteState(settings.state_path)
-    load_flows()
+    load_model_stack()
 
     def submit(job: Job) -> None:
         # Journal first: if the process is killed, the next start tells the person.
@@ -98,8 +94,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             state.journal_remove(job.id)
             raise
 
-    bedrock = BoundedBedrock(bedrock_runtime(settings), settings.worker_concurrency)
-    ctx = build_worker_context(settings, state, bedrock=bedrock, enqueue=submit)
+    ctx = worker_context(settings, state, enqueue=submit, model_calls=settings.worker_concurrency)
     # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
     recover_unfinished(state, ctx)
     ctx.slack.on_post = state.journal_line
@@ -117,7 +112,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     # A few more jobs than model calls: the next photos are prepared while others wait on Bedrock.
     pool = WorkerPool(run=run, concurrency=settings.worker_concurrency + LOOKAHEAD_JOBS, on_dropped=dropped)
 
-    app = build_app(settings, slack_listener_client(settings), submit, state, socket_mode=not http)
+    app = slack_app(settings, submit, state, socket_mode=not http)
     server = None
     if http:
         server = make_server(
@@ -125,15 +120,6 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
         )
     return LocalRuntime(app=app, pool=pool, state=state, server=server, grace_seconds=settings.shutdown_grace_seconds)
-
-
-def check_models(settings: Settings, runtime: LocalRuntime) -> None:
-    """The start-up lifecycle check: warn in the log, and admins in Slack, about Legacy or unusable models."""
-    try:
-        checks = model_checks(settings, bedrock_control(settings))
-        warn_admins(checks, runtime.app.client, settings.admins, runtime.state.claim)
-    except Exception:
-        log.exception("model check failed")
 
 
 class Stop(Exception):
@@ -155,7 +141,8 @@ def serve(settings: Settings) -> None:
     """Run until Ctrl-C or SIGTERM: Socket Mode when an app token is set, else HTTP on ``PORT``."""
     socket_mode = bool(settings.slack_app_token)
     runtime = build_runtime(settings, http=not socket_mode)
-    threading.Thread(target=check_models, args=(settings, runtime), daemon=True, name="studio-model-check").start()
+    threading.Thread(target=check_models, args=(settings, runtime.app.client, runtime.state), daemon=True,
+                     name="studio-model-check").start()
     signal.signal(signal.SIGTERM, _stop)
     socket_handler = None
     try:

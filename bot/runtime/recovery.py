@@ -1,7 +1,7 @@
 """Cleaning up after jobs that did not finish: a crash, a kill, or what a shutdown left.
 
 The local runtime journals every accepted job with the images it reserved and
-the lines it posted (``bot.runtime.state``). For each job left there, this gives the
+the lines it posted (``bot.runtime.sqlite_state``). For each job left there, this gives the
 images back, marks its lines interrupted, counts a batch photo as interrupted
 (so the batch's progress and report complete), and tells each person once.
 """
@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from bot import messages
 from bot.context import WorkerContext
 from bot.errors import StudioError
-from bot.flows.photos import skip_batch_photo
+from bot.flows.batch import skip_batch_photo
 from bot.jobs import Job
-from bot.runtime.state import JournalEntry, SqliteState
+from bot.runtime.sqlite_state import JournalEntry, SqliteState
 from bot.slack.blocks import text_blocks
 from bot.slack.photos import PhotoFinder
 

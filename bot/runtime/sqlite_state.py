@@ -1,8 +1,8 @@
 """Durable state for the local runtime: claims, daily usage and the job journal.
 
 A single SQLite file: atomic, safe across threads and restarts, and part of
-the standard library. The AWS runtime uses DynamoDB (``bot.runtime.aws.DynamoState``)
-with the same interface.
+the standard library. The AWS runtime keeps the same ``bot.store.Store`` in
+DynamoDB (``bot.runtime.dynamo_state``).
 """
 
 from __future__ import annotations
@@ -15,44 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from bot.jobs import Job
 from bot.quota import QuotaExceeded, Usage
-
-
-class StateStore(Protocol):
-    """What listeners and workers need from durable state."""
-
-    def claim(self, key: str, ttl_seconds: int) -> bool:
-        """Record ``key``; True the first time within ``ttl_seconds``, False for a duplicate."""
-
-    def release(self, key: str) -> None:
-        """Forget a claim (the work it guarded could not even start)."""
-
-    def usage(self, team_id: str, user_id: str, day: str) -> Usage: ...
-
-    def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        """Store ``value`` under ``key`` for ``ttl_seconds``."""
-
-    def get(self, key: str) -> str | None:
-        """The value under ``key``, or None if absent or expired."""
-
-    def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
-        """Record photo ``index``'s outcome once (a redelivery is marked ``duplicate``)."""
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """Where a batch stands after one more photo finished."""
-
-    done: int
-    failed: int
-    total: int
-    # Every photo's row once the batch is complete; otherwise None.
-    rows: list[str] | None = None
-    # True when this photo had been recorded before (SQS delivered its job again).
-    duplicate: bool = False
+from bot.store import BatchProgress
 
 
 @dataclass(frozen=True)
@@ -90,7 +56,7 @@ _SCHEMA = (
 
 
 class SqliteState:
-    """``StateStore``, ``UsageStore`` and job journal in a local SQLite file (``:memory:`` for tests)."""
+    """``bot.store.Store`` and the job journal in a local SQLite file (``:memory:`` for tests)."""
 
     def __init__(self, path: str | Path) -> None:
         if str(path) != ":memory:":

@@ -1,0 +1,154 @@
+"""Several photos in one /replace-bg: one job per photo, one progress line, one report.
+
+The parent job refuses the whole batch up front (size, quota) or fans out a
+job per photo. Each photo job records its outcome exactly once, whatever
+happens to it, and the last one posts the CSV report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from bot import messages
+from bot.context import WorkerContext
+from bot.errors import BatchTooLarge, PhotoInterrupted, QueueUnavailable, StudioError
+from bot.flows.photo_io import locate_photos
+from bot.flows.progress import Progress, start_progress
+from bot.flows.retry import ModelCaller, with_model_retries
+from bot.jobs import Job
+from bot.slack.io import Upload
+from bot.slack.photo_refs import MAX_PHOTOS, Photo
+from bot.slack.photos import PhotoFinder
+from handlers.errors import ModelError
+from handlers.requests import ReplaceBackgroundRequest
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+# Claims and rows outlive every redelivery of a photo job.
+BATCH_TTL_SECONDS = 7 * 86400
+
+
+@dataclass(frozen=True)
+class PhotoOutcome:
+    """What replacing one photo's background produced."""
+
+    subject: str
+    file_ids: list[str]
+    images: int
+    seeds: tuple[int, ...] = ()
+
+
+# Processes one photo of the batch with the given model caller.
+PhotoStep = Callable[[Photo, ModelCaller], PhotoOutcome]
+
+
+def start_batch(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, photos: list[Photo]) -> None:
+    """Refuse up front if over the batch limit or quota; otherwise fan out one job per photo."""
+    if len(photos) > MAX_PHOTOS:
+        raise BatchTooLarge(len(photos), MAX_PHOTOS)
+    if ctx.enqueue is None:
+        raise QueueUnavailable("no queue for a batch")
+    # All images are counted now, so the batch is refused whole rather than stopping halfway;
+    # each photo gives back what it did not make.
+    day = ctx.quota.take(job.team_id, job.user_id, request.count * len(photos))
+    try:
+        progress = start_progress(job, ctx, messages.batch_started(job.user_id, request, len(photos)), photos,
+                                  status=messages.batch_progress(0, 0, len(photos)))
+    except StudioError:
+        ctx.quota.give_back(job.team_id, job.user_id, request.count * len(photos), day)
+        raise
+    for index, photo in enumerate(photos):
+        child = replace(job, id=f"{job.id}-{index}", image_source="files", file_ids=(photo.file_id,),
+                        thread_ts=progress.thread_ts, batch={"id": job.id, "index": index, "total": len(photos),
+                                                             "progress_ts": progress.ts, "day": day})
+        try:
+            ctx.enqueue(child)
+        except Exception as error:
+            log.exception("could not queue batch photo", extra={"job_id": child.id})
+            record_batch_photo(child, ctx, request, photo.name, None, QueueUnavailable(str(error)))
+
+
+def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, finder: PhotoFinder,
+                    step: PhotoStep) -> None:
+    """One photo of a batch: process it with ``step`` and record the outcome, whatever happens.
+
+    Every path ends in ``record_batch_photo``, so one bad photo (deleted, not an
+    image, refused, or a crash) never keeps the batch from completing.
+    """
+    def call_model(call: Callable[[], T]) -> T:
+        # The batch's progress line counts photos; a retry is not worth a line of its own.
+        return with_model_retries(call, ctx, lambda attempt, delay: None)
+
+    name = job.file_ids[0] if job.file_ids else "?"
+    batch = job.batch or {}
+    if not ctx.store.claim(f"batch-photo:{batch['id']}:{batch['index']}", BATCH_TTL_SECONDS):
+        # Delivered again (SQS), or retried after a failure: the photo was processed, or cut
+        # off part-way; either way it is not processed twice. Only the bookkeeping remains.
+        record_batch_photo(job, ctx, request, name, None, PhotoInterrupted())
+        return
+    outcome: PhotoOutcome | None = None
+    error: BaseException | None = None
+    try:
+        photo = locate_photos(job, finder)[0]
+        name = photo.name
+        outcome = step(photo, call_model)
+    except (ModelError, StudioError) as failure:
+        error = failure
+    except Exception as failure:
+        log.exception("batch photo crashed", extra={"job_id": job.id})
+        error = failure
+    record_batch_photo(job, ctx, request, name, outcome, error)
+
+
+def skip_batch_photo(job: Job, ctx: WorkerContext, name: str) -> None:
+    """Count a batch photo that Studio was stopped before finishing as interrupted, so the batch completes."""
+    batch = job.batch or {}
+    # A redelivery does not redo it.
+    ctx.store.claim(f"batch-photo:{batch['id']}:{batch['index']}", BATCH_TTL_SECONDS)
+    record_batch_photo(job, ctx, ReplaceBackgroundRequest(**job.request), name, None, PhotoInterrupted())
+
+
+def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, name: str,
+                       outcome: PhotoOutcome | None, error: BaseException | None) -> None:
+    """Count the photo's outcome once, give back unused quota, update progress, report if last."""
+    batch = job.batch or {}
+    row = {"photo": name, "file_id": job.file_ids[0] if job.file_ids else "",
+           "subject": outcome.subject if outcome else "",
+           "outcome": "done" if outcome else "interrupted" if isinstance(error, PhotoInterrupted) else "failed",
+           "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0}
+    recorded = ctx.store.batch_record(batch["id"], batch["index"], json.dumps(row), batch["total"])
+    if not recorded.duplicate:  # a redelivered photo job was counted (and its quota settled) before
+        ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0),
+                            batch["day"])
+        progress = Progress(ctx, job, messages.batch_started(job.user_id, request, recorded.total),
+                            batch["progress_ts"], job.thread_ts or batch["progress_ts"])
+        progress.show(messages.batch_progress(recorded.done, recorded.failed, recorded.total),
+                      final=recorded.rows is not None)
+    # Exactly one job posts the report. If that upload fails, the claim is released so
+    # the queue's retry of that job (or another photo's redelivery) can post it.
+    report_key = f"batch-report:{batch['id']}"
+    if recorded.rows is not None and ctx.store.claim(report_key, BATCH_TTL_SECONDS):
+        rows = [json.loads(item) for item in recorded.rows]
+        try:
+            ctx.slack.upload(job.channel_id, job.thread_ts, [Upload(
+                content=batch_report_csv(rows), filename="replace-bg-report.csv",
+                title="Background replacement report",
+            )], comment=messages.batch_done(job.user_id, rows, request))
+        except StudioError:
+            ctx.store.release(report_key)
+            raise
+
+
+def batch_report_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The batch report: one line per photo with its subject, outcome and the reason for any failure."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["photo", "file_id", "subject", "outcome", "reason", "images"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")

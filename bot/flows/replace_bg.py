@@ -1,0 +1,112 @@
+"""What /replace-bg does in Slack: the photo's subject on a new background, in the photo's thread."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bot import messages
+from bot.context import WorkerContext
+from bot.errors import StudioError, SubjectMismatch
+from bot.flows.batch import PhotoOutcome, run_batch_photo, start_batch
+from bot.flows.photo_io import locate_photos, result_uploads
+from bot.flows.progress import start_progress
+from bot.flows.retry import ModelCaller
+from bot.jobs import Job
+from bot.settings import model_for
+from bot.slack.photo_refs import Photo
+from bot.slack.photos import PhotoFinder
+from handlers.describe import check_subject, name_subject
+from handlers.edit_tasks import remove_background
+from handlers.errors import ModelError
+from handlers.image_tasks import GeneratedImages, require_task
+from handlers.images import PreparedImage, cutout_preview, decode_for_model, model_input, vision_input
+from handlers.model_table import Role
+from handlers.models import Task, image_model_spec
+from handlers.replace_bg import paint_background, replace_background
+from handlers.requests import AUTO_SUBJECT, ReplaceBackgroundRequest
+from handlers.stability import is_stability
+
+
+def run_replace_background(job: Job, ctx: WorkerContext) -> None:
+    """/replace-bg: one photo here; several become a batch of one job per photo."""
+    request = ReplaceBackgroundRequest(**job.request)
+    finder = PhotoFinder(ctx.slack.client)
+    if job.batch is not None:
+        run_batch_photo(job, ctx, request, finder, lambda photo, call_model: replace_one(
+            ctx, job, str(job.thread_ts), request, finder, photo, call_model))
+        return
+    photos = locate_photos(job, finder)
+    if len(photos) > 1:
+        start_batch(job, ctx, request, photos)
+    else:
+        _replace_single(job, ctx, request, finder, photos[0])
+
+
+def _replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, finder: PhotoFinder,
+                    photo: Photo) -> None:
+    started = time.monotonic()
+    with ctx.quota.reserve(job.team_id, job.user_id, request.count) as reservation:
+        progress = start_progress(job, ctx, messages.replace_started(job.user_id, request), [photo])
+        try:
+            outcome = replace_one(ctx, job, progress.thread_ts, request, finder, photo, progress.call_model)
+        except (ModelError, StudioError) as error:
+            progress.fail(error)
+        reservation.use(outcome.images)
+    label = image_model_spec(model_for(ctx.settings, Role.REPLACE_BG)).label
+    progress.show_result(messages.replace_summary([outcome.subject], request, label, time.monotonic() - started,
+                                                  list(outcome.seeds)),
+                         outcome.file_ids, rerollable=True)
+
+
+def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBackgroundRequest,
+                finder: PhotoFinder, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
+    """Put one photo's subject on the new background and upload the result into ``thread_ts``."""
+    model_id = model_for(ctx.settings, Role.REPLACE_BG)
+    spec = require_task(model_id, Task.BACKGROUND_REPLACEMENT)  # before any call is made
+    image = decode_for_model(finder.download(photo), spec)
+    prepared = model_input(image, spec)
+    if is_stability(model_id):
+        subject, result = _replace_by_cutout(ctx, model_id, request, prepared, call_model)
+    else:
+        subject = request.keep
+        if subject == AUTO_SUBJECT:
+            seen = vision_input(image)
+            subject = call_model(lambda: name_subject(ctx.bedrock, model_for(ctx.settings, Role.VISION), seen))
+        result = call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
+    file_ids = ctx.slack.upload(job.channel_id, thread_ts, result_uploads(
+        result.images, photo.name.rsplit(".", 1)[0], "new-background",
+        f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
+    ))
+    ctx.telemetry.images_generated(model_id, len(result.images))
+    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds)
+
+
+def _replace_by_cutout(ctx: WorkerContext, model_id: str, request: ReplaceBackgroundRequest,
+                       prepared: PreparedImage, call_model: ModelCaller) -> tuple[str, GeneratedImages]:
+    """Stability: cut the subject out, then paint around it while checking it is what ``keep=`` named.
+
+    The check runs beside the inpaint call, so its round trip adds nothing to
+    the wait. When the cut-out is the wrong subject the painting is dropped:
+    one inpaint call spent on a rare mismatch buys a vision round trip on every photo.
+    """
+    remover = model_for(ctx.settings, Role.REMOVE_BG)
+    cutout = call_model(lambda: remove_background(ctx.bedrock, remover, prepared)).images[0]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        painting = pool.submit(call_model, lambda: paint_background(ctx.bedrock, model_id, request, cutout, prepared))
+        subject = _kept_subject(ctx, request, cutout, call_model)
+        return subject, painting.result()
+
+
+def _kept_subject(ctx: WorkerContext, request: ReplaceBackgroundRequest, cutout: bytes,
+                  call_model: ModelCaller) -> str:
+    """What the cut-out shows: named by the vision model (``keep=auto``) or checked against ``keep=``."""
+    vision_model = model_for(ctx.settings, Role.VISION)
+    # The vision model sees the cut-out on white: what will be kept, not the whole photo.
+    kept = cutout_preview(cutout)
+    if request.keep == AUTO_SUBJECT:
+        return call_model(lambda: name_subject(ctx.bedrock, vision_model, kept))
+    check = call_model(lambda: check_subject(ctx.bedrock, vision_model, kept, request.keep))
+    if not check.matches:
+        raise SubjectMismatch(request.keep, check.subject)
+    return request.keep
