@@ -47,7 +47,8 @@ def invoke_json(client: Any, model_id: str, body: dict[str, Any]) -> dict[str, A
             contentType="application/json",
             accept="application/json",
         )
-        return json.loads(response["body"].read())
+        answer: dict[str, Any] = json.loads(response["body"].read())
+        return answer
     except (ClientError, BotoCoreError) as error:
         raise translate_error(error, client, model_id) from error
 
@@ -55,7 +56,8 @@ def invoke_json(client: Any, model_id: str, body: dict[str, Any]) -> dict[str, A
 def converse(client: Any, model_id: str, **request: Any) -> dict[str, Any]:
     """Converse API call; returns the raw response."""
     try:
-        return client.converse(modelId=model_id, **request)
+        response: dict[str, Any] = client.converse(modelId=model_id, **request)
+        return response
     except (ClientError, BotoCoreError) as error:
         raise translate_error(error, client, model_id) from error
 

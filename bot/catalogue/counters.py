@@ -72,7 +72,10 @@ class BatchCounters:
     def counts(self, batch_id: str) -> BatchCounts:
         item = self.client.get_item(TableName=self.table_name, Key=self._key(batch_id), ConsistentRead=True).get(
             "Item", {})
-        number = lambda name: int(item.get(name, {}).get("N", "0"))  # noqa: E731
+
+        def number(name: str) -> int:
+            return int(item.get(name, {}).get("N", "0"))
+
         return BatchCounts(done=number("done"), failed=number("failed"), total=number("photos"))
 
     def _expires(self) -> int:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.access import AccessControl
-from bot.context import Store
 from bot.errors import QueueUnavailable
 from bot.jobs import Job
 from bot.quota import Quota, resets_at
 from bot.settings import Settings
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 

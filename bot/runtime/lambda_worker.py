@@ -52,7 +52,8 @@ class Undelivered(Exception):
     """Slack could not be reached; raising makes SQS deliver the job again."""
 
 
-@idempotent_function(data_keyword_argument="job", config=idempotency, persistence_store=persistence)
+# Powertools ships this decorator untyped; the function keeps its own signature.
+@idempotent_function(data_keyword_argument="job", config=idempotency, persistence_store=persistence)  # type: ignore[untyped-decorator]
 def process_job(job: dict[str, Any], will_retry: bool = True) -> str:
     """Run one job; idempotent on ``job["id"]``."""
     parsed = Job.from_json(json.dumps(job))
@@ -63,13 +64,13 @@ def process_job(job: dict[str, Any], will_retry: bool = True) -> str:
     if outcome is Outcome.UNDELIVERED:
         # Idempotency forgets a failed call, so the redelivery really runs again.
         raise Undelivered(parsed.id)
-    return outcome.value
+    return str(outcome.value)
 
 
 def record_handler(record: SQSRecord) -> str:
     # After MAX_RECEIVES deliveries SQS moves the job to the dead-letter queue instead.
     will_retry = int(record.attributes.approximate_receive_count or 1) < MAX_RECEIVES
-    return process_job(job=json.loads(record.body), will_retry=will_retry)
+    return str(process_job(job=json.loads(record.body), will_retry=will_retry))
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -149,7 +149,7 @@ def serve(settings: Settings) -> None:
         if socket_mode:
             log.info("Studio is running in Socket Mode; press Ctrl-C to stop")
             socket_handler = SocketModeHandler(runtime.app, settings.slack_app_token, web_client=runtime.app.client)
-            socket_handler.start()
+            socket_handler.start()  # type: ignore[no-untyped-call]  # slack_bolt's Socket Mode adapter is untyped
         else:
             log.info("Studio is listening on %s; press Ctrl-C to stop", runtime.url)
             runtime.server.serve_forever()  # type: ignore[union-attr]
@@ -159,7 +159,7 @@ def serve(settings: Settings) -> None:
         signal.signal(signal.SIGTERM, _quit_now)
         signal.signal(signal.SIGINT, _quit_now)
         if socket_handler is not None:
-            socket_handler.close()
+            socket_handler.close()  # type: ignore[no-untyped-call]
         unfinished = runtime.close()
     if unfinished:
         # Their threads cannot be stopped, and the interpreter would wait for them at exit.

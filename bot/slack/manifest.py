@@ -12,7 +12,8 @@ MANIFEST_PATH = Path(__file__).resolve().parents[2] / "slack" / "manifest.json"
 
 def load_manifest() -> dict[str, Any]:
     """The manifest in ``slack/manifest.json`` (Socket Mode on, no URLs)."""
-    return json.loads(MANIFEST_PATH.read_text())
+    manifest: dict[str, Any] = json.loads(MANIFEST_PATH.read_text())
+    return manifest
 
 
 def http_manifest(request_url: str) -> dict[str, Any]:
