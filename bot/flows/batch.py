@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from bot import messages
 from bot.context import WorkerContext
-from bot.errors import BatchTooLarge, PhotoInterrupted, QueueUnavailable, StudioError
+from bot.errors import BatchTooLarge, KnownError, PhotoInterrupted, QueueUnavailable, StudioError
 from bot.flows.photo_io import locate_photos
 from bot.flows.progress import Progress, start_progress
 from bot.flows.retry import ModelCaller, with_model_retries
@@ -25,7 +25,6 @@ from bot.jobs import Job
 from bot.slack.io import Upload
 from bot.slack.photo_refs import MAX_PHOTOS, Photo
 from bot.slack.photos import PhotoFinder
-from handlers.errors import ModelError
 from handlers.requests import ReplaceBackgroundRequest
 
 T = TypeVar("T")
@@ -98,7 +97,7 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
         photo = locate_photos(job, finder)[0]
         name = photo.name
         outcome = step(photo, call_model)
-    except (ModelError, StudioError) as failure:
+    except KnownError as failure:
         error = failure
     except Exception as failure:
         log.exception("batch photo crashed", extra={"job_id": job.id})
