@@ -268,7 +268,8 @@ REGISTRY: dict[type[BaseException], Wording] = {
         f":warning: That ZIP holds {error.photos:,} photos, which makes {error.needed:,} images; "
         f"{'you have' if error.scope == 'user' else 'this workspace has'} {error.left:,} left today. "
         "Nothing was started: split the ZIP, or try again tomorrow."), "quota"),
-    ArchiveRefused: Wording(lambda error, settings: ":file_folder: " + ARCHIVE_REFUSED[error.reason].format(
+    ArchiveRefused: Wording(lambda error, settings: ":file_folder: " + ARCHIVE_REFUSED.get(
+        error.reason, ARCHIVE_REFUSED["not_a_zip"]).format(
         limit=f"{settings.catalogue_max_bytes // 1_048_576:,} MB" if settings else "the limit"), "bad_image"),
     BedrockTimedOut: Wording(_timed_out, "model_timeout"),
     PhotoInterrupted: Wording(":warning: Studio was stopped or restarted before this photo was finished, so it "
