@@ -26,6 +26,7 @@ from bot.telemetry import LogTelemetry, Telemetry
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.catalogue.aws import CatalogueAws
     from bot.runtime.aws import SqsQueue
     from bot.runtime.dynamo_state import DynamoState
 
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 
 def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, telemetry: Telemetry | None = None,
-                   enqueue: Callable[[Job], None] | None = None, model_calls: int | None = None) -> WorkerContext:
+                   enqueue: Callable[[Job], None] | None = None, model_calls: int | None = None,
+                   catalogue: CatalogueAws | None = None) -> WorkerContext:
     """What jobs run with: Slack and Bedrock clients, quotas and ``store``.
 
     ``model_calls`` bounds the Bedrock calls in flight at once (the local pool);
@@ -50,7 +52,22 @@ def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, tel
         store=store,
         telemetry=telemetry,
         enqueue=enqueue,
+        catalogue=catalogue,
     )
+
+
+def catalogue_aws(settings: Settings) -> CatalogueAws | None:
+    """The stack's catalogue bucket, state machine and counters; None where the stack has none."""
+    if not settings.catalogue_bucket or not settings.catalogue_state_machine:
+        return None
+    from bot.catalogue.aws import CatalogueAws
+    from bot.catalogue.counters import BatchCounters
+    from bot.clients import aws_client
+
+    return CatalogueAws(aws_client("s3", settings), aws_client("stepfunctions", settings),
+                        BatchCounters(aws_client("dynamodb", settings), settings.table_name),
+                        settings.catalogue_bucket, settings.catalogue_state_machine,
+                        settings.catalogue_retention_days)
 
 
 def load_model_stack() -> None:
@@ -127,6 +144,7 @@ def lambda_worker() -> WorkerContext:
     load_model_stack()
     store = DynamoState(aws_client("dynamodb", settings), settings.table_name)
     ctx = worker_context(settings, store, telemetry=PowertoolsTelemetry(),
-                         enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit)
+                         enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit,
+                         catalogue=catalogue_aws(settings))
     check_models(settings, ctx.slack.client, store, once_a_day=True)
     return ctx

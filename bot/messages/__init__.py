@@ -27,6 +27,14 @@ from bot.messages.progress import (
     replace_summary,
     replaced_alt_text,
     retrying,
+    zip_done,
+    zip_nothing_made,
+    zip_queued,
+    zip_reading,
+    zip_replace_started,
+    zip_results_attached,
+    zip_results_link,
+    zip_results_too_big,
 )
 from bot.messages.usage import (
     DESCRIBE_CHOICES,
@@ -45,4 +53,7 @@ __all__ = [
     "interrupted_line", "job_label", "mention_help", "modal_failed", "model_unavailable", "plain_reason", "quote",
     "replace_started", "replace_summary", "replaced_alt_text", "retrying", "undelivered", "usage",
     "usage_problem", "usage_today", "working",
+    # ZIP (catalogue) batches
+    "zip_done", "zip_nothing_made", "zip_queued", "zip_reading", "zip_replace_started", "zip_results_attached",
+    "zip_results_link", "zip_results_too_big",
 ]
