@@ -33,18 +33,20 @@ log = logging.getLogger(__name__)
 
 
 def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, telemetry: Telemetry | None = None,
-                   enqueue: Callable[[Job], None] | None = None, model_calls: int | None = None) -> WorkerContext:
+                   enqueue: Callable[[Job], None] | None = None, model_calls: int | None = None,
+                   slack: SlackIO | None = None) -> WorkerContext:
     """What jobs run with: Slack and Bedrock clients, quotas and ``store``.
 
     ``model_calls`` bounds the Bedrock calls in flight at once (the local pool);
-    ``bedrock`` replaces the Bedrock client (benchmarks time their own).
+    ``bedrock`` replaces the Bedrock client (benchmarks time their own); ``slack``
+    replaces the Slack side (the terminal runtime's stand-in).
     """
     telemetry = telemetry or LogTelemetry()
     if bedrock is None:
         bedrock = MeteredBedrock(bedrock_runtime(settings), telemetry.model_called, limit=model_calls)
     return WorkerContext(
         settings=settings,
-        slack=SlackIO(slack_web_client(settings), backoff_seconds=settings.retry_base_seconds / 4),
+        slack=slack or SlackIO(slack_web_client(settings), backoff_seconds=settings.retry_base_seconds / 4),
         bedrock=bedrock,
         quota=quota_from(settings, store),
         store=store,
