@@ -54,11 +54,12 @@ class LocalPhotos(PhotoFinder):
 
     def by_ids(self, file_ids: Iterable[str], thread_ts: str) -> list[Photo]:
         """The files for ``file_ids``, as Slack's lookup would return them."""
-        return [
-            Photo(file_id=file_id, name=self.paths[file_id].name.replace("`", "'"), mimetype="",
-                  size=self.paths[file_id].stat().st_size, url=self.paths[file_id].resolve().as_uri(), thread_ts=thread_ts)
-            for file_id in file_ids
-        ]
+        return [self._photo(file_id, self.paths[file_id], thread_ts) for file_id in file_ids]
+
+    @staticmethod
+    def _photo(file_id: str, path: Path, thread_ts: str) -> Photo:
+        return Photo(file_id=file_id, name=path.name.replace("`", "'"), mimetype="", size=path.stat().st_size,
+                     url=path.resolve().as_uri(), thread_ts=thread_ts)
 
     def download(self, photo: Photo) -> bytes:
         """The file's bytes (with Slack's size limit, so the terminal accepts what Slack would)."""
