@@ -19,7 +19,6 @@ from bot.clients import MeteredBedrock, bedrock_runtime, slack_listener_client, 
 from bot.context import WorkerContext, quota_from
 from bot.jobs import Job
 from bot.settings import Settings
-from bot.slack.io import SlackIO
 from bot.store import StateStore, Store
 from bot.telemetry import LogTelemetry, Telemetry
 
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
 
     from bot.runtime.aws import SqsQueue
     from bot.runtime.dynamo_state import DynamoState
+    from bot.slack.io import SlackIO
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, tel
     ``bedrock`` replaces the Bedrock client (benchmarks time their own); ``slack``
     replaces the Slack side (the terminal runtime's stand-in).
     """
+    from bot.slack.io import SlackIO  # what jobs need; the ingress never loads it
+
     telemetry = telemetry or LogTelemetry()
     if bedrock is None:
         bedrock = MeteredBedrock(bedrock_runtime(settings), telemetry.model_called, limit=model_calls)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.jobs import Job
 from bot.quota import Quota, UsageStore
 from bot.settings import Settings
-from bot.slack.io import SlackIO
 from bot.store import Store
 from bot.telemetry import LogTelemetry, Telemetry
+
+if TYPE_CHECKING:
+    # Only jobs use Slack I/O; the ingress, which imports this module for the quotas, never loads it.
+    from bot.slack.io import SlackIO
 
 
 @dataclass(frozen=True)
