@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 from bot.jobs import Job
 from bot.quota import Quota, UsageStore
 from bot.settings import Settings
-from bot.slack.io import SlackIO
 from bot.store import Store
 from bot.telemetry import LogTelemetry, Telemetry
 
 if TYPE_CHECKING:
     # Only the worker on AWS has one; the ingress must not import S3 code (and Pillow) to start.
     from bot.catalogue.aws import CatalogueAws
+
+    # Only jobs use Slack I/O; the ingress, which imports this module for the quotas, never loads it.
+    from bot.slack.io import SlackIO
 
 
 @dataclass(frozen=True)

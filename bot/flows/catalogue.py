@@ -66,7 +66,7 @@ def limits_from(ctx: WorkerContext) -> ArchiveLimits:
 
 def run_zip_batch(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch) -> None:
     """Run ``batch`` on every photo in ``archive``: here, or on Step Functions when the stack has it."""
-    finder = PhotoFinder(ctx.slack.client)
+    finder = ctx.slack.photos()
     if ctx.catalogue is not None:
         _start_on_aws(job, ctx, archive, batch, finder)
         return

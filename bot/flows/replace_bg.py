@@ -35,7 +35,7 @@ from handlers.stability import is_stability
 def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     """/replace-bg: one photo here; several become a batch of one job per photo."""
     request = ReplaceBackgroundRequest(**job.request)
-    finder = PhotoFinder(ctx.slack.client)
+    finder = ctx.slack.photos()
     if job.batch is not None:
         run_batch_photo(job, ctx, request, finder, lambda photo, call_model: replace_one(
             ctx, job, str(job.thread_ts), request, finder, photo, call_model))
