@@ -142,3 +142,12 @@ class QuotaExceeded(StudioError):
         self.used = used
         self.limit = limit
         self.requested = requested
+
+
+class BrandRefused(StudioError):
+    """A /brand change (or a brand option) that cannot be made; ``reason`` says why (see bot.messages)."""
+
+    def __init__(self, reason: str, admins: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason  # not_member, locked, admin_only, no_logo, style_gone, logo_gone
+        self.admins = admins
