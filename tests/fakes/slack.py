@@ -1588,9 +1588,13 @@ class FakeSlack:
 
     def _api_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         """The member ids, a page at a time (``limit``, default 100; ``cursor``); the last page's
-        ``next_cursor`` is empty. A channel added with ``members=None`` lists every known user."""
+        ``next_cursor`` is empty. A channel added with ``members=None`` (anyone counts as a member)
+        lists every registered user and everyone who posted in it."""
         ch = self._conversation(args, need_member=False, scope_map=_READ_SCOPE)
-        members = sorted(ch.members) if ch.members is not None else sorted(self._users)
+        if ch.members is not None:
+            members = sorted(ch.members)
+        else:
+            members = sorted(set(self._users) | {str(m["user"]) for m in ch.messages.values() if m.get("user")})
         if ch.bot_member and BOT_USER_ID not in members:
             members.append(BOT_USER_ID)
         elif not ch.bot_member and BOT_USER_ID in members:
