@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
@@ -16,8 +17,10 @@ from bot.commands.intake import parse_request
 from bot.errors import KnownError
 from bot.settings import WHERE_TO_FIND, MissingSettings, Settings, model_for
 from bot.slack.manifest import http_manifest, load_manifest
+from handlers.enhance import MAX_ENHANCED_CHARS, enhance_prompt
 from handlers.imagine import imagine
 from handlers.model_table import Role, UnknownStack
+from handlers.models import image_model_spec
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +106,13 @@ def run_once(settings: Settings, command_text: str, out_dir: Path) -> int:
     try:
         request = parse_request(name, text, settings)
         role = Role.GENERATE_PREMIUM if request.quality == "premium" else Role.GENERATE
-        result = imagine(bedrock_runtime(settings), model_for(settings, role), request)
+        model_id = model_for(settings, role)
+        if request.enhance:  # the same prompt help as in Slack (a brand kit belongs to a channel: none here)
+            limit = min(MAX_ENHANCED_CHARS, image_model_spec(model_id).max_prompt_chars)
+            request = replace(request, prompt=enhance_prompt(bedrock_runtime(settings),
+                                                             model_for(settings, Role.VISION), request.prompt, limit))
+            print(f"enhanced prompt: {request.prompt}", file=sys.stderr)
+        result = imagine(bedrock_runtime(settings), model_id, request)
     except KnownError as error:
         print(messages.error_message(error), file=sys.stderr)
         return 1
