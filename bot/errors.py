@@ -151,3 +151,12 @@ class ArchiveRefused(StudioError):
         super().__init__(f"{reason} {detail}".strip())
         self.reason = reason
         self.detail = detail
+
+
+class BrandRefused(StudioError):
+    """A /brand change (or a brand option) that cannot be made; ``reason`` says why (see bot.messages)."""
+
+    def __init__(self, reason: str, admins: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason  # not_member, locked, admin_only, no_logo, style_gone, logo_gone
+        self.admins = admins

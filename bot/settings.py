@@ -75,6 +75,7 @@ class Settings:
     upscale_model_id: str = ""
     upscale_conservative_model_id: str = ""
     upscale_creative_model_id: str = ""
+    style_model_id: str = ""
     vision_model_id: str = ""
     worker_concurrency: int = 4
     state_path: str = ".studio/state.db"

@@ -46,5 +46,18 @@ class BatchProgress:
     duplicate: bool = False
 
 
-class Store(StateStore, UsageStore, Protocol):
-    """Everything a worker keeps durably: claims, result records and usage counters."""
+class KitStore(Protocol):
+    """Each channel's brand kit (``bot.brand.BrandKit`` as JSON), kept until it is cleared: no expiry."""
+
+    def load_kit(self, team_id: str, channel_id: str) -> str | None:
+        """The channel's kit, or None when it has none."""
+
+    def save_kit(self, team_id: str, channel_id: str, kit: str) -> None:
+        """Store (or replace) the channel's kit."""
+
+    def delete_kit(self, team_id: str, channel_id: str) -> None:
+        """Forget the channel's kit (nothing happens when it has none)."""
+
+
+class Store(StateStore, UsageStore, KitStore, Protocol):
+    """Everything a worker keeps durably: claims, result records, usage counters and brand kits."""

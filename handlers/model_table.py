@@ -31,6 +31,7 @@ class Role(Enum):
     UPSCALE = "upscale"
     UPSCALE_CONSERVATIVE = "upscale_conservative"
     UPSCALE_CREATIVE = "upscale_creative"
+    STYLE = "style"
     VISION = "vision"
 
 
@@ -46,8 +47,7 @@ STABILITY_REMOVE_BG = "us.stability.stable-image-remove-background-v1:0"
 STABILITY_FAST_UPSCALE = "us.stability.stable-fast-upscale-v1:0"
 STABILITY_CONSERVATIVE_UPSCALE = "us.stability.stable-conservative-upscale-v1:0"
 STABILITY_CREATIVE_UPSCALE = "us.stability.stable-creative-upscale-v1:0"
-# The brand style of /imagine in a channel whose kit has a style image (no role yet: the
-# flow that uses it names this id until the settings grow a STUDIO_STYLE_MODEL).
+# The brand style of /imagine in a channel whose kit has a style image (Role.STYLE).
 STABILITY_STYLE_GUIDE = "us.stability.stable-image-style-guide-v1:0"
 # Amazon (legacy).
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
@@ -93,6 +93,7 @@ ROLES: dict[Role, RoleInfo] = {
                                         "/upscale mode=conservative"),
     Role.UPSCALE_CREATIVE: RoleInfo(Task.UPSCALE_CREATIVE, "STUDIO_UPSCALE_CREATIVE_MODEL", (),
                                     "/upscale mode=creative"),
+    Role.STYLE: RoleInfo(Task.STYLE_GUIDE, "STUDIO_STYLE_MODEL", (), "/imagine in a channel with a /brand style"),
     Role.VISION: RoleInfo(None, "STUDIO_VISION_MODEL", (), "/describe, keep=auto and the keep= check"),
 }
 
@@ -108,14 +109,15 @@ _STABILITY_STACK: dict[Role, str | None] = {
     Role.UPSCALE: STABILITY_FAST_UPSCALE,
     Role.UPSCALE_CONSERVATIVE: STABILITY_CONSERVATIVE_UPSCALE,
     Role.UPSCALE_CREATIVE: STABILITY_CREATIVE_UPSCALE,
+    Role.STYLE: STABILITY_STYLE_GUIDE,
     Role.VISION: CLAUDE_HAIKU_45,
 }
 STACKS: dict[str, dict[Role, str | None]] = {
     STABILITY: _STABILITY_STACK,
-    # Titan v2 does every edit task; it has no upscaler.
+    # Titan v2 does every edit task; it has no upscaler and no style guide.
     AMAZON: {
         **{role: TITAN_V2 for role in Role},
-        Role.UPSCALE: None, Role.UPSCALE_CONSERVATIVE: None, Role.UPSCALE_CREATIVE: None,
+        Role.UPSCALE: None, Role.UPSCALE_CONSERVATIVE: None, Role.UPSCALE_CREATIVE: None, Role.STYLE: None,
         Role.VISION: CLAUDE_HAIKU_45,
     },
 }

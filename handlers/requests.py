@@ -27,6 +27,19 @@ class ImagineRequest:
     cfg_scale: float | None = None
     # The shape the person asked for (``ar=`` or ``size=``), to say so when the model offers another.
     asked_ratio: str = ""
+    # False (``brand=off``): ignore the channel's brand kit.
+    brand: bool = True
+    # ``on``/``off`` (``logo=``): place the kit's logo or not; empty: as the kit says.
+    logo: str = ""
+    # Ask the text model for a richer prompt first; ``enhanced`` is its answer once written,
+    # so a retry or Re-roll sends the same prompt again.
+    enhance: bool = False
+    enhanced: str = ""
+
+    @property
+    def final_prompt(self) -> str:
+        """The prompt the image model is given."""
+        return self.enhanced or self.prompt
 
 
 @dataclass(frozen=True)
@@ -103,3 +116,16 @@ class UpscaleRequest:
     mode: str = "fast"
     prompt: str = ""
     seed: int | None = None
+
+
+BRAND_ACTIONS = ("show", "style", "logo", "clear", "lock", "unlock")
+# ``/brand logo=…``: the logo on every /imagine result of the channel, or only with ``logo=on``.
+LOGO_MODES = ("always", "optional")
+
+
+@dataclass(frozen=True)
+class BrandRequest:
+    """A /brand subcommand (``BRAND_ACTIONS``), or ``logo_mode`` to change when the logo is placed."""
+
+    action: str = "show"
+    logo_mode: str = ""

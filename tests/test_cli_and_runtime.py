@@ -56,6 +56,19 @@ def test_run_writes_images_without_slack(tmp_path: Path, bedrock: FakeBedrock) -
     assert "seeds " in result.stdout and "Generating…" in result.stderr  # outcome on stdout, progress on stderr
 
 
+def test_run_enhances_the_prompt_when_asked(tmp_path: Path, bedrock: FakeBedrock) -> None:
+    bedrock.converse_answer = "A red car on a coastal road at golden hour, 50 mm lens"
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url,
+    }
+    result = run_cli(["run", "/imagine a red car enhance", "--out", str(tmp_path / "out")], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "enhanced prompt: A red car on a coastal road" in result.stderr
+    [call] = bedrock.invocations()
+    assert call.body["prompt"] == "A red car on a coastal road at golden hour, 50 mm lens"
+
+
 def test_run_reports_usage_errors_without_calling_bedrock(tmp_path: Path, bedrock: FakeBedrock) -> None:
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url}

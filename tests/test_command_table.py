@@ -67,7 +67,8 @@ def test_every_error_type_has_its_own_words(kind: type[KnownError]) -> None:
         "width": 50, "height": 40, "min_side": 64, "targets": ("story 1080x1920",), "min_width": 540,
         "min_height": 960, "min_edge": 100, "detail": "unreadable",
     }
-    samples |= {"InvalidImage": {"code": "empty"}, "ModelUnavailable": {"reason": "end_of_life"}}.get(kind.__name__, {})
+    samples |= {"InvalidImage": {"code": "empty"}, "ModelUnavailable": {"reason": "end_of_life"},
+                "BrandRefused": {"reason": "locked"}}.get(kind.__name__, {})
     parameters = list(inspect.signature(kind.__init__).parameters.values())[1:]
     arguments = {p.name: samples[p.name] for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD}
     error = kind(**arguments)

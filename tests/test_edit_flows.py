@@ -168,7 +168,7 @@ def test_every_image_result_has_buttons_with_compact_values(studio: Studio, slac
     message = result_message(slack)
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
     labels = [e["text"]["text"] for e in actions["elements"]]
-    assert labels == ["Re-roll", "Variations", "Remove background", "Upscale", "Extend…", "Describe"]
+    assert labels == ["Re-roll", "Enhance prompt", "Variations", "Remove background", "Upscale", "Extend…", "Describe"]
     assert all(len(e["value"]) < 40 for e in actions["elements"]), "a reference, not the request"
 
 
@@ -262,7 +262,7 @@ def test_multi_image_results_get_a_menu_per_image(studio: Studio, slack: FakeSla
     studio.wait_idle()
     message = result_message(slack)
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
-    assert [e["type"] for e in actions["elements"]] == ["button", "static_select", "static_select", "static_select"]
+    assert [e["type"] for e in actions["elements"]] == ["button", "button", "static_select", "static_select", "static_select"]
     click(studio, slack, message, "studio_image_2", option_index=1)  # Image 2 → Remove background
     studio.wait_idle()
     [call] = bedrock.invocations("BACKGROUND_REMOVAL")

@@ -8,6 +8,7 @@ from bot import messages
 from bot.commands.grammar import clean_slack_text
 from bot.commands.parsers import (
     describe_fields,
+    parse_brand,
     parse_describe,
     parse_edit,
     parse_extend,
@@ -18,7 +19,7 @@ from bot.commands.parsers import (
 )
 from bot.errors import HelpRequested, UsageError
 from handlers.models import NOVA_CANVAS, TITAN_V1, TITAN_V2
-from handlers.requests import DescribeRequest, RemoveBackgroundRequest
+from handlers.requests import BrandRequest, DescribeRequest, RemoveBackgroundRequest
 
 
 def usage_problem(call, *args) -> str:
@@ -242,3 +243,34 @@ class TestEditExtendRemove:
 
 def test_clean_slack_text_strips_leading_mention() -> None:
     assert clean_slack_text("<@U0BOT> replace-bg keep=car") == "replace-bg keep=car"
+
+
+class TestPromptHelpAndBrandOptions:
+    @pytest.mark.parametrize("text", ["sneaker on a street enhance", "sneaker on a street --enhance",
+                                      "sneaker --enhance on a street", "sneaker on a street enhance=on"])
+    def test_enhance_is_a_switch(self, text: str) -> None:
+        request = parse_imagine(text, TITAN_V2)
+        assert request.enhance and request.prompt == "sneaker on a street"
+
+    @pytest.mark.parametrize("text", ["enhance the sneaker", 'sneaker "enhance"', "sneaker enhance=off"])
+    def test_enhance_elsewhere_is_prompt_or_off(self, text: str) -> None:
+        assert not parse_imagine(text, TITAN_V2).enhance
+
+    def test_brand_and_logo_options(self) -> None:
+        request = parse_imagine("sneaker brand=off logo=on", TITAN_V2)
+        assert (request.brand, request.logo) == (False, "on")
+        assert parse_imagine("sneaker", TITAN_V2).logo == ""
+        assert "`logo=` is `on` or `off`" in usage_problem(parse_imagine, "sneaker logo=maybe", TITAN_V2)
+
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("", BrandRequest()), ("style", BrandRequest("style")), ("LOGO", BrandRequest("logo")),
+        ("clear", BrandRequest("clear")), ("lock", BrandRequest("lock")),
+        ("logo=always", BrandRequest("logo", "always")), ("logo=optional", BrandRequest("logo", "optional")),
+    ])
+    def test_brand_subcommands(self, text: str, expected: BrandRequest) -> None:
+        assert parse_brand(text) == expected
+
+    @pytest.mark.parametrize("text", ["colours", "style logo", "logo=sometimes", "style logo=always"])
+    def test_brand_refuses_what_it_does_not_know(self, text: str) -> None:
+        with pytest.raises(UsageError):
+            parse_brand(text)

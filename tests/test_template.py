@@ -783,3 +783,15 @@ def test_outputs_name_the_catalogue_bucket_and_state_machine(template: dict[str,
     outputs = template["Outputs"]
     assert outputs["CatalogueBucketName"]["Value"] == {"Ref": "CatalogueBucket"}
     assert outputs["CatalogueStateMachineArn"]["Value"] == {"Ref": "CatalogueStateMachine"}
+
+
+def test_worker_may_invoke_every_model_of_the_stability_role_table(rendered: dict[str, Any]) -> None:
+    """A role added to handlers/model_table.py (the /brand style's Style Guide, say) is granted too."""
+    from handlers.model_table import STABILITY
+    from handlers.model_table import STACKS as MODEL_STACKS
+
+    invoke = grants(statements(rendered, "WorkerFunction", ModelStack="stability"), "bedrock:InvokeModel")
+    for role, model in MODEL_STACKS[STABILITY].items():
+        assert model is not None
+        arn = profile(model) if model.startswith("us.") else fm(model)
+        assert arn in invoke, f"{role.value}: {model} is not granted"

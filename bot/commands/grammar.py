@@ -46,6 +46,9 @@ class Option:
     # option in the ``--`` spelling; the others take exactly one word.
     free_text: bool = False
     aliases: tuple[str, ...] = ()
+    # A switch is on when named alone: ``--enhance``, or its name as the text's last word
+    # (``/imagine sneaker enhance``); ``enhance=off`` spells it out.
+    switch: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def parse_text(command: str, text: str, options: Mapping[str, Option]) -> Parsed
     prompt: list[str] = []
     values: dict[str, str] = {}
     index = 0
+    last_word_bare = False
     while index < len(tokens):
         token = tokens[index]
         index += 1
@@ -89,6 +93,11 @@ def parse_text(command: str, text: str, options: Mapping[str, Option]) -> Parsed
         else:
             _check_closed(command, token.group(0), '"')
             prompt.append(_unquote(token.group(0)) if token["quoted"] else token.group(0))
+        last_word_bare = token["word"] is not None and index == len(tokens)
+    switch = by_name.get(prompt[-1].lower()) if prompt and last_word_bare else None
+    if switch is not None and switch.switch and prompt[-1].lower() == switch.name:
+        _store(command, values, switch, "on")
+        prompt.pop()
     return ParsedText(prompt=" ".join(prompt), options=values)
 
 
@@ -112,6 +121,9 @@ def _flag_option(command: str, tokens: list[re.Match[str]], index: int, by_name:
     """Store the ``--key value`` option at ``tokens[index - 1]``; returns the index after its value."""
     token = tokens[index - 1]
     spec = _lookup(command, token["flag"], "", by_name, prefix="--")
+    if spec.switch:
+        _store(command, values, spec, "on")
+        return index
     taken = 1 if not spec.free_text else _words_until_option(tokens, index)
     value_tokens = tokens[index : index + taken]
     if not value_tokens or any(t["key"] or t["flag"] for t in value_tokens):

@@ -19,6 +19,7 @@ from bot.slack.photo_refs import message_photos, non_image_names
 from handlers.requests import (
     DESCRIBE_PRESETS,
     DescribeRequest,
+    ImagineRequest,
     RemoveBackgroundRequest,
     UpscaleRequest,
     VariationsRequest,
@@ -77,8 +78,10 @@ def request_from_fields(command: str, fields: Mapping[str, str], settings: Setti
 
 def with_fixed_seed(command: str, request: Any, settings: Settings) -> Any:
     """``request`` with a random seed if it has an unset one."""
+    if getattr(request, "seed", 0) is not None:
+        return request  # a seed given, or a request without one (/brand needs no model at all)
     image_spec = COMMANDS[command].image_spec(settings)
-    if image_spec is not None and getattr(request, "seed", 0) is None:
+    if image_spec is not None:
         request = replace(request, seed=random.randint(0, image_spec.max_seed))
     return request
 
@@ -96,6 +99,12 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
         request = with_fixed_seed(source.command, request, settings)
         return Job(command=source.command, request=asdict(request), image_source=source.image_source,
                    file_ids=source.file_ids, **base)
+    if action == "enhance":
+        if source.command != "imagine":
+            raise UsageError("imagine", "unknown_action", action=action)
+        # The same request and seed with a richer prompt, so the two results compare.
+        request = replace(ImagineRequest(**source.request), enhance=True, enhanced="")
+        return Job(command="imagine", request=asdict(request), **base)
     if not 0 <= index < len(result.file_ids):
         raise NoImageFound("result_image_gone")
     requests: dict[str, Any] = {

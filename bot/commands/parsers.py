@@ -14,8 +14,11 @@ from bot.errors import HelpRequested, UsageError
 from handlers.models import ImageFamily, ImageModelSpec
 from handlers.requests import (
     AUTO_SUBJECT,
+    BRAND_ACTIONS,
     DESCRIBE_PRESETS,
+    LOGO_MODES,
     UPSCALE_MODES,
+    BrandRequest,
     DescribeRequest,
     EditRequest,
     ExtendRequest,
@@ -51,6 +54,7 @@ def _options(*specs: Option) -> dict[str, Option]:
 IMAGINE_OPTIONS = _options(
     _NEGATIVE, _RATIO, Option("size", "size=1024x1024"), _COUNT, _SEED,
     Option("quality", "quality=premium"), Option("cfg", "cfg=7.5", aliases=("cfgscale",)),
+    Option("brand", "brand=off"), Option("logo", "logo=on"), Option("enhance", "enhance", switch=True),
 )
 REPLACE_BG_OPTIONS = _options(
     Option("keep", "keep=car", free_text=True), Option("mode", "mode=precise"),
@@ -60,6 +64,9 @@ DESCRIBE_OPTIONS = _options(Option("translate", "translate=german"))
 EDIT_OPTIONS = _options(Option("mask", 'mask="bowl of salsa"', free_text=True), _NEGATIVE, _COUNT, _SEED)
 EXTEND_OPTIONS = _options(_RATIO, _NEGATIVE, _COUNT, _SEED)
 UPSCALE_OPTIONS = _options(Option("mode", "mode=conservative"), _SEED)
+BRAND_OPTIONS = _options(Option("logo", "logo=always"))
+# How an on/off option may be written.
+_ON, _OFF = ("on", "yes", "true"), ("off", "no", "false")
 
 
 def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
@@ -86,7 +93,37 @@ def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
         quality=quality,
         cfg_scale=_cfg(options),
         asked_ratio=asked,
+        brand=_on_off("imagine", options, "brand", "on") == "on",
+        logo=_on_off("imagine", options, "logo", ""),
+        enhance=_on_off("imagine", options, "enhance", "off") == "on",
     )
+
+
+def parse_brand(text: str) -> BrandRequest:
+    """Parse /brand text: one subcommand (none shows the kit), or ``logo=always|optional``."""
+    parsed = _parse("brand", text, BRAND_OPTIONS)
+    words = parsed.prompt.lower().split()
+    actions = ", ".join(f"`{action}`" for action in BRAND_ACTIONS if action != "show")
+    if "logo" in parsed.options:
+        mode = parsed.options["logo"].lower()
+        if words or mode not in LOGO_MODES:
+            raise UsageError("brand", "bad_logo_mode", value=parsed.options["logo"])
+        return BrandRequest(action="logo", logo_mode=mode)
+    if not words:
+        return BrandRequest()
+    if len(words) > 1 or words[0] not in BRAND_ACTIONS:
+        raise UsageError("brand", "bad_brand_action", value=parsed.prompt[:40], actions=actions)
+    return BrandRequest(action=words[0])
+
+
+def _on_off(command: str, options: Mapping[str, str], name: str, default: str) -> str:
+    """``on``/``off`` for an on/off option (``default`` when absent)."""
+    if name not in options:
+        return default
+    value = options[name].lower()
+    if value not in (*_ON, *_OFF):
+        raise UsageError(command, "bad_on_off", name=name, value=options[name])
+    return "on" if value in _ON else "off"
 
 
 def parse_replace_background(text: str, spec: ImageModelSpec) -> ReplaceBackgroundRequest:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands.parsers import (
     describe_fields,
     extend_fields,
+    parse_brand,
     parse_describe,
     parse_edit,
     parse_extend,
@@ -33,6 +34,7 @@ from bot.settings import Settings, spec_for
 from handlers.model_table import UPSCALE_ROLES, Role
 from handlers.models import ImageModelSpec
 from handlers.requests import (
+    BrandRequest,
     DescribeRequest,
     EditRequest,
     ExtendRequest,
@@ -130,6 +132,8 @@ _ROWS = (
             "the nearest the model offers), or `size=WxH`\n"
             "• `n=` 1–5 images  • `seed=` repeat a result  • `quality=standard|premium`  "
             "• `cfg=` 1.1–10 prompt strength (Titan/Nova only)\n"
+            "• `enhance` (as the last word) lets Studio write a richer prompt first\n"
+            "• `brand=off` ignores this channel's brand kit  • `logo=on|off` the kit's logo in a corner\n"
             "Midjourney spellings work too: `--no people --ar 16:9 --seed 7`."
         ),
         example="/imagine sneaker on a neon street no=people ar=16:9 n=3",
@@ -220,6 +224,22 @@ _ROWS = (
         example="/upscale mode=conservative",
         verb="an upscale",
         prompt_ask="Describe the photo",
+    ),
+    Command(
+        name="brand",
+        request_type=BrandRequest,
+        parse=lambda text, specs: parse_brand(text),
+        flow="bot.flows.brand:run_brand",
+        model_role=Role.STYLE,
+        usage=(
+            "*/brand* [style | logo | clear | lock | unlock | logo=always|optional]\n"
+            "This channel's brand kit. `/brand` shows it; `style` and `logo` take the newest image you "
+            "posted here (last 15 minutes) as the style reference or the logo (a PNG keeps its "
+            "transparency); `clear` empties the kit. With a style, `/imagine` here draws in it "
+            "(`brand=off` opts out); `logo=always` puts the logo on every image, `optional` only with "
+            "`/imagine … logo=on`. Channel members change the kit; admins can `lock` it."
+        ),
+        example="/brand style",
     ),
     Command(
         name="variations",

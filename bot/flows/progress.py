@@ -39,8 +39,11 @@ class Progress:
         else:
             self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context), best_effort=True)
 
-    def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool) -> None:
-        """The final message: how the result was made, with buttons for the next step."""
+    def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool, enhanceable: bool = False) -> None:
+        """The final message: how the result was made, with buttons for the next step.
+
+        ``enhanceable`` adds the Enhance prompt button (an /imagine whose prompt Studio has not rewritten yet).
+        """
         if not file_ids:
             self.show(context, final=True)
             return
@@ -50,7 +53,7 @@ class Progress:
             source = replace(self.job, image_source="files", file_ids=tuple(p.file_id for p in self.photos),
                              thread_ts=self.thread_ts)
         ref = save_result(self.ctx.store, Result(source, tuple(file_ids), self.thread_ts))
-        blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable)
+        blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable, enhanceable)
         self.ctx.slack.finish(self.job.channel_id, self.ts, self.heading, blocks, self.thread_ts)
 
     def fail(self, error: BaseException) -> NoReturn:

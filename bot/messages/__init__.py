@@ -6,6 +6,7 @@ results), ``errors`` (the error registry), ``admin`` (models an admin must fix),
 """
 
 from bot.messages.admin import admin_model_unavailable, model_unavailable
+from bot.messages.brand import brand_alt_text, brand_changed, brand_kit, brand_logo_set, brand_style_set
 from bot.messages.errors import error_message, failure_reason, modal_failed, plain_reason, undelivered
 from bot.messages.markup import escape, quote
 from bot.messages.progress import (
@@ -18,7 +19,9 @@ from bot.messages.progress import (
     edit_alt_text,
     edit_started,
     edit_summary,
+    enhancing,
     generation_summary,
+    imagine_extras,
     imagine_started,
     interrupted,
     interrupted_line,
@@ -48,8 +51,10 @@ from bot.messages.usage import (
 
 __all__ = [
     "DESCRIBE_CHOICES", "admin_model_unavailable", "alt_text", "batch_done", "batch_progress", "batch_started",
-    "describe_answer", "describe_started", "edit_alt_text", "edit_started", "edit_summary", "error_message",
-    "escape", "failure_reason", "generation_summary", "home_help", "imagine_started", "interrupted",
+    "brand_alt_text", "brand_changed", "brand_kit", "brand_logo_set", "brand_style_set",
+    "describe_answer", "describe_started", "edit_alt_text", "edit_started", "edit_summary", "enhancing",
+    "error_message", "escape", "failure_reason", "generation_summary", "home_help", "imagine_extras",
+    "imagine_started", "interrupted",
     "interrupted_line", "job_label", "mention_help", "modal_failed", "model_unavailable", "plain_reason", "quote",
     "replace_started", "replace_summary", "replaced_alt_text", "retrying", "undelivered", "usage",
     "usage_problem", "usage_today", "working",

@@ -19,6 +19,7 @@ from bot.errors import (
     BatchTooLarge,
     BedrockTimedOut,
     BotNotInChannel,
+    BrandRefused,
     HelpRequested,
     NoImageFound,
     NoModelForRole,
@@ -163,8 +164,8 @@ def _unsupported(error: ModelUnsupported, settings: Settings | None) -> str:
 
 def _no_model_for_role(error: NoModelForRole, settings: Settings | None) -> str:
     model = next(STACKS[DEFAULT_STACK][role] for role, info in ROLES.items() if info.setting == error.setting)
-    return (f":warning: The {error.stack} model stack has no model for this. "
-            f"Ask an admin to set {error.setting} to `{model}`.")
+    return (f":warning: The {error.stack} model stack has no model for this; it needs the {DEFAULT_STACK.title()} "
+            f"stack. Ask an admin to set {error.setting} to `{model}` (or `STUDIO_MODELS={DEFAULT_STACK}`).")
 
 
 def _out_of_date(error: OutOfDate, settings: Settings | None) -> str:
@@ -177,6 +178,25 @@ def _not_allowed(error: NotAllowed, settings: Settings | None) -> str:
     who = " or ".join(f"<@{admin}>" for admin in error.admins[:3]) or "your Slack admin"
     place = "in this channel" if error.where == "channel" else "for you"
     return f":lock: Studio is not enabled {place}. Ask {who} to enable it."
+
+
+BRAND_REFUSED = {
+    "not_member": "Only members of this channel can change its brand kit. Join the channel, then try "
+                  "`/brand style` again.",
+    "locked": "This channel's brand kit is locked. Ask {admins} to change it or `/brand unlock` it; "
+              "`/brand` shows what it holds.",
+    "admin_only": "Only Studio's admins ({admins}) can lock or unlock a brand kit. `/brand` shows this channel's.",
+    "no_logo": "This channel's brand kit has no logo yet. Post a PNG logo here, then `/brand logo`.",
+    "style_gone": "The brand style image of this channel was deleted from Slack. Post a new one and run "
+                  "`/brand style`, or add `brand=off`: `/imagine sneaker brand=off`.",
+    "logo_gone": "The brand logo of this channel was deleted from Slack. Post it again and run `/brand logo`, "
+                 "or add `logo=off`: `/imagine sneaker logo=off`.",
+}
+
+
+def _brand_refused(error: BrandRefused, settings: Settings | None) -> str:
+    admins = " or ".join(f"<@{admin}>" for admin in error.admins[:3]) or "your Slack admin"
+    return ":lock: " + BRAND_REFUSED[error.reason].format(admins=admins)
 
 
 def _quota_exceeded(error: QuotaExceeded, settings: Settings | None) -> str:
@@ -255,6 +275,7 @@ REGISTRY: dict[type[BaseException], Wording] = {
                                 "needs at least {min_side} px a side. Post a larger image and try `/brand style` "
                                 "again.", "bad_image"),
     NoModelForRole: Wording(_no_model_for_role),
+    BrandRefused: Wording(_brand_refused, "brand"),
     NoImageFound: Wording(lambda error, settings: ":frame_with_picture: " + NO_IMAGE_REASONS[error.reason].format(
         name=escape(error.name)), "no_image"),
     OutOfDate: Wording(_out_of_date),

@@ -44,6 +44,23 @@ def generation_summary(
     return line
 
 
+def imagine_extras(enhanced: str, in_style: bool, with_logo: bool) -> str:
+    """Lines after the summary: the prompt the model was given when Studio enhanced it, and the brand kit used."""
+    lines = []
+    if enhanced:
+        lines.append(f":sparkles: Enhanced prompt: _{escape(enhanced)}_")
+    if in_style:
+        lines.append(":art: In this channel's brand style (add `brand=off` to opt out).")
+    if with_logo:
+        lines.append(":art: With the channel's brand logo (`logo=off` leaves it out).")
+    return "".join("\n" + line for line in lines)
+
+
+def enhancing() -> str:
+    """The progress line while the text model writes a richer prompt."""
+    return ":sparkles: Writing a richer prompt…"
+
+
 def _parts(shape: str) -> tuple[int, int]:
     width, height = re.split(r"[:x]", shape)
     return int(width), int(height)

@@ -48,6 +48,11 @@ PROBLEMS = {
     "ratio_too_stretched": "`ar={value}` is too stretched; {model} goes up to {limit:g}:1.",
     "unknown_action": "Unknown button action `{action}`.",
     "variations_from_button": "Variations come from the button under a result.",
+    "bad_on_off": "`{name}=` is `on` or `off`, not `{value}`.",
+    "bad_brand_action": "`/brand {value}` is not something Studio knows. Use {actions}, or `/brand` alone "
+                        "to see this channel's kit.",
+    "bad_logo_mode": "`/brand logo=` is `always` (the logo on every /imagine image here) or `optional` "
+                     "(only with `logo=on`), not `{value}`.",
     "edit_needs_mask": "Say what to repaint with `mask=`, or post the photo together with a black-and-white mask "
                        "image (black = repaint) and mention @Studio.",
 }
@@ -77,6 +82,8 @@ def _examples() -> list[str]:
 
 def working(command: str, count: int = 1) -> str:
     """The private note that acknowledges a command."""
+    if command == "brand":
+        return ":art: On it."
     if command == "imagine":
         noun = "image" if count == 1 else f"{count} images"
         return f":hourglass_flowing_sand: Working on your {noun}. It will appear in the channel shortly."

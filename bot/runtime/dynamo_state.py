@@ -54,6 +54,22 @@ class DynamoState:
             return None  # TTL deletion is lazy; an expired item is absent
         return str(item["value"]["S"])
 
+    def load_kit(self, team_id: str, channel_id: str) -> str | None:
+        item = self.client.get_item(TableName=self.table_name, Key=self._kit_key(team_id, channel_id),
+                                    ConsistentRead=True).get("Item")
+        return str(item["kit"]["S"]) if item else None
+
+    def save_kit(self, team_id: str, channel_id: str, kit: str) -> None:
+        # No ``expiration`` attribute: the table's TTL never deletes a kit.
+        self.client.put_item(TableName=self.table_name, Item={**self._kit_key(team_id, channel_id), "kit": {"S": kit}})
+
+    def delete_kit(self, team_id: str, channel_id: str) -> None:
+        self.client.delete_item(TableName=self.table_name, Key=self._kit_key(team_id, channel_id))
+
+    @staticmethod
+    def _kit_key(team_id: str, channel_id: str) -> dict[str, Any]:
+        return {"id": {"S": f"kit#{team_id}#{channel_id}"}}
+
     def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
         """One item per batch: a map of rows plus counters, updated with conditions.
 

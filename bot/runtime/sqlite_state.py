@@ -52,6 +52,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS batch_rows (batch TEXT NOT NULL, idx INTEGER NOT NULL, row TEXT NOT NULL,"
     " failed INTEGER NOT NULL, PRIMARY KEY (batch, idx))",
+    "CREATE TABLE IF NOT EXISTS kits (team TEXT NOT NULL, channel TEXT NOT NULL, kit TEXT NOT NULL,"
+    " PRIMARY KEY (team, channel))",
 )
 
 
@@ -120,6 +122,19 @@ class SqliteState:
         with self._transaction() as db:
             row = db.execute("SELECT value FROM kv WHERE key = ? AND expires >= ?", (key, time.time())).fetchone()
             return str(row[0]) if row else None
+
+    def load_kit(self, team_id: str, channel_id: str) -> str | None:
+        with self._transaction() as db:
+            row = db.execute("SELECT kit FROM kits WHERE team = ? AND channel = ?", (team_id, channel_id)).fetchone()
+            return str(row[0]) if row else None
+
+    def save_kit(self, team_id: str, channel_id: str, kit: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO kits (team, channel, kit) VALUES (?, ?, ?)", (team_id, channel_id, kit))
+
+    def delete_kit(self, team_id: str, channel_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM kits WHERE team = ? AND channel = ?", (team_id, channel_id))
 
     def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
         failed = int(json.loads(row).get("outcome") != "done")

@@ -152,20 +152,24 @@ def action_value(action: str, ref: str, index: int = 0) -> str:
 def parse_action_value(value: str) -> tuple[str, str, int]:
     """``action_value`` read back; raises ValueError for anything else (an old or garbled button)."""
     action, ref, index = value.split("|")
-    if action not in ("reroll", *IMAGE_ACTIONS) or not ref or not index.isdigit():
+    if action not in ("reroll", "enhance", *IMAGE_ACTIONS) or not ref or not index.isdigit():
         raise ValueError(f"not a Studio button value: {value[:40]!r}")
     return action, ref, int(index)
 
 
-def result_blocks(text: str, context: str, ref: str, image_count: int, rerollable: bool) -> list[Block]:
+def result_blocks(text: str, context: str, ref: str, image_count: int, rerollable: bool,
+                  enhanceable: bool = False) -> list[Block]:
     """A result message: what was asked, how it was made, and buttons for the next step.
 
     One image gets a button per action; several get a menu per image, so each
-    image can be varied, cut out, extended or described on its own.
+    image can be varied, cut out, extended or described on its own. ``enhanceable``
+    adds Enhance prompt (the same request again, with a richer prompt).
     """
     elements: list[dict[str, Any]] = []
     if rerollable:
         elements.append(_button("reroll", "Re-roll", action_value("reroll", ref)))
+    if enhanceable:
+        elements.append(_button("enhance", "Enhance prompt", action_value("enhance", ref)))
     if image_count == 1:
         elements += [_button(action, label, action_value(action, ref)) for action, label in IMAGE_ACTIONS.items()]
     elif image_count <= MAX_IMAGE_MENUS:

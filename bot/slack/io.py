@@ -144,6 +144,23 @@ class SlackIO:
                 self.sleep(wait)
         raise AssertionError("unreachable")
 
+    def is_member(self, channel: str, user: str) -> bool:
+        """True when ``user`` is a member of ``channel`` (``conversations.members``, page by page).
+
+        A direct message (``D…``) has only its two people, so it needs no lookup.
+        """
+        if channel.startswith("D"):
+            return True
+        cursor = None
+        while True:
+            with slack_errors("conversations.members"):
+                page = self.client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+            if user in (page.get("members") or ()):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+
     def tell(self, job: Job, text: str) -> None:
         """A private note to the person who asked, best effort.
 

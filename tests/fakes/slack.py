@@ -99,6 +99,7 @@ _METHOD_SCOPES: dict[str, str | None] = {
     "conversations.history": None,  # channels:/groups:/im:history, per channel
     "conversations.replies": None,  # same
     "conversations.info": None,  # channels:/groups:/im:read, per channel
+    "conversations.members": None,  # same
 }
 
 _HISTORY_SCOPE = {"public": "channels:history", "private": "groups:history", "im": "im:history"}
@@ -1585,6 +1586,33 @@ class FakeSlack:
         if _opt_bool(args, "include_num_members") and ch.members is not None:
             info["num_members"] = len(ch.members) + (1 if ch.bot_member else 0)
         return {"ok": True, "channel": info}
+
+    def _api_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The member ids, a page at a time (``limit``, default 100; ``cursor``); the last page's
+        ``next_cursor`` is empty. A channel added with ``members=None`` (anyone counts as a member)
+        lists every registered user and everyone who posted in it."""
+        ch = self._conversation(args, need_member=False, scope_map=_READ_SCOPE)
+        if ch.members is not None:
+            members = sorted(ch.members)
+        else:
+            members = sorted(set(self._users) | {str(m["user"]) for m in ch.messages.values() if m.get("user")})
+        if ch.bot_member and BOT_USER_ID not in members:
+            members.append(BOT_USER_ID)
+        elif not ch.bot_member and BOT_USER_ID in members:
+            members.remove(BOT_USER_ID)
+        limit = _opt_int(args, "limit") or 100
+        if not 0 < limit <= 1000:
+            raise _ApiError("invalid_limit")
+        start = 0
+        cursor = _opt_str(args, "cursor")
+        if cursor:
+            try:
+                start = int(base64.b64decode(cursor.encode(), validate=True).decode().removeprefix("offset:"))
+            except ValueError:
+                raise _ApiError("invalid_cursor") from None
+        end = start + limit
+        next_cursor = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(members) else ""
+        return {"ok": True, "members": members[start:end], "response_metadata": {"next_cursor": next_cursor}}
 
     # -- users
 

@@ -353,6 +353,20 @@ def test_membership(fake: FakeSlack, client: WebClient) -> None:
     assert client.conversations_history(channel="C2")["messages"][-1]["text"] == "hello"
 
 
+def test_conversations_members_pages_and_needs_the_read_scope(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_channel("C2", "random", bot_member=True, members=[f"U{n}" for n in range(5)])
+    first = client.conversations_members(channel="C2", limit=4)
+    cursor = first["response_metadata"]["next_cursor"]
+    assert len(first["members"]) == 4 and cursor
+    rest = client.conversations_members(channel="C2", limit=4, cursor=cursor)
+    assert rest["response_metadata"]["next_cursor"] == ""
+    assert sorted(first["members"] + rest["members"]) == sorted([BOT_USER_ID, "U0", "U1", "U2", "U3", "U4"])
+    fake.scopes = [scope for scope in fake.scopes if scope != "channels:read"]
+    with pytest.raises(SlackApiError) as err:
+        client.conversations_members(channel="C2")
+    assert err.value.response["error"] == "missing_scope"
+
+
 # ---------------------------------------------------------------- faults
 
 
