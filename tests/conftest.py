@@ -7,6 +7,7 @@ fakes with ``SLACK_API_URL`` / ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` semantics.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -65,6 +66,29 @@ def bedrock(fake_bedrock_server: FakeBedrock) -> FakeBedrock:
     """The fake Bedrock, reset."""
     fake_bedrock_server.reset()
     return fake_bedrock_server
+
+
+_APP_LOGGER_ROOTS = ("bot", "handlers", "slack_bolt", "slack_sdk", "studio")
+
+
+def _app_loggers() -> dict[str, logging.Logger]:
+    return {name: logger for name, logger in logging.Logger.manager.loggerDict.items()
+            if isinstance(logger, logging.Logger) and name.split(".")[0].split(":")[0] in _APP_LOGGER_ROOTS}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_loggers() -> Iterator[None]:
+    """Undo the logging set-up a Lambda entry module does at import (as a cold start does).
+
+    Both Lambda functions share this one test process; left in place, a worker's
+    handlers on Slack's loggers would double or hide the lines a later test reads.
+    """
+    saved = {name: (logger.handlers[:], logger.filters[:], logger.propagate, logger.level)
+             for name, logger in _app_loggers().items()}
+    yield
+    for name, logger in _app_loggers().items():
+        handlers, filters, propagate, level = saved.get(name, ([], [], True, logging.NOTSET))
+        logger.handlers, logger.filters, logger.propagate, logger.level = handlers, filters, propagate, level
 
 
 @pytest.fixture

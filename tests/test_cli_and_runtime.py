@@ -64,7 +64,8 @@ def test_run_enhances_the_prompt_when_asked(tmp_path: Path, bedrock: FakeBedrock
     }
     result = run_cli(["run", "/imagine a red car enhance", "--out", str(tmp_path / "out")], env, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "enhanced prompt: A red car on a coastal road" in result.stderr
+    # The result (on stdout, as the flow would post it) shows the richer prompt beside the person's own.
+    assert "Enhanced prompt: _A red car on a coastal road" in result.stdout, result.stdout
     [call] = bedrock.invocations()
     assert call.body["prompt"] == "A red car on a coastal road at golden hour, 50 mm lens"
 
