@@ -103,3 +103,14 @@ class UpscaleRequest:
     mode: str = "fast"
     prompt: str = ""
     seed: int | None = None
+
+
+@dataclass(frozen=True)
+class FormatsRequest:
+    """Every format of the photo: ``formats`` are ``name=WxH`` entries (``story=1080x1920``), in order.
+
+    The sizes travel with the job, so a change to ``STUDIO_FORMATS`` meanwhile does not change what is made.
+    """
+
+    formats: tuple[str, ...] = ()
+    seed: int | None = None

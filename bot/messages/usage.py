@@ -48,6 +48,8 @@ PROBLEMS = {
     "ratio_too_stretched": "`ar={value}` is too stretched; {model} goes up to {limit:g}:1.",
     "unknown_action": "Unknown button action `{action}`.",
     "variations_from_button": "Variations come from the button under a result.",
+    "formats_need_stability": "`/formats` needs the Stability stack: {model} cannot extend a photo to an exact "
+                              "format. Ask an admin to set `STUDIO_MODELS=stability` (the default).",
     "edit_needs_mask": "Say what to repaint with `mask=`, or post the photo together with a black-and-white mask "
                        "image (black = repaint) and mention @Studio.",
 }

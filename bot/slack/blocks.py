@@ -137,6 +137,7 @@ IMAGE_ACTIONS: dict[str, str] = {
     "remove-bg": "Remove background",
     "upscale": "Upscale",
     "extend": "Extend…",
+    "formats": "All formats",
     "describe": "Describe",
 }
 ACTION_PREFIX = "studio_"
