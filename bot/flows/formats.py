@@ -56,4 +56,5 @@ def run_formats(job: Job, ctx: WorkerContext) -> None:
     summary = messages.formats_summary([(r.target, r.outpainted, r.blocked) for r in results],
                                        image_model_spec(outpaint_model).label, request.seed,
                                        time.monotonic() - started)
-    progress.show_result(summary, file_ids, rerollable=False)
+    alts = [messages.format_alt_text(photo.name, result.target) for result in made]
+    progress.show_result(summary, file_ids, rerollable=False, alt_texts=alts)

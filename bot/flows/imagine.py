@@ -55,4 +55,6 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
         image_model_spec(model_id).label, seeds, width, height,
         time.monotonic() - started, request.count, result.blocked, request.asked_ratio, result.aspect_ratio,
     )
-    progress.show_result(summary, file_ids, rerollable=True)
+    # The images show in the parent message too (alt text from the prompt), so the channel sees them.
+    alts = [messages.alt_text(request.prompt, index, len(file_ids)) for index in range(1, len(file_ids) + 1)]
+    progress.show_result(summary, file_ids, rerollable=True, alt_texts=alts)
