@@ -33,8 +33,8 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     request = ReplaceBackgroundRequest(**job.request)
     finder = PhotoFinder(ctx.slack.client)
     if job.batch is not None:
-        run_batch_photo(job, ctx, request, finder, lambda photo, call_model: replace_one(
-            ctx, job, str(job.thread_ts), request, finder, photo, call_model))
+        run_batch_photo(job, ctx, request, finder, lambda photo, data, call_model: replace_one(
+            ctx, job, str(job.thread_ts), request, data, photo, call_model))
         return
     photos = locate_photos(job, finder)
     if len(photos) > 1:
@@ -49,7 +49,8 @@ def _replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
     with ctx.quota.reserve(job.team_id, job.user_id, request.count) as reservation:
         progress = start_progress(job, ctx, messages.replace_started(job.user_id, request), [photo])
         try:
-            outcome = replace_one(ctx, job, progress.thread_ts, request, finder, photo, progress.call_model)
+            outcome = replace_one(ctx, job, progress.thread_ts, request, finder.download(photo), photo,
+                                  progress.call_model)
         except (ModelError, StudioError) as error:
             progress.fail(error)
         reservation.use(outcome.images)
@@ -60,11 +61,12 @@ def _replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
 
 
 def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBackgroundRequest,
-                finder: PhotoFinder, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
-    """Put one photo's subject on the new background and upload the result into ``thread_ts``."""
+                data: bytes, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
+    """Put the subject of ``photo`` (its bytes: ``data``) on the new background and upload the result
+    into ``thread_ts``."""
     model_id = model_for(ctx.settings, Role.REPLACE_BG)
     spec = require_task(model_id, Task.BACKGROUND_REPLACEMENT)  # before any call is made
-    image = decode_for_model(finder.download(photo), spec)
+    image = decode_for_model(data, spec)
     prepared = model_input(image, spec)
     if is_stability(model_id):
         subject, result = _replace_by_cutout(ctx, model_id, request, prepared, call_model)
@@ -79,7 +81,8 @@ def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBa
         f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
     ))
     ctx.telemetry.images_generated(model_id, len(result.images))
-    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds)
+    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds,
+                        preview=result.images[0] if result.images else None)
 
 
 def _replace_by_cutout(ctx: WorkerContext, model_id: str, request: ReplaceBackgroundRequest,

@@ -13,6 +13,7 @@ from bot.messages.progress import (
     batch_done,
     batch_progress,
     batch_started,
+    contact_sheet_alt,
     describe_answer,
     describe_started,
     edit_alt_text,
@@ -30,6 +31,7 @@ from bot.messages.progress import (
     replace_summary,
     replaced_alt_text,
     retrying,
+    sheet_outcome,
 )
 from bot.messages.usage import (
     DESCRIBE_CHOICES,
@@ -43,10 +45,10 @@ from bot.messages.usage import (
 
 __all__ = [
     "DESCRIBE_CHOICES", "admin_model_unavailable", "alt_text", "batch_done", "batch_progress", "batch_started",
-    "describe_answer", "describe_started", "edit_alt_text", "edit_started", "edit_summary", "error_message",
-    "escape", "failure_reason", "format_alt_text", "formats_started", "formats_summary",
-    "generation_summary", "home_help", "imagine_started", "interrupted",
-    "interrupted_line", "job_label", "mention_help", "modal_failed", "model_unavailable", "plain_reason", "quote",
-    "replace_started", "replace_summary", "replaced_alt_text", "retrying", "undelivered", "usage",
-    "usage_problem", "usage_today", "working",
+    "contact_sheet_alt", "describe_answer", "describe_started", "edit_alt_text", "edit_started", "edit_summary",
+    "error_message", "escape", "failure_reason", "format_alt_text", "formats_started", "formats_summary",
+    "generation_summary", "home_help", "imagine_started", "interrupted", "interrupted_line", "job_label",
+    "mention_help", "modal_failed", "model_unavailable", "plain_reason", "quote", "replace_started",
+    "replace_summary", "replaced_alt_text", "retrying", "sheet_outcome", "undelivered", "usage", "usage_problem",
+    "usage_today", "working",
 ]

@@ -153,6 +153,19 @@ def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBack
     return line + " The report lists every photo."
 
 
+def sheet_outcome(row: dict[str, object]) -> str:
+    """One photo's line on a batch's contact sheet: what was kept, or why it failed."""
+    if row["outcome"] == "done":
+        return f"done · kept: {row['subject']}" if row.get("subject") else "done"
+    return f"{row['outcome']}: {row['reason']}" if row.get("reason") else str(row["outcome"])
+
+
+def contact_sheet_alt(rows: list[dict[str, object]]) -> str:
+    """Alt text for a batch's contact sheet."""
+    done = sum(1 for row in rows if row["outcome"] == "done")
+    return f"Contact sheet: {len(rows)} photos before and after, {done} done, {len(rows) - done} failed"
+
+
 def formats_started(user_id: str, photo_name: str, targets: tuple[FormatTarget, ...]) -> str:
     """The progress message for /formats."""
     noun = "1 format" if len(targets) == 1 else f"{len(targets)} formats"
