@@ -23,8 +23,8 @@ from bot.catalogue.archive import skip_reason_for_name
 from bot.catalogue.counters import BatchCounters, BatchCounts
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, S3MultipartWriter, put_json
-from bot.errors import StudioError
-from handlers.errors import InvalidImage, ModelBusy, ModelError
+from bot.errors import KnownError
+from handlers.errors import InvalidImage, ModelBusy
 from handlers.images import MAX_FILE_BYTES, open_image
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def process_photo(batch: BatchSpec, source: dict[str, str], item: dict[str, Any]
         raise  # Step Functions retries it with backoff
     except InvalidImage as error:
         return _finish(batch, source, key, deps, row("failed", error.code), ())
-    except (ModelError, StudioError) as error:
+    except KnownError as error:
         return _finish(batch, source, key, deps, row("failed", _reason(error)), ())
     return _finish(batch, source, key, deps, row("done", subject=outcome.subject), outcome.outputs)
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from bot import messages
 from bot.context import WorkerContext
-from bot.errors import BatchTooLarge, PhotoInterrupted, QueueUnavailable, StudioError
+from bot.errors import BatchTooLarge, KnownError, PhotoInterrupted, QueueUnavailable, StudioError
 from bot.flows.photo_io import locate_photos
 from bot.flows.progress import Progress, start_progress
 from bot.flows.retry import ModelCaller, with_model_retries
@@ -30,7 +30,6 @@ from bot.slack.io import Upload
 from bot.slack.photo_refs import MAX_PHOTOS, Photo
 from bot.slack.photos import PhotoFinder
 from handlers.contact_sheet import SheetEntry, contact_sheet, thumbnail
-from handlers.errors import ModelError
 from handlers.requests import ReplaceBackgroundRequest
 
 T = TypeVar("T")
@@ -109,7 +108,7 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
         thumbs["before"] = thumbnail(data)
         outcome = step(photo, data, call_model)
         thumbs["after"] = thumbnail(outcome.preview) if outcome.preview else None
-    except (ModelError, StudioError) as failure:
+    except KnownError as failure:
         error = failure
     except Exception as failure:
         log.exception("batch photo crashed", extra={"job_id": job.id})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import messages
 from bot.context import WorkerContext
-from bot.errors import StudioError
+from bot.errors import KnownError
 from bot.flows.photo_io import locate_photos
 from bot.flows.progress import start_progress
 from bot.flows.retry import ModelCaller
@@ -12,7 +12,6 @@ from bot.jobs import Job
 from bot.settings import model_for
 from bot.slack.photos import PhotoFinder
 from handlers.describe import describe
-from handlers.errors import ModelError
 from handlers.images import prepare_for_vision
 from handlers.model_table import Role
 from handlers.requests import DescribeRequest
@@ -28,7 +27,7 @@ def run_describe(job: Job, ctx: WorkerContext) -> None:
         images = [prepare_for_vision(finder.download(photo)) for photo in photos]
         vision_model = model_for(ctx.settings, Role.VISION)
         answers = progress.call_model(lambda: describe(ctx.bedrock, vision_model, request, images))
-    except (ModelError, StudioError) as error:
+    except KnownError as error:
         progress.fail(error)
     progress.show(progress.heading, body=messages.describe_answer(answers, [photo.name for photo in photos]),
                   final=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import messages
 from bot.context import WorkerContext
-from bot.errors import StudioError, UsageError
+from bot.errors import KnownError, UsageError
 from bot.flows.describe import caption
 from bot.flows.photo_io import locate_photos, result_uploads
 from bot.flows.progress import start_progress
@@ -21,7 +21,6 @@ from bot.jobs import Job
 from bot.settings import model_for
 from bot.slack.photos import PhotoFinder
 from handlers.edit_tasks import extend, inpaint, remove_background, variations
-from handlers.errors import ModelError
 from handlers.image_tasks import GeneratedImages
 from handlers.images import PreparedImage, decode_for_model, extend_canvas, image_size, model_input, prepare_mask
 from handlers.model_table import Role
@@ -125,7 +124,7 @@ def run_photo_edit(job: Job, ctx: WorkerContext, edit: PhotoEdit) -> None:
                 f"{photos[0].name} ({edit.suffix})", messages.edit_alt_text(job.command, request),
             ))
             reservation.use(len(result.images))  # charged once delivered, not when generated
-        except (ModelError, StudioError) as error:
+        except KnownError as error:
             progress.fail(error)
     ctx.telemetry.images_generated(model_id, len(result.images))
     progress.show_result(

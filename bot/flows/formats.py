@@ -6,14 +6,13 @@ import time
 
 from bot import messages
 from bot.context import WorkerContext
-from bot.errors import StudioError
+from bot.errors import KnownError
 from bot.flows.photo_io import locate_photos
 from bot.flows.progress import start_progress
 from bot.jobs import Job
 from bot.settings import model_for
 from bot.slack.io import Upload
 from bot.slack.photos import PhotoFinder
-from handlers.errors import ModelError
 from handlers.format_maker import make_formats
 from handlers.formats import check_photo_size, format_file_name, parse_format_setting
 from handlers.images import upright_size
@@ -50,7 +49,7 @@ def run_formats(job: Job, ctx: WorkerContext) -> None:
                 for result in made if result.png is not None
             ]) if made else []
             reservation.use(len(file_ids))  # charged once delivered
-        except (ModelError, StudioError) as error:
+        except KnownError as error:
             progress.fail(error)
     ctx.telemetry.images_generated(outpaint_model, sum(1 for result in made if result.outpainted))
     summary = messages.formats_summary([(r.target, r.outpainted, r.blocked) for r in results],

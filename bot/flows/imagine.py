@@ -6,12 +6,11 @@ import time
 
 from bot import messages
 from bot.context import WorkerContext
-from bot.errors import StudioError
+from bot.errors import KnownError
 from bot.flows.progress import start_progress
 from bot.jobs import Job
 from bot.settings import model_for
 from bot.slack.io import Upload
-from handlers.errors import ModelError
 from handlers.images import image_size
 from handlers.imagine import imagine
 from handlers.model_table import Role
@@ -45,7 +44,7 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
                 for index, png in enumerate(result.images, start=1)
             ])
             reservation.use(len(result.images))  # charged once delivered, not when generated
-        except (ModelError, StudioError) as error:
+        except KnownError as error:
             # The heading is where the person is looking; say there what happened.
             progress.fail(error)
     ctx.telemetry.images_generated(model_id, len(result.images))

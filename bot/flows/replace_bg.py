@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot import messages
 from bot.context import WorkerContext
-from bot.errors import StudioError, SubjectMismatch
+from bot.errors import KnownError, SubjectMismatch
 from bot.flows.batch import PhotoOutcome, run_batch_photo, start_batch
 from bot.flows.photo_io import locate_photos, result_uploads
 from bot.flows.progress import start_progress
@@ -18,7 +18,6 @@ from bot.slack.photo_refs import Photo
 from bot.slack.photos import PhotoFinder
 from handlers.describe import check_subject, name_subject
 from handlers.edit_tasks import remove_background
-from handlers.errors import ModelError
 from handlers.image_tasks import GeneratedImages, require_task
 from handlers.images import PreparedImage, cutout_preview, decode_for_model, model_input, vision_input
 from handlers.model_table import Role
@@ -51,7 +50,7 @@ def _replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
         try:
             outcome = replace_one(ctx, job, progress.thread_ts, request, finder.download(photo), photo,
                                   progress.call_model)
-        except (ModelError, StudioError) as error:
+        except KnownError as error:
             progress.fail(error)
         reservation.use(outcome.images)
     label = image_model_spec(model_for(ctx.settings, Role.REPLACE_BG)).label
