@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import batch, ingress, load, photo
+from bench import batch, catalogue, ingress, load, photo
 from bench.report import Row, rows, save, table
 
 BENCHES: dict[str, Callable[[], dict[str, float]]] = {
@@ -19,6 +19,7 @@ BENCHES: dict[str, Callable[[], dict[str, float]]] = {
     "ingress-warm-ack": ingress.warm_ack,
     "load": load.load_test,
     "batch": batch.batch_both,
+    "catalogue": catalogue.catalogue_1000,
 }
 
 

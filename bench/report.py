@@ -36,6 +36,12 @@ GOALS = {
     "ingress_warm_ack_p99_ms": Goal(50),
     "ack_max_ms": Goal(3000),  # Slack retries (and eventually disables) what is not acked in 3 s
     "batch_20_photos_keep_bag_s": Goal(8),
+    # A ZIP of 1,000 photos, 50 ms per model call (bench/catalogue.py): within 10 % of the concurrency
+    # floor, little work besides the model per photo, and memory flat in the number of photos.
+    "catalogue_1000_time_over_floor_ratio": Goal(1.10),
+    "catalogue_overhead_per_photo_ms": Goal(40),
+    "catalogue_1000_peak_rss_mb": Goal(300),
+    "catalogue_peak_rss_growth_250_to_1000_mb": Goal(20),
 }
 
 

@@ -10,14 +10,10 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot import messages
-from bot.clients import aws_credentials_hint, bedrock_control, bedrock_runtime, slack_web_client
-from bot.commands.intake import parse_request
-from bot.errors import KnownError
-from bot.settings import WHERE_TO_FIND, MissingSettings, Settings, model_for
+from bot.clients import aws_credentials_hint, bedrock_control, slack_web_client
+from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
 from bot.slack.manifest import http_manifest, load_manifest
-from handlers.imagine import imagine
-from handlers.model_table import Role, UnknownStack
+from handlers.model_table import UnknownStack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,8 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="action")
     sub.add_parser("serve", help="run the Slack bot (the default)")
     run = sub.add_parser("run", help='run one command against Bedrock without Slack, e.g. "/imagine a red car"')
-    run.add_argument("command_text", help='the command as typed in Slack, e.g. "/imagine a red car ar=16:9"')
-    run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images")
+    run.add_argument("command_text", help='the command as typed in Slack, e.g. "/replace-bg keep=car beach"')
+    run.add_argument("--image", type=Path, action="append", default=[], dest="images",
+                     help="a photo for a photo command; repeat it for a batch, or for /edit's mask (second)")
+    run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images and report.txt")
     sub.add_parser("doctor", help="check the Slack token and scopes, model access and model lifecycle")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (for HTTP mode: --url)")
     manifest.add_argument("--url", help="request URL, e.g. the stack output SlackRequestUrl")
@@ -38,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # Look for .env where the admin runs the command, not beside this module.
     load_dotenv(find_dotenv(usecwd=True))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # On the terminal, the flow's own progress lines say what happens; the log only what went wrong.
+    level = logging.WARNING if args.action == "run" else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials in …" is noise
     settings = Settings.from_env()
     try:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Studio cannot start: {error}.", file=sys.stderr)
         return 2
     if args.action == "run":
-        return run_once(settings, args.command_text, args.out)
+        return run_once(settings, args.command_text, args.images, args.out)
     if args.action == "doctor":
         return doctor(settings)
     return serve(settings)
@@ -90,30 +90,11 @@ def doctor(settings: Settings) -> int:
     return 1 if any(check.status == FAIL for check in checks) else 0
 
 
-def run_once(settings: Settings, command_text: str, out_dir: Path) -> int:
-    """Run ``/imagine ...`` against Bedrock and write the images to ``out_dir``."""
-    aws_hint = aws_credentials_hint(settings)
-    if aws_hint:
-        print(aws_hint, file=sys.stderr)
-        return 2
-    name, _, text = command_text.strip().lstrip("/").partition(" ")
-    if name != "imagine":
-        print("`run` supports /imagine; photo commands need a photo in Slack.", file=sys.stderr)
-        return 2
-    try:
-        request = parse_request(name, text, settings)
-        role = Role.GENERATE_PREMIUM if request.quality == "premium" else Role.GENERATE
-        result = imagine(bedrock_runtime(settings), model_for(settings, role), request)
-    except KnownError as error:
-        print(messages.error_message(error), file=sys.stderr)
-        return 1
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for index, png in enumerate(result.images, start=1):
-        path = out_dir / f"studio-{result.seed}-{index}.png"
-        path.write_bytes(png)
-        print(path)
-    print(f"{result.model_id} · seed {result.seed} · {request.width}x{request.height}", file=sys.stderr)
-    return 0
+def run_once(settings: Settings, command_text: str, images: list[Path], out_dir: Path) -> int:
+    """Run any command's flow against Bedrock on local ``images``; results and report.txt go to ``out_dir``."""
+    from bot.runtime.terminal import run_command  # the flows and Pillow load only when running one
+
+    return run_command(settings, command_text, images, out_dir)
 
 
 if __name__ == "__main__":

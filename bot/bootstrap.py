@@ -19,38 +19,58 @@ from bot.clients import MeteredBedrock, bedrock_runtime, slack_listener_client, 
 from bot.context import WorkerContext, quota_from
 from bot.jobs import Job
 from bot.settings import Settings
-from bot.slack.io import SlackIO
 from bot.store import StateStore, Store
 from bot.telemetry import LogTelemetry, Telemetry
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.catalogue.aws import CatalogueAws
     from bot.runtime.aws import SqsQueue
     from bot.runtime.dynamo_state import DynamoState
+    from bot.slack.io import SlackIO
 
 log = logging.getLogger(__name__)
 
 
 def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, telemetry: Telemetry | None = None,
-                   enqueue: Callable[[Job], None] | None = None, model_calls: int | None = None) -> WorkerContext:
+                   enqueue: Callable[[Job], None] | None = None, model_calls: int | None = None,
+                   catalogue: CatalogueAws | None = None, slack: SlackIO | None = None) -> WorkerContext:
     """What jobs run with: Slack and Bedrock clients, quotas and ``store``.
 
     ``model_calls`` bounds the Bedrock calls in flight at once (the local pool);
-    ``bedrock`` replaces the Bedrock client (benchmarks time their own).
+    ``bedrock`` replaces the Bedrock client (benchmarks time their own); ``slack``
+    replaces the Slack side (the terminal runtime's stand-in).
     """
+    from bot.slack.io import SlackIO  # what jobs need; the ingress never loads it
+
     telemetry = telemetry or LogTelemetry()
     if bedrock is None:
         bedrock = MeteredBedrock(bedrock_runtime(settings), telemetry.model_called, limit=model_calls)
     return WorkerContext(
         settings=settings,
-        slack=SlackIO(slack_web_client(settings), backoff_seconds=settings.retry_base_seconds / 4),
+        slack=slack or SlackIO(slack_web_client(settings), backoff_seconds=settings.retry_base_seconds / 4),
         bedrock=bedrock,
         quota=quota_from(settings, store),
         store=store,
         telemetry=telemetry,
         enqueue=enqueue,
+        catalogue=catalogue,
     )
+
+
+def catalogue_aws(settings: Settings) -> CatalogueAws | None:
+    """The stack's catalogue bucket, state machine and counters; None where the stack has none."""
+    if not settings.catalogue_bucket or not settings.catalogue_state_machine:
+        return None
+    from bot.catalogue.aws import CatalogueAws
+    from bot.catalogue.counters import BatchCounters
+    from bot.clients import aws_client
+
+    return CatalogueAws(aws_client("s3", settings), aws_client("stepfunctions", settings),
+                        BatchCounters(aws_client("dynamodb", settings), settings.table_name),
+                        settings.catalogue_bucket, settings.catalogue_state_machine,
+                        settings.catalogue_retention_days)
 
 
 def load_model_stack() -> None:
@@ -127,6 +147,7 @@ def lambda_worker() -> WorkerContext:
     load_model_stack()
     store = DynamoState(aws_client("dynamodb", settings), settings.table_name)
     ctx = worker_context(settings, store, telemetry=PowertoolsTelemetry(),
-                         enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit)
+                         enqueue=SqsQueue(aws_client("sqs", settings), settings.queue_url).submit,
+                         catalogue=catalogue_aws(settings))
     check_models(settings, ctx.slack.client, store, once_a_day=True)
     return ctx

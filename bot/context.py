@@ -5,14 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.jobs import Job
 from bot.quota import Quota, UsageStore
 from bot.settings import Settings
-from bot.slack.io import SlackIO
 from bot.store import Store
 from bot.telemetry import LogTelemetry, Telemetry
+
+if TYPE_CHECKING:
+    # Only the worker on AWS has one; the ingress must not import S3 code (and Pillow) to start.
+    from bot.catalogue.aws import CatalogueAws
+
+    # Only jobs use Slack I/O; the ingress, which imports this module for the quotas, never loads it.
+    from bot.slack.io import SlackIO
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ class WorkerContext:
     # Queues more jobs (a batch fans out one per photo); None where nothing may be queued.
     enqueue: Callable[[Job], None] | None = None
     sleep: Callable[[float], None] = field(default=time.sleep)
+    # Where ZIP batches run on AWS (S3 + Step Functions); None runs them here, on this process's threads.
+    catalogue: CatalogueAws | None = None
 
 
 def quota_from(settings: Settings, store: UsageStore) -> Quota:

@@ -142,3 +142,12 @@ class QuotaExceeded(StudioError):
         self.used = used
         self.limit = limit
         self.requested = requested
+
+
+class ArchiveRefused(StudioError):
+    """The file cannot be read as a batch at all; ``reason``: not_a_zip, too_many_entries, too_large."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason} {detail}".strip())
+        self.reason = reason
+        self.detail = detail

@@ -96,6 +96,16 @@ class Settings:
     shutdown_grace_seconds: float = 25.0
     # What /formats makes (``STUDIO_FORMATS``, name=WxH list).
     formats: tuple[FormatTarget, ...] = DEFAULT_FORMATS
+    # Catalogue batches (a ZIP of photos): photos and bytes one ZIP may hold (Slack files go up
+    # to 1 GB), the largest results ZIP posted to Slack, and how often the progress line changes.
+    catalogue_max_photos: int = 2_000
+    catalogue_max_bytes: int = 1024**3
+    catalogue_upload_bytes: int = 1024**3
+    catalogue_progress_seconds: float = 5.0
+    # AWS: where batches are staged, the state machine that runs them, and how long results stay.
+    catalogue_bucket: str = ""
+    catalogue_state_machine: str = ""
+    catalogue_retention_days: int = 7
 
     def __repr__(self) -> str:
         # Keep tokens out of logs and tracebacks that print the settings.
@@ -145,6 +155,13 @@ class Settings:
             retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
             shutdown_grace_seconds=float(env.get("STUDIO_SHUTDOWN_GRACE_SECONDS", "25")),
             formats=parse_format_setting(env.get("STUDIO_FORMATS", "")),
+            catalogue_max_photos=int(env.get("STUDIO_CATALOGUE_MAX_PHOTOS", "2000")),
+            catalogue_max_bytes=int(env.get("STUDIO_CATALOGUE_MAX_BYTES", str(1024**3))),
+            catalogue_upload_bytes=int(env.get("STUDIO_CATALOGUE_UPLOAD_BYTES", str(1024**3))),
+            catalogue_progress_seconds=float(env.get("STUDIO_CATALOGUE_PROGRESS_SECONDS", "5")),
+            catalogue_bucket=env.get("STUDIO_CATALOGUE_BUCKET", ""),
+            catalogue_state_machine=env.get("STUDIO_CATALOGUE_STATE_MACHINE", ""),
+            catalogue_retention_days=int(env.get("STUDIO_CATALOGUE_RETENTION_DAYS") or "7"),
         )
 
     def require_slack(self) -> None:

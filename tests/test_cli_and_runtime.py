@@ -53,7 +53,7 @@ def test_run_writes_images_without_slack(tmp_path: Path, bedrock: FakeBedrock) -
     files = sorted((tmp_path / "out").glob("*.png"))
     assert len(files) == 2
     assert Image.open(files[0]).size == (1344, 768)  # Stable Image Core's 16:9
-    assert "seed" in result.stderr
+    assert "seeds " in result.stdout and "Generating…" in result.stderr  # outcome on stdout, progress on stderr
 
 
 def test_run_reports_usage_errors_without_calling_bedrock(tmp_path: Path, bedrock: FakeBedrock) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -65,7 +66,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, bedrock: FakeBedrock)
 
 
 def fresh(module: str) -> ModuleType:
-    """Import a Lambda entry module anew, as a cold start would (it builds at import time)."""
+    """Import a Lambda entry module anew, as a cold start would (it builds at import time).
+
+    Each function has its own process on Lambda. Here both share one, and the logger named
+    "studio" is both the worker's Powertools logger and Bolt's app logger (the app's name),
+    which takes the ingress's handler; a cold start begins without it.
+    """
+    logging.Logger.manager.loggerDict.pop("studio", None)
     sys.modules.pop(module, None)
     return importlib.import_module(module)
 
@@ -199,19 +206,50 @@ def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> 
     assert len(aws.queued_jobs()) == 1
 
 
+# What acking never needs: Pillow and the model side, the flows, and what only workers, the local
+# HTTP server or the terminal use (Slack I/O, Bolt's WSGI adapter, Powertools: ~15 ms with its Metrics).
+NOT_IN_INGRESS = ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagine', 'bot.flows.edit',
+                  'bot.flows.replace_bg', 'bot.flows.progress', 'bot.slack.io', 'bot.slack.photos',
+                  'bot.slack.wsgi_guard', 'slack_bolt.adapter.wsgi', 'wsgiref.simple_server', 'aws_lambda_powertools',
+                  'bot.runtime.terminal', 'bot.runtime.worker')
+
+
 def test_ingress_does_not_load_pillow_or_handlers(tmp_path) -> None:
-    """A cold start in a fresh interpreter: the ingress bundle has no Pillow at all."""
+    """A cold start in a fresh interpreter: the ingress bundle has no Pillow at all, nor anything only workers use."""
     import os
     import subprocess
 
-    probe = ("import sys, bot.runtime.lambda_ingress; "
-             "print([m for m in ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagine', 'bot.flows.edit', 'bot.flows.replace_bg', 'bot.flows.progress') "
-             "if m in sys.modules])")
+    probe = f"import sys, bot.runtime.lambda_ingress; print([m for m in {NOT_IN_INGRESS!r} if m in sys.modules])"
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-x",
            "SLACK_SIGNING_SECRET": "s", "AWS_REGION": "us-east-1", "STUDIO_QUEUE_URL": "https://q", "STUDIO_TABLE_NAME": "t"}
     result = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ingress_logs_json_lines_with_the_workers_keys(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Powertools, the ingress's lines keep Powertools Logger's keys (the worker's), context included."""
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+    ingress = fresh("bot.runtime.lambda_ingress")
+    [handler] = logging.getLogger("bot").handlers
+    buffer = io.StringIO()
+    monkeypatch.setattr(handler, "stream", buffer)
+    body = slash_command_body("/imagine", "a red car")
+    ingress.handler(function_url_event(body, signed_headers(body, secret="forged")), LambdaContext())
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("bot.runtime").exception("failed", extra={"job_id": "j1"})
+    first, second = (json.loads(line) for line in buffer.getvalue().splitlines())
+    assert list(first)[:11] == ["level", "location", "message", "timestamp", "service", "name", "cold_start",
+                                "function_name", "function_memory_size", "function_arn", "function_request_id"]
+    assert first["name"] == "bot.slack.http_guard"
+    assert first["level"] == "WARNING" and first["service"] == "studio" and first["cold_start"] is True
+    assert first["function_request_id"] == "req-1" and first["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
+    assert first["location"].startswith("logged:") and "signature" in first["message"]
+    assert second["job_id"] == "j1" and second["exception_name"] == "ValueError" and "boom" in second["exception"]
+    ingress.handler(function_url_event(body, signed_headers(body, secret="forged")), LambdaContext())
+    assert json.loads(buffer.getvalue().splitlines()[-1])["cold_start"] is False
 
 
 # --- worker --------------------------------------------------------------------------------

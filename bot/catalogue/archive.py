@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 
+# Re-exported: the error lives with the others so the wording can name it without importing Pillow.
+from bot.errors import ArchiveRefused as ArchiveRefused
 from handlers.errors import InvalidImage
 from handlers.images import MAX_FILE_BYTES, open_image
 
@@ -83,15 +85,6 @@ class ArchiveReport:
     def to_tell(self) -> list[Skipped]:
         """The skipped entries a person should hear about."""
         return [entry for entry in self.skipped if entry.worth_telling]
-
-
-class ArchiveRefused(Exception):
-    """The file cannot be read as a batch at all; ``reason``: not_a_zip, too_many_entries, too_large."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason} {detail}".strip())
-        self.reason = reason
-        self.detail = detail
 
 
 def spool(chunks: Iterable[bytes], max_bytes: int, directory: str | None = None) -> IO[bytes]:

@@ -10,7 +10,6 @@ from bot.flows.progress import start_progress
 from bot.flows.retry import ModelCaller
 from bot.jobs import Job
 from bot.settings import model_for
-from bot.slack.photos import PhotoFinder
 from handlers.describe import describe
 from handlers.images import prepare_for_vision
 from handlers.model_table import Role
@@ -20,7 +19,7 @@ from handlers.requests import DescribeRequest
 def run_describe(job: Job, ctx: WorkerContext) -> None:
     """Answer a /describe request in the photo's thread."""
     request = DescribeRequest(**job.request)
-    finder = PhotoFinder(ctx.slack.client)
+    finder = ctx.slack.photos()
     photos = locate_photos(job, finder)
     progress = start_progress(job, ctx, messages.describe_started(job.user_id, request), photos)
     try:

@@ -19,7 +19,6 @@ from bot.flows.photo_io import locate_photos, result_uploads
 from bot.flows.progress import start_progress
 from bot.jobs import Job
 from bot.settings import model_for
-from bot.slack.photos import PhotoFinder
 from handlers.edit_tasks import extend, inpaint, remove_background, variations
 from handlers.image_tasks import GeneratedImages
 from handlers.images import PreparedImage, decode_for_model, extend_canvas, image_size, model_input, prepare_mask
@@ -109,7 +108,7 @@ def run_photo_edit(job: Job, ctx: WorkerContext, edit: PhotoEdit) -> None:
     model_id = model_for(ctx.settings, edit.role)
     spec = image_model_spec(model_id)
     started = time.monotonic()
-    finder = PhotoFinder(ctx.slack.client)
+    finder = ctx.slack.photos()
     photos = locate_photos(job, finder)
     with ctx.quota.reserve(job.team_id, job.user_id, getattr(request, "count", 1)) as reservation:
         progress = start_progress(job, ctx, messages.edit_started(job.user_id, job.command, request), photos)

@@ -12,7 +12,6 @@ from bot.flows.progress import start_progress
 from bot.jobs import Job
 from bot.settings import model_for
 from bot.slack.io import Upload
-from bot.slack.photos import PhotoFinder
 from handlers.format_maker import make_formats
 from handlers.formats import check_photo_size, format_file_name, parse_format_setting
 from handlers.images import upright_size
@@ -32,7 +31,7 @@ def run_formats(job: Job, ctx: WorkerContext) -> None:
     outpaint_model = model_for(ctx.settings, Role.EXTEND)
     remove_bg_model = model_for(ctx.settings, Role.REMOVE_BG)
     started = time.monotonic()
-    finder = PhotoFinder(ctx.slack.client)
+    finder = ctx.slack.photos()
     photo = locate_photos(job, finder)[0]
     data = finder.download(photo)
     check_photo_size(upright_size(data), targets)

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.errors import NoImageFound
 from bot.jobs import Job
 from bot.slack.io import Upload
 from bot.slack.photo_refs import Photo
 from bot.slack.photos import PhotoFinder
 
 
-def locate_photos(job: Job, finder: PhotoFinder) -> list[Photo]:
-    """The photos the job is about, from wherever its ``image_source`` says."""
+def locate_photos(job: Job, finder: PhotoFinder, archives: bool = False) -> list[Photo]:
+    """The photos the job is about, from wherever its ``image_source`` says.
+
+    ZIPs (catalogue batches) are kept only for commands that take them (``archives``).
+    """
+    photos = _located(job, finder)
+    if archives:
+        return photos
+    single = [photo for photo in photos if not photo.is_archive]
+    if not single:
+        raise NoImageFound("zip_not_supported", photos[0].name)
+    return single
+
+
+def _located(job: Job, finder: PhotoFinder) -> list[Photo]:
     if job.image_source == "files":
         return finder.by_ids(job.file_ids, job.thread_ts or "")
     if job.image_source == "thread" and job.thread_ts:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import posixpath
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from bot import messages
+from bot.catalogue.state_machine_step import PhotoOutcome as ZipPhotoOutcome
+from bot.catalogue.state_machine_step import PhotoOutput
 from bot.context import WorkerContext
 from bot.errors import KnownError, SubjectMismatch
 from bot.flows.batch import PhotoOutcome, run_batch_photo, start_batch
+from bot.flows.catalogue import ZipBatch, run_zip_batch
 from bot.flows.photo_io import locate_photos, result_uploads
 from bot.flows.progress import start_progress
 from bot.flows.retry import ModelCaller
@@ -30,13 +35,16 @@ from handlers.stability import is_stability
 def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     """/replace-bg: one photo here; several become a batch of one job per photo."""
     request = ReplaceBackgroundRequest(**job.request)
-    finder = PhotoFinder(ctx.slack.client)
+    finder = ctx.slack.photos()
     if job.batch is not None:
         run_batch_photo(job, ctx, request, finder, lambda photo, data, call_model: replace_one(
             ctx, job, str(job.thread_ts), request, data, photo, call_model))
         return
-    photos = locate_photos(job, finder)
-    if len(photos) > 1:
+    photos = locate_photos(job, finder, archives=True)
+    archives = [photo for photo in photos if photo.is_archive]
+    if archives:
+        run_zip_batch(job, ctx, archives[0], zip_batch(job.request))
+    elif len(photos) > 1:
         start_batch(job, ctx, request, photos)
     else:
         _replace_single(job, ctx, request, finder, photos[0])
@@ -63,6 +71,18 @@ def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBa
                 data: bytes, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
     """Put the subject of ``photo`` (its bytes: ``data``) on the new background and upload the result
     into ``thread_ts``."""
+    subject, result = replace_photo(ctx, request, data, call_model)
+    file_ids = ctx.slack.upload(job.channel_id, thread_ts, result_uploads(
+        result.images, photo.name.rsplit(".", 1)[0], "new-background",
+        f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
+    ))
+    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds,
+                        preview=result.images[0] if result.images else None)
+
+
+def replace_photo(ctx: WorkerContext, request: ReplaceBackgroundRequest, data: bytes,
+                  call_model: ModelCaller) -> tuple[str, GeneratedImages]:
+    """The per-photo pipeline (a single photo, a batch's or a ZIP's): the kept subject and the new images."""
     model_id = model_for(ctx.settings, Role.REPLACE_BG)
     spec = require_task(model_id, Task.BACKGROUND_REPLACEMENT)  # before any call is made
     image = decode_for_model(data, spec)
@@ -75,13 +95,22 @@ def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBa
             seen = vision_input(image)
             subject = call_model(lambda: name_subject(ctx.bedrock, model_for(ctx.settings, Role.VISION), seen))
         result = call_model(lambda: replace_background(ctx.bedrock, model_id, request, prepared, subject))
-    file_ids = ctx.slack.upload(job.channel_id, thread_ts, result_uploads(
-        result.images, photo.name.rsplit(".", 1)[0], "new-background",
-        f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
-    ))
     ctx.telemetry.images_generated(model_id, len(result.images))
-    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds,
-                        preview=result.images[0] if result.images else None)
+    return subject, result
+
+
+def zip_batch(request: dict[str, Any]) -> ZipBatch:
+    """/replace-bg on each photo of a ZIP: the same pipeline, the results as files instead of uploads."""
+    parsed = ReplaceBackgroundRequest(**request)
+
+    def work(ctx: WorkerContext, name: str, data: bytes, call_model: ModelCaller) -> ZipPhotoOutcome:
+        subject, result = replace_photo(ctx, parsed, data, call_model)
+        stem = posixpath.splitext(posixpath.basename(name))[0]
+        return ZipPhotoOutcome(tuple(PhotoOutput(f"{stem}-new-background-{index}.png", png)
+                                     for index, png in enumerate(result.images, start=1)), subject)
+
+    return ZipBatch("replace-bg", parsed.count, work,
+                    lambda user, zip_name, photos: messages.zip_replace_started(user, parsed, zip_name, photos))
 
 
 def _replace_by_cutout(ctx: WorkerContext, model_id: str, request: ReplaceBackgroundRequest,

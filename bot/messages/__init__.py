@@ -32,6 +32,14 @@ from bot.messages.progress import (
     replaced_alt_text,
     retrying,
     sheet_outcome,
+    zip_done,
+    zip_nothing_made,
+    zip_queued,
+    zip_reading,
+    zip_replace_started,
+    zip_results_attached,
+    zip_results_link,
+    zip_results_too_big,
 )
 from bot.messages.usage import (
     DESCRIBE_CHOICES,
@@ -50,5 +58,6 @@ __all__ = [
     "generation_summary", "home_help", "imagine_started", "interrupted", "interrupted_line", "job_label",
     "mention_help", "modal_failed", "model_unavailable", "plain_reason", "quote", "replace_started",
     "replace_summary", "replaced_alt_text", "retrying", "sheet_outcome", "undelivered", "usage", "usage_problem",
-    "usage_today", "working",
+    "usage_today", "working", "zip_done", "zip_nothing_made", "zip_queued", "zip_reading", "zip_replace_started",
+    "zip_results_attached", "zip_results_link", "zip_results_too_big",
 ]

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.catalogue.plan import BatchTooBig
 from bot.errors import (
     AlreadyReported,
+    ArchiveRefused,
     BatchTooLarge,
     BedrockTimedOut,
     BotNotInChannel,
@@ -97,6 +99,14 @@ NO_IMAGE_REASONS = {
     "deleted": "The photo was deleted from Slack, so Studio cannot use it any more.",
     "result_expired": "That result is too old to reuse; run the command again.",
     "result_image_gone": "That image is no longer part of the result.",
+    "zip_not_supported": "`{name}` is a ZIP. ZIP batches work with `/replace-bg`; for this command post "
+                         "the photo itself.",
+    "none_in_zip": "`{name}` holds no photo Studio can read (JPEG, PNG, WebP or GIF).",
+}
+ARCHIVE_REFUSED = {
+    "not_a_zip": "That file is not a ZIP Studio can open. Zip the photos again and post the ZIP.",
+    "too_many_entries": "That ZIP holds too many files to be a batch of photos. Split it into smaller ZIPs.",
+    "too_large": "That ZIP is larger than Studio takes in one batch ({limit}). Split it into smaller ZIPs.",
 }
 
 # The words for one error: a template filled from the error's fields, or a function of
@@ -254,6 +264,13 @@ REGISTRY: dict[type[BaseException], Wording] = {
     QuotaExceeded: Wording(_quota_exceeded),
     BatchTooLarge: Wording(":warning: That is {count} photos; Studio replaces backgrounds on up to {limit} at "
                            "once. Split them over several threads."),
+    BatchTooBig: Wording(lambda error, settings: (
+        f":warning: That ZIP holds {error.photos:,} photos, which makes {error.needed:,} images; "
+        f"{'you have' if error.scope == 'user' else 'this workspace has'} {error.left:,} left today. "
+        "Nothing was started: split the ZIP, or try again tomorrow."), "quota"),
+    ArchiveRefused: Wording(lambda error, settings: ":file_folder: " + ARCHIVE_REFUSED.get(
+        error.reason, ARCHIVE_REFUSED["not_a_zip"]).format(
+        limit=f"{settings.catalogue_max_bytes // 1_048_576:,} MB" if settings else "the limit"), "bad_image"),
     BedrockTimedOut: Wording(_timed_out, "model_timeout"),
     PhotoInterrupted: Wording(":warning: Studio was stopped or restarted before this photo was finished, so it "
                               "was skipped. Run it again on its own."),

@@ -230,3 +230,47 @@ def interrupted(labels: list[str]) -> str:
 def interrupted_line(label: str) -> str:
     """What a progress line says when its job was cut off."""
     return f":warning: Interrupted: Studio was stopped or restarted before {label} finished. Please send it again."
+
+
+def zip_replace_started(user_id: str, request: ReplaceBackgroundRequest, zip_name: str, count: int) -> str:
+    """The progress message of a ZIP batch of /replace-bg."""
+    keep = "each photo's subject" if request.keep == AUTO_SUBJECT else f"*{quote(request.keep)}*"
+    return (f"<@{user_id}> asked to put {keep} on a new background in the {count:,} photos of "
+            f"`{escape(zip_name)}`:\n> {quote(request.prompt)}")
+
+
+def zip_queued() -> str:
+    """A ZIP batch waiting for the same person's running batch."""
+    return ":hourglass: Queued: this batch starts when your batch in progress finishes."
+
+
+def zip_reading(zip_name: str) -> str:
+    """While a ZIP is copied and its photos staged (AWS)."""
+    return f"Reading `{escape(zip_name)}`…"
+
+
+def zip_done(user_id: str, done: int, failed: int, skipped: int, results: str) -> str:
+    """The comment on a ZIP batch's files; ``results`` says where the results are."""
+    line = f"<@{user_id}> {done:,} of {done + failed:,} photos are done"
+    if failed:
+        line += f", {failed:,} failed"
+    if skipped:
+        line += f"; {skipped:,} files in the ZIP were skipped (not photos, or unsafe)"
+    return f"{line}. {results} The report lists every photo and file."
+
+
+def zip_results_attached(zip_name: str) -> str:
+    return f"The results are in `{escape(zip_name)}`."
+
+
+def zip_results_link(url: str, days: int) -> str:
+    """The results ZIP was too big for Slack: a download link instead."""
+    return f"The results ZIP is too big for Slack; <{url}|download it here> (the link works for up to {days} days)."
+
+
+def zip_results_too_big() -> str:
+    return "The results ZIP is too big for Slack; ask an admin for it."
+
+
+def zip_nothing_made() -> str:
+    return "No photo could be processed."

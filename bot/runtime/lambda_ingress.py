@@ -2,23 +2,22 @@
 
 Everything is built at import time (``bot.bootstrap``): with SnapStart that is
 once per deployed version, in the snapshot; without, once per container. This
-module imports only what acking needs (no Pillow, no Bedrock client, no X-Ray SDK).
+module imports only what acking needs (no Pillow, no Bedrock client, no X-Ray
+SDK, no Powertools: its JSON log lines come from ``bot.runtime.aws.json_logging``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot.bootstrap import lambda_ingress
-from bot.runtime.aws import structured_logging
+from bot.runtime.aws import json_logging
 from bot.runtime.snapstart import refresh_after_restore
 from bot.slack.http_guard import lambda_refusal
 
-logger = Logger()
-structured_logging(logger)
+log_format = json_logging()
 # No X-Ray SDK here: importing it and patching botocore cost ~16 ms of cold import,
 # for two subsegments (the claim and the SQS send). Lambda's active tracing still records each request, and
 # botocore passes its trace id on to SQS, so the worker's trace continues it.
@@ -29,8 +28,8 @@ refresh_after_restore(queue.client, state.client)
 slack_handler = SlackRequestHandler(app)
 
 
-@logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Function URL / HTTP API (payload v2) event in, Slack's HTTP answer out."""
+    log_format.lambda_context(context)
     # slack_bolt's Lambda adapter is untyped.
     return lambda_refusal(event, settings.slack_signing_secret) or slack_handler.handle(event, context)  # type: ignore[no-untyped-call]

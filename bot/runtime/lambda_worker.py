@@ -1,6 +1,8 @@
 """AWS Lambda worker on the SQS job queue.
 
-Each record is one job. A job runs at most once to completion (Powertools
+Each record is one job. The same function runs the catalogue state machine's
+steps (an event with ``catalogue_step``, see ``bot.flows.catalogue_aws``).
+A job runs at most once to completion (Powertools
 Idempotency keyed on the job id, so an SQS redelivery never posts twice);
 a job whose result could not be delivered is reported as a batch item failure,
 so SQS retries it and, after the redrive limit, moves it to the dead-letter queue.
@@ -22,7 +24,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from bot.bootstrap import lambda_worker
+from bot.catalogue.state_machine_step import is_step_event
 from bot.clients import aws_client
+from bot.flows.catalogue_aws import run_step, step_deps
 from bot.jobs import Job
 from bot.runtime.aws import structured_logging
 from bot.runtime.worker import Outcome, run_job
@@ -37,6 +41,7 @@ tracer = Tracer(patch_modules=["botocore", "httplib"])
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 ctx = lambda_worker()
+steps = step_deps(ctx) if ctx.catalogue is not None else None
 
 # A finished job is remembered for a day: far longer than SQS keeps retrying it.
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
@@ -75,7 +80,12 @@ def record_handler(record: SQSRecord) -> str:
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    """SQS batch in, the ids of records to retry out."""
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse | dict[str, Any]:
+    """SQS batch in, the ids of records to retry out; or a catalogue step in, its small result out."""
+    if is_step_event(event):
+        if steps is None:
+            raise RuntimeError("a catalogue step, but STUDIO_CATALOGUE_BUCKET is not set")
+        # Errors (ModelBusy included) propagate: the state machine retries or records the photo.
+        return run_step(event, ctx, steps)
     idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -20,7 +20,7 @@ from bot.runtime.recovery import recover_unfinished
 from bot.runtime.sqlite_state import SqliteState
 from bot.runtime.worker import run_job
 from bot.settings import Settings
-from bot.slack.http_guard import GuardedWsgiHandler
+from bot.slack.wsgi_guard import GuardedWsgiHandler
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"

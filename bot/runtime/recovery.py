@@ -18,7 +18,6 @@ from bot.flows.batch import skip_batch_photo
 from bot.jobs import Job
 from bot.runtime.sqlite_state import JournalEntry, SqliteState
 from bot.slack.blocks import text_blocks
-from bot.slack.photos import PhotoFinder
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def _photo_names(job: Job, ctx: WorkerContext) -> list[str]:
     if not job.file_ids:
         return []
     try:
-        return [photo.name for photo in PhotoFinder(ctx.slack.client).by_ids(job.file_ids, job.thread_ts or "")]
+        return [photo.name for photo in ctx.slack.photos().by_ids(job.file_ids, job.thread_ts or "")]
     except StudioError as error:
         log.info("could not name the photos of job %s: %s", job.id, error)
         return []

@@ -4,8 +4,9 @@ Bolt parses the body before it checks the signature, and a non-numeric
 timestamp or a malformed body raises inside it (HTTP 500, a traceback in the
 log, even for an unsigned request). Here a request is refused first: unsigned,
 stale or badly signed → 401; signed but not a Slack payload → 400. Both HTTP
-runtimes (the local WSGI server and the Lambda ingress) use this, and each
-refusal is logged as one line that says why, never with the body.
+runtimes use this (the Lambda ingress directly, the local WSGI server through
+``bot.slack.wsgi_guard``, kept apart so the ingress never imports Bolt's WSGI
+adapter), and each refusal is logged as one line that says why, never with the body.
 """
 
 from __future__ import annotations
@@ -14,20 +15,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import io
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request.internals import parse_body
-
-if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +32,7 @@ MAX_BODY_BYTES = 1_000_000
 # Interactive payloads all carry the person who acted, as {"id": ...}.
 _INTERACTIVE = ("block_actions", "block_suggestion", "message_action", "shortcut", "view_submission",
                 "view_closed", "interactive_message")
-_WORDS = {400: "bad request", 401: "invalid request", 413: "request too large"}
+WORDS = {400: "bad request", 401: "invalid request", 413: "request too large"}
 
 
 @dataclass(frozen=True)
@@ -58,10 +52,11 @@ def check_request(body: bytes, headers: Mapping[str, str], signing_secret: str |
     """
     refusal = _check_signature(body, headers, signing_secret, now) if signing_secret else None
     refusal = refusal or _check_body(body, headers.get("content-type", ""))
-    return _logged(refusal) if refusal else None
+    return logged(refusal) if refusal else None
 
 
-def _logged(refusal: Refusal) -> Refusal:
+def logged(refusal: Refusal) -> Refusal:
+    """``refusal``, logged as one line (status and reason, never the body)."""
     log.warning("refused a request from Slack (HTTP %d): %s", refusal.status, refusal.reason)
     return refusal
 
@@ -141,43 +136,10 @@ def lambda_refusal(event: Mapping[str, Any], signing_secret: str | None) -> dict
         raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
     except (binascii.Error, ValueError):
         # Its signature cannot be checked, so it counts as unsigned.
-        refusal: Refusal | None = _logged(Refusal(401, "the body is not valid base64"))
+        refusal: Refusal | None = logged(Refusal(401, "the body is not valid base64"))
     else:
         refusal = check_request(raw, headers, signing_secret)
     if refusal is None:
         return None
     return {"statusCode": refusal.status, "headers": {"content-type": "text/plain; charset=utf-8"},
-            "body": _WORDS[refusal.status]}
-
-
-class GuardedWsgiHandler(SlackRequestHandler):
-    """Bolt's WSGI adapter with ``check_request`` in front of it (the local HTTP runtime)."""
-
-    def __init__(self, app: App, signing_secret: str | None, path: str) -> None:
-        super().__init__(app, path=path)
-        self.signing_secret = signing_secret
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != self.path:
-            return super().__call__(environ, start_response)
-        body, refusal = _read_body(environ)
-        refusal = refusal or check_request(body, _headers(environ), self.signing_secret)
-        if refusal is not None:
-            start_response(f"{refusal.status} {_WORDS[refusal.status].title()}",
-                           [("Content-Type", "text/plain; charset=utf-8")])
-            return [_WORDS[refusal.status].encode()]
-        # Bolt reads the body again: hand it the bytes already read.
-        return super().__call__({**environ, "wsgi.input": io.BytesIO(body)}, start_response)
-
-
-def _read_body(environ: WSGIEnvironment) -> tuple[bytes, Refusal | None]:
-    length = str(environ.get("CONTENT_LENGTH") or "0")
-    if not length.isdigit():
-        return b"", _logged(Refusal(400, "the Content-Length is not a number"))
-    if int(length) > MAX_BODY_BYTES:
-        return b"", _logged(Refusal(413, f"the body is over {MAX_BODY_BYTES:,} bytes"))
-    return environ["wsgi.input"].read(int(length)), None
-
-
-def _headers(environ: WSGIEnvironment) -> dict[str, str]:
-    return {name: value for name, value in WsgiHttpRequest(environ).get_headers().items() if isinstance(value, str)}
+            "body": WORDS[refusal.status]}

@@ -9,7 +9,7 @@ import urllib.error
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -17,6 +17,9 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.errors import BotNotInChannel, SlackRejected, SlackUnavailable
 from bot.jobs import Job
+
+if TYPE_CHECKING:
+    from bot.slack.photos import PhotoFinder
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,13 @@ class SlackIO:
         self.sleep = sleep
         # Told (channel, ts, thread_ts, text) of every message posted; the local runtime journals them.
         self.on_post: Callable[[str, str, str | None, str], None] | None = None
+
+    def photos(self) -> PhotoFinder:
+        """Where jobs find and download their photos: through this workspace's Web API."""
+        # Imported here: the photo finder brings Pillow's image checks, which the ingress never needs.
+        from bot.slack.photos import PhotoFinder
+
+        return PhotoFinder(self.client)
 
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
              thread_ts: str | None = None) -> str:

@@ -13,6 +13,8 @@ MAX_PHOTOS = 50
 # Labels that say nothing about the content: Slack gives them to files it could not type
 # (a JPEG from some uploaders or with an odd name). The bytes decide once downloaded.
 _UNKNOWN_TYPES = ("", "application/octet-stream", "binary/octet-stream", "application/binary")
+# How Slack labels a ZIP (``filetype`` "zip"; Windows uploads say x-zip-compressed): a batch of photos.
+_ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
 
 
 @dataclass(frozen=True)
@@ -25,17 +27,20 @@ class Photo:
     size: int
     url: str
     thread_ts: str  # the thread results go to: the message's thread, or the message itself
+    # A ZIP of photos (a catalogue batch) rather than one photo.
+    is_archive: bool = False
 
 
 def message_photos(message: dict[str, Any]) -> list[Photo]:
-    """The files on one Slack message that may be images (others, such as PDFs, are skipped)."""
+    """The files on one Slack message that may be images, and its ZIPs (others, such as PDFs, are skipped)."""
     ts = str(message.get("ts", ""))
     thread_ts = str(message.get("thread_ts") or ts)
     photos = []
     for item in message.get("files") or ():
         if item.get("mode") == "tombstone" or not item.get("id"):
             continue  # a deleted file leaves a tombstone behind
-        if not may_be_image(item):
+        archive = is_zip(item)
+        if not archive and not may_be_image(item):
             continue
         photos.append(Photo(
             file_id=item["id"],
@@ -45,6 +50,7 @@ def message_photos(message: dict[str, Any]) -> list[Photo]:
             size=int(item.get("size") or 0),
             url=item.get("url_private_download") or item.get("url_private") or "",
             thread_ts=thread_ts,
+            is_archive=archive,
         ))
     return photos
 
@@ -54,8 +60,16 @@ def non_image_names(message: dict[str, Any]) -> list[str]:
     return [
         (item.get("name") or item.get("id", "?")).replace("`", "'")
         for item in message.get("files") or ()
-        if item.get("mode") != "tombstone" and not may_be_image(item)
+        if item.get("mode") != "tombstone" and not may_be_image(item) and not is_zip(item)
     ]
+
+
+def is_zip(item: dict[str, Any]) -> bool:
+    """Whether a Slack file is a ZIP (Slack's ``filetype``, its MIME type, or the name when unlabelled)."""
+    mimetype = str(item.get("mimetype") or "").lower()
+    if item.get("filetype") == "zip" or mimetype in _ZIP_TYPES:
+        return True
+    return mimetype in _UNKNOWN_TYPES and str(item.get("name") or "").lower().endswith(".zip")
 
 
 def may_be_image(item: dict[str, Any]) -> bool:

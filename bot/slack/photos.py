@@ -10,7 +10,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
@@ -115,11 +115,27 @@ class PhotoFinder:
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
-    def _fetch(self, photo: Photo) -> bytes:
-        request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
-        opener = urllib.request.build_opener(_SlackOnlyRedirects(self._is_slack_host))
+    def download_chunks(self, archive: Photo, chunk_bytes: int = 1024 * 1024) -> Iterator[bytes]:
+        """A large file (a ZIP of photos) in chunks as they arrive, never whole in memory.
+
+        Not retried: a ZIP is read once, and a failed read is told like a failed photo download.
+        """
+        if not self._is_slack_host(archive.url):
+            raise InvalidImage("not_slack_hosted", name=archive.name)
         try:
-            with opener.open(request, timeout=30) as response:
+            with self._open(archive) as response:
+                while chunk := response.read(chunk_bytes):
+                    yield bytes(chunk)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                raise NoImageFound("deleted") from None
+            raise PhotoFetchFailed(archive.name, error.code) from None
+        except OSError:
+            raise PhotoFetchFailed(archive.name) from None
+
+    def _fetch(self, photo: Photo) -> bytes:
+        try:
+            with self._open(photo) as response:
                 return bytes(response.read(MAX_FILE_BYTES + 1))
         except urllib.error.HTTPError as error:
             if error.code == 404:
@@ -127,6 +143,11 @@ class PhotoFinder:
             raise PhotoFetchFailed(photo.name, error.code) from None
         except OSError:
             raise PhotoFetchFailed(photo.name) from None
+
+    def _open(self, photo: Photo) -> Any:
+        request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
+        opener = urllib.request.build_opener(_SlackOnlyRedirects(self._is_slack_host))
+        return opener.open(request, timeout=30)
 
     def _thread(self, channel: str, ts: str, oldest: str | None) -> list[dict[str, Any]]:
         args: dict[str, Any] = {"channel": channel, "ts": ts, "limit": 200}

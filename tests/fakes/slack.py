@@ -158,6 +158,7 @@ _FILETYPES: dict[str, tuple[str, str]] = {
     "pdf": ("pdf", "PDF"),
     "json": ("json", "JSON"),
     "mp4": ("mp4", "MPEG 4 Video"),
+    "zip": ("zip", "Zip"),
 }
 
 _KNOWN_BLOCK_TYPES = {

@@ -1,0 +1,224 @@
+"""A ZIP of photos posted in Slack as one batch (a catalogue): checked up front, run photo by photo.
+
+The ZIP never sits whole in memory: here it is spooled to a temporary file and
+read one photo at a time, photos run on a pool of ``worker_concurrency`` threads
+with at most twice that many in memory, and results go straight into a results
+ZIP on disk. On AWS (``ctx.catalogue``) the ZIP is copied to S3 in parts, its
+photos staged under the batch's prefix, and the state machine does the rest
+(``bot.flows.catalogue_aws``). Either way the whole batch is checked against
+the quota before anything runs, and a person's second batch waits for the first.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO, TypeVar, cast
+
+from bot import messages
+from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, count_photos, read_photos, spool
+from bot.catalogue.plan import check_batch_quota
+from bot.catalogue.progress import ProgressPacer, progress_text
+from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
+from bot.catalogue.s3_batch import BatchLayout, BatchSpec, put_json, stage_photos, start_batch
+from bot.catalogue.state_machine_step import PhotoOutcome
+from bot.context import WorkerContext
+from bot.errors import NoImageFound, StudioError
+from bot.flows.progress import Progress, start_progress
+from bot.flows.retry import ModelCaller, with_model_retries
+from bot.jobs import Job
+from bot.slack.io import Upload
+from bot.slack.photo_refs import Photo as SlackFile
+from bot.slack.photos import PhotoFinder
+from handlers.errors import ModelError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+# One batch per person at a time; the claim outlives any batch Studio can run, and is released at its end.
+RUNNING_TTL_SECONDS = 6 * 3600
+QUEUE_POLL_SECONDS = 2.0
+
+# What a command does to one photo of a ZIP: (ctx, photo name, photo bytes, model caller) -> its result files.
+PhotoWork = Callable[[WorkerContext, str, bytes, ModelCaller], PhotoOutcome]
+
+
+@dataclass(frozen=True)
+class ZipBatch:
+    """One command's part in a ZIP batch."""
+
+    command: str
+    images_per_photo: int  # for the quota check of the whole batch
+    work: PhotoWork
+    # The progress message's heading: (user id, ZIP name, photos) -> text.
+    heading: Callable[[str, str, int], str]
+
+
+def limits_from(ctx: WorkerContext) -> ArchiveLimits:
+    return ArchiveLimits(max_photos=ctx.settings.catalogue_max_photos,
+                         max_total_bytes=ctx.settings.catalogue_max_bytes)
+
+
+def run_zip_batch(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch) -> None:
+    """Run ``batch`` on every photo in ``archive``: here, or on Step Functions when the stack has it."""
+    finder = ctx.slack.photos()
+    if ctx.catalogue is not None:
+        _start_on_aws(job, ctx, archive, batch, finder)
+        return
+    limits = limits_from(ctx)
+    with spool(finder.download_chunks(archive), ctx.settings.catalogue_max_bytes) as spooled:
+        zipped = cast(BinaryIO, spooled)
+        total = _checked_total(job, ctx, archive, batch, zipped, limits)
+        progress = start_progress(job, ctx, batch.heading(job.user_id, archive.name, total), [archive],
+                                  status=progress_text(0, total))
+        with _one_batch_at_a_time(job, ctx, progress):
+            _run_here(job, ctx, archive, batch, zipped, limits, progress, total)
+
+
+def _checked_total(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch, zipped: BinaryIO,
+                   limits: ArchiveLimits) -> int:
+    """Photos the batch will run (refused now if none, or over the quota: nothing has run yet)."""
+    total = min(count_photos(zipped, limits), limits.max_photos)
+    if total == 0:
+        raise NoImageFound("none_in_zip", archive.name)
+    check_batch_quota(ctx.quota, job.team_id, job.user_id, total, batch.images_per_photo)
+    return total
+
+
+@contextmanager
+def _one_batch_at_a_time(job: Job, ctx: WorkerContext, progress: Progress) -> Iterator[None]:
+    """Wait (saying so) while the same person's earlier batch runs; a second batch is queued, not refused."""
+    key = f"catalogue-running:{job.team_id}:{job.user_id}"
+    if not ctx.store.claim(key, RUNNING_TTL_SECONDS):
+        progress.show(messages.zip_queued())
+        while not ctx.store.claim(key, RUNNING_TTL_SECONDS):
+            ctx.sleep(QUEUE_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        ctx.store.release(key)
+
+
+def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch, zipped: BinaryIO,
+              limits: ArchiveLimits, progress: Progress, total: int) -> None:
+    """Each photo on the pool; results into a ZIP on disk as they finish; then the files in the thread."""
+    pacer = ProgressPacer(total, ctx.settings.catalogue_progress_seconds)
+    progress.show(progress_text(0, total))
+    report = ArchiveReport()
+    rows: list[ReportRow] = []
+    workers = max(1, ctx.settings.worker_concurrency)
+    with tempfile.TemporaryFile() as out:
+        with ResultsZip(out) as results:
+            def collect(finished: Future[tuple[ReportRow, PhotoOutcome | None]]) -> None:
+                # Only this thread writes the ZIP and the rows.
+                row, outcome = finished.result()
+                rows.append(row)
+                for output in outcome.outputs if outcome else ():
+                    results.add(posixpath.join(posixpath.dirname(row.photo), output.name), output.data)
+                line = pacer.update(len(rows), sum(r.outcome != "done" for r in rows))
+                if line is not None and len(rows) < total:
+                    progress.show(line)
+
+            with ThreadPoolExecutor(workers, thread_name_prefix="studio-catalogue") as pool:
+                pending: set[Future[tuple[ReportRow, PhotoOutcome | None]]] = set()
+                for photo in read_photos(zipped, limits, report):
+                    pending.add(pool.submit(_one_photo, job, ctx, batch, photo))
+                    if len(pending) >= 2 * workers:  # bounded: memory stays flat in the number of photos
+                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in finished:
+                            collect(future)
+                for future in list(pending):
+                    collect(future)
+            skipped = [ReportRow(entry.name, "", "skipped", entry.reason, 0.0) for entry in report.to_tell]
+            report_csv = csv_bytes(sorted(rows, key=lambda row: row.photo) + skipped)
+            made = results.count
+            results.add("report.csv", report_csv)
+        size = out.tell()
+        out.seek(0)
+        _deliver(job, ctx, archive, progress, rows, len(skipped), report_csv,
+                 out.read() if made and size <= ctx.settings.catalogue_upload_bytes else None, made)
+
+
+def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo) -> tuple[ReportRow, PhotoOutcome | None]:
+    """One photo through the command's pipeline; any failure becomes its row, never the batch's end."""
+    started = time.monotonic()
+
+    def row(outcome: str, reason: str = "", subject: str = "") -> ReportRow:
+        return ReportRow(photo.name, subject, outcome, reason, round(time.monotonic() - started, 2))
+
+    try:
+        with ctx.quota.reserve(job.team_id, job.user_id, batch.images_per_photo) as reservation:
+            outcome = batch.work(ctx, photo.name, photo.data, _quiet_retries(ctx))
+            reservation.use(len(outcome.outputs))
+    except (ModelError, StudioError) as error:
+        return row("failed", messages.plain_reason(error)), None
+    except Exception as error:
+        log.exception("catalogue photo crashed", extra={"job_id": job.id})
+        return row("failed", messages.plain_reason(error)), None
+    return row("done", subject=outcome.subject), outcome
+
+
+def _quiet_retries(ctx: WorkerContext) -> ModelCaller:
+    def call_model(call: Callable[[], T]) -> T:
+        # The progress line counts photos; one photo's retry is not worth a line of its own.
+        return with_model_retries(call, ctx, lambda attempt, delay: None)
+
+    return call_model
+
+
+def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progress, rows: list[ReportRow],
+             skipped: int, report_csv: bytes, results_zip: bytes | None, made: int) -> None:
+    """The CSV (and the results ZIP when it fits Slack's limit) in the thread; the progress line's final count."""
+    stem = posixpath.splitext(archive.name)[0]
+    zip_name = results_zip_name(stem)
+    failed = sum(row.outcome != "done" for row in rows)
+    uploads = [Upload(report_csv, f"{zip_name.removesuffix('-results.zip')}-report.csv", "Batch report")]
+    if results_zip is not None:
+        uploads.insert(0, Upload(results_zip, zip_name, "Batch results"))
+        where = messages.zip_results_attached(zip_name)
+    else:
+        where = messages.zip_results_too_big() if made else messages.zip_nothing_made()
+    ctx.slack.upload(job.channel_id, progress.thread_ts, uploads,
+                     comment=messages.zip_done(job.user_id, len(rows) - failed, failed, skipped, where))
+    progress.show(progress_text(len(rows), len(rows), failed), final=True)
+
+
+def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch, finder: PhotoFinder) -> None:
+    """Copy the ZIP to S3 in parts, check it, stage its photos, and start the state machine."""
+    aws = ctx.catalogue
+    assert aws is not None
+    limits = limits_from(ctx)
+    layout = BatchLayout(_batch_id(job))
+    aws.upload_zip(layout, finder.download_chunks(archive), ctx.settings.catalogue_max_bytes)
+    report = ArchiveReport()
+    with aws.open_zip(layout) as zipped:
+        total = _checked_total(job, ctx, archive, batch, zipped, limits)
+        progress = start_progress(job, ctx, batch.heading(job.user_id, archive.name, total), [archive],
+                                  status=messages.zip_reading(archive.name))
+        staged = stage_photos(aws.s3, aws.bucket, layout, read_photos(zipped, limits, report))
+    for entry in report.to_tell:
+        # Rows the report step picks up with the photos' own (skipped files are not counted as photos).
+        put_json(aws.s3, aws.bucket, layout.row_key(f"skipped:{entry.name}"),
+                 {"photo": entry.name, "subject": "", "outcome": "skipped", "reason": entry.reason,
+                  "seconds": 0.0, "outputs": []})
+    if staged == 0:
+        progress.fail(NoImageFound("none_in_zip", archive.name))
+    spec = BatchSpec(id=layout.batch_id, name=posixpath.splitext(archive.name)[0], command=batch.command,
+                     request=job.request, team_id=job.team_id, channel_id=job.channel_id, user_id=job.user_id,
+                     thread_ts=progress.thread_ts, progress_ts=progress.ts, total=staged,
+                     results_bucket=aws.bucket,
+                     extra={"heading": progress.heading, "started": time.time(), "skipped": len(report.to_tell)})
+    aws.counters.start(spec.id, staged)
+    progress.show(progress_text(0, staged))
+    start_batch(aws.sfn, aws.state_machine_arn, spec, aws.bucket, layout.photos_prefix)
+
+
+def _batch_id(job: Job) -> str:
+    # The job id is unique per request and safe in a key; a redelivered job reuses its batch.
+    return job.id[:64]
+

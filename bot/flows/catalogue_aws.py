@@ -1,0 +1,123 @@
+"""The catalogue state machine's steps in the worker Lambda: each photo through its command's flow, then Slack.
+
+``step_deps`` plugs the per-photo flow (``ZipBatch.work``, the same pipeline a
+single photo runs, without posting to Slack) and the report poster into
+``bot.catalogue.state_machine_step``. Throttling is not retried here: ``ModelBusy``
+goes back to Step Functions, which retries the child with backoff.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot import messages
+from bot.catalogue.progress import progress_text
+from bot.catalogue.s3_batch import BatchSpec
+from bot.catalogue.state_machine_step import (
+    STEP_KEY,
+    BatchReport,
+    PhotoOutcome,
+    PhotoProcessor,
+    ReportPoster,
+    StepDeps,
+    handle_step,
+)
+from bot.context import WorkerContext
+from bot.errors import StudioError
+from bot.flows import replace_bg
+from bot.flows.catalogue import ZipBatch
+from bot.slack.blocks import text_blocks
+from bot.slack.io import Upload
+
+T = TypeVar("T")
+# The commands a ZIP batch may run, by name, with how each handles one photo.
+ZIP_BATCHES: dict[str, Callable[[dict[str, Any]], ZipBatch]] = {"replace-bg": replace_bg.zip_batch}
+# The Lambda reads the results ZIP into memory to upload it to Slack; past this it posts a link.
+LAMBDA_UPLOAD_BYTES = 256 * 1024 * 1024
+REPORT_CLAIM_SECONDS = 14 * 86400
+
+
+def step_deps(ctx: WorkerContext) -> StepDeps:
+    """What the steps run with: the stack's bucket and counters, this command's flow, the Slack poster."""
+    if ctx.catalogue is None:
+        raise StudioError("catalogue batches are not configured (STUDIO_CATALOGUE_BUCKET)")
+    return StepDeps(ctx.catalogue.s3, ctx.catalogue.counters, photo_processor(ctx), report_poster(ctx))
+
+
+def run_step(event: dict[str, Any], ctx: WorkerContext, deps: StepDeps) -> dict[str, Any]:
+    """Run one step; after a photo, move the progress line on (at most once per interval across Lambdas)."""
+    result = handle_step(event, deps)
+    if event[STEP_KEY] in ("photo", "photo_failed") and result.get("counted"):
+        show_progress(ctx, BatchSpec.from_dict(event["batch"]), int(result["done"]), int(result["failed"]))
+    return result
+
+
+def photo_processor(ctx: WorkerContext) -> PhotoProcessor:
+    """One photo through its command's pipeline, counted against the person's quota like any other."""
+    def process(name: str, data: bytes, batch: BatchSpec) -> PhotoOutcome:
+        work = ZIP_BATCHES[batch.command](batch.request)
+        with ctx.quota.reserve(batch.team_id, batch.user_id, work.images_per_photo) as reservation:
+            outcome = work.work(ctx, name, data, _once)
+            reservation.use(len(outcome.outputs))
+        return outcome
+
+    return process
+
+
+def _once(call: Callable[[], T]) -> T:
+    # ModelBusy propagates: the state machine's Retry backs off inside the child.
+    return call()
+
+
+def show_progress(ctx: WorkerContext, batch: BatchSpec, done: int, failed: int) -> None:
+    """Edit the batch's progress line from the counters, once per interval whichever Lambda gets there first."""
+    if batch.progress_ts is None or done >= batch.total:
+        return  # the report step writes the final line
+    window = int(time.time() // max(1.0, ctx.settings.catalogue_progress_seconds))
+    if not ctx.store.claim(f"catalogue-progress:{batch.id}:{window}", 3600):
+        return
+    started = float(batch.extra.get("started") or time.time())
+    elapsed = time.time() - started
+    left = elapsed / done * (batch.total - done) if done and elapsed > 0 else None
+    heading = str(batch.extra.get("heading") or "")
+    ctx.slack.update(batch.channel_id, batch.progress_ts, heading,
+                     text_blocks(heading, progress_text(done, batch.total, failed, left)), best_effort=True)
+
+
+def report_poster(ctx: WorkerContext) -> ReportPoster:
+    """Post the finished batch once: the CSV, the results ZIP (or a presigned link), and the final count."""
+    def post(report: BatchReport) -> None:
+        aws = ctx.catalogue
+        assert aws is not None
+        batch = report.batch
+        claim = f"catalogue-report:{batch.id}"
+        if not ctx.store.claim(claim, REPORT_CLAIM_SECONDS):
+            return  # the report step ran again (a Lambda retry): it was posted already
+        try:
+            report_csv = aws.s3.get_object(Bucket=report.bucket, Key=report.csv_key)["Body"].read()
+            uploads = [Upload(report_csv, f"{report.zip_name.removesuffix('-results.zip')}-report.csv",
+                              "Batch report")]
+            if report.results == 0:
+                where = messages.zip_nothing_made()
+            elif report.zip_bytes <= min(ctx.settings.catalogue_upload_bytes, LAMBDA_UPLOAD_BYTES):
+                data = aws.s3.get_object(Bucket=report.bucket, Key=report.zip_key)["Body"].read()
+                uploads.insert(0, Upload(data, report.zip_name, "Batch results"))
+                where = messages.zip_results_attached(report.zip_name)
+            else:
+                where = messages.zip_results_link(aws.link(report.zip_key), min(7, aws.retention_days))
+            counts = report.counts
+            ctx.slack.upload(batch.channel_id, batch.thread_ts, uploads, comment=messages.zip_done(
+                batch.user_id, counts.done - counts.failed, counts.failed, int(batch.extra.get("skipped") or 0),
+                where))
+        except BaseException:
+            ctx.store.release(claim)  # the step's retry posts it
+            raise
+        if batch.progress_ts is not None:
+            heading = str(batch.extra.get("heading") or "")
+            ctx.slack.finish(batch.channel_id, batch.progress_ts, heading,
+                             text_blocks(heading, progress_text(counts.done, counts.total, counts.failed)),
+                             batch.thread_ts)
+
+    return post

@@ -1,0 +1,134 @@
+"""ZIP batches on AWS (moto S3, Step Functions, DynamoDB, SQS): the ZIP job stages and starts, the steps report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import asdict
+from typing import Any
+
+import boto3
+import pytest
+
+from bot.jobs import Job
+from handlers.requests import ReplaceBackgroundRequest
+from tests.fakes.bedrock import FakeBedrock
+from tests.fakes.slack import FakeSlack
+from tests.lambda_events import LambdaContext, sqs_event
+from tests.photos import small_jpeg
+from tests.test_catalogue_zip import PDF, zip_of
+from tests.test_lambda import Aws, aws, fresh
+
+__all__ = ["aws"]  # the fixture, shared with tests/test_lambda.py
+BUCKET = "studio-catalogue"
+
+
+@pytest.fixture
+def catalogue(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The stack's catalogue bucket and state machine (moto records executions; it does not run the map)."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = sfn.create_state_machine(name="studio-catalogue", roleArn="arn:aws:iam::123456789012:role/sfn",
+                                   definition=json.dumps({"StartAt": "Done", "States": {
+                                       "Done": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    monkeypatch.setenv("STUDIO_CATALOGUE_BUCKET", BUCKET)
+    monkeypatch.setenv("STUDIO_CATALOGUE_STATE_MACHINE", arn)
+    return {"s3": s3, "sfn": sfn, "arn": arn}
+
+
+def zip_job(slack: FakeSlack, files: dict[str, bytes]) -> tuple[Job, str]:
+    upload = slack.add_file(zip_of(files), name="spring.zip", mimetype="application/zip")
+    ts = slack.post_user_message("C1", "U1", "", files=[upload])
+    job = Job(id="zip-1", command="replace-bg", team_id="T0001", channel_id="C1", user_id="U1",
+              request=asdict(ReplaceBackgroundRequest(prompt="studio backdrop", keep="auto", seed=3)),
+              thread_ts=ts, image_source="files", file_ids=(upload["id"],))
+    return job, ts
+
+
+def started_execution(catalogue: dict[str, Any]) -> dict[str, Any]:
+    [execution] = catalogue["sfn"].list_executions(stateMachineArn=catalogue["arn"])["executions"]
+    return dict(json.loads(catalogue["sfn"].describe_execution(executionArn=execution["executionArn"])["input"]))
+
+
+def map_items(s3: Any, prefix: str) -> list[dict[str, Any]]:
+    """What the Distributed Map's ItemReader lists (s3:listObjectsV2), as its items."""
+    return [{"Key": o["Key"], "Size": o["Size"]} for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]]
+
+
+def test_the_zip_job_streams_the_zip_to_s3_stages_photos_and_starts_the_state_machine(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    worker = fresh("bot.runtime.lambda_worker")
+    job, ts = zip_job(slack, {"a.jpg": small_jpeg(), "b/c.jpg": small_jpeg(), "spec.pdf": PDF})
+    assert worker.handler(sqs_event([job.to_json()]), LambdaContext()) == {"batchItemFailures": []}
+
+    execution = started_execution(catalogue)
+    assert execution["batch"]["total"] == 2 and execution["batch"]["thread_ts"] == ts
+    assert execution["source"] == {"bucket": BUCKET, "prefix": "batches/zip-1/photos/"}
+    keys = {o["Key"] for o in catalogue["s3"].list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert {"batches/zip-1/source.zip", "batches/zip-1/photos/a.jpg", "batches/zip-1/photos/b/c.jpg"} <= keys
+    assert bedrock.calls == [], "nothing runs before the state machine does"
+    [progress] = [m for m in slack.thread_messages("C1", ts) if m.get("bot_id")]
+    assert "0/2 done" in json.dumps(progress["blocks"])
+
+
+def test_the_steps_run_the_per_photo_flow_and_the_report_posts_zip_and_csv(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.converse_answer = "sneaker"
+    worker = fresh("bot.runtime.lambda_worker")
+    job, ts = zip_job(slack, {"a.jpg": small_jpeg(), "b/c.jpg": small_jpeg(), "spec.pdf": PDF})
+    worker.handler(sqs_event([job.to_json()]), LambdaContext())
+    execution = started_execution(catalogue)
+
+    for item in map_items(catalogue["s3"], execution["source"]["prefix"]):
+        result = worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
+        assert result["outcome"] == "done"
+    worker.handler({"catalogue_step": "report", "batch": execution["batch"], "map_error": None}, LambdaContext())
+    # A retried report step posts nothing twice.
+    worker.handler({"catalogue_step": "report", "batch": execution["batch"], "map_error": None}, LambdaContext())
+
+    [results] = [u for u in slack.uploads if u["filename"] == "spring-results.zip"]
+    assert results["thread_ts"] == ts
+    with zipfile.ZipFile(io.BytesIO(results["content"])) as archive:
+        assert sorted(archive.namelist()) == ["a-new-background-1.png", "b/c-new-background-1.png", "report.csv"]
+    [report] = [u for u in slack.uploads if u["filename"].endswith(".csv")]
+    rows = {r["photo"]: r for r in csv.DictReader(io.StringIO(report["content"].decode("utf-8-sig")))}
+    assert rows["a.jpg"]["outcome"] == "done" and rows["a.jpg"]["subject"] == "sneaker"
+    assert rows["spec.pdf"]["outcome"] == "skipped"
+    [progress] = [m for m in slack.thread_messages("C1", ts) if m.get("bot_id") and m.get("blocks")
+                  and "done" in json.dumps(m["blocks"])]
+    assert "2/2 done" in json.dumps(progress["blocks"])
+
+
+def test_a_results_zip_too_big_for_slack_becomes_a_presigned_link(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUDIO_CATALOGUE_UPLOAD_BYTES", "1")
+    worker = fresh("bot.runtime.lambda_worker")
+    job, ts = zip_job(slack, {"a.jpg": small_jpeg()})
+    worker.handler(sqs_event([job.to_json()]), LambdaContext())
+    execution = started_execution(catalogue)
+    [item] = map_items(catalogue["s3"], execution["source"]["prefix"])
+    worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
+    worker.handler({"catalogue_step": "report", "batch": execution["batch"], "map_error": None}, LambdaContext())
+
+    assert [u["filename"] for u in slack.uploads] == ["spring-report.csv"]
+    comment = json.dumps(slack.thread_messages("C1", ts))
+    assert f"https://{BUCKET}.s3.amazonaws.com/batches/zip-1/spring-results.zip" in comment
+    assert "up to 7 days" in comment
+
+
+def test_throttling_in_a_step_is_raised_for_the_state_machine_to_retry(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    from handlers.errors import ModelBusy
+
+    worker = fresh("bot.runtime.lambda_worker")
+    job, _ = zip_job(slack, {"a.jpg": small_jpeg()})
+    worker.handler(sqs_event([job.to_json()]), LambdaContext())
+    execution = started_execution(catalogue)
+    [item] = map_items(catalogue["s3"], execution["source"]["prefix"])
+    bedrock.fail_next(20)
+    with pytest.raises(ModelBusy):
+        worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
