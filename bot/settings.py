@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 
 from bot.errors import NoModelForRole
+from handlers.formats import DEFAULT_FORMATS, FormatTarget, parse_format_setting
 from handlers.model_table import DEFAULT_STACK, ROLES, Role, resolve_models
 from handlers.models import ImageModelSpec, image_model_spec
 
@@ -94,6 +95,8 @@ class Settings:
     retry_base_seconds: float = 2.0
     # Local runtime: how long a stop (SIGTERM, Ctrl-C) waits for running jobs.
     shutdown_grace_seconds: float = 25.0
+    # What /formats makes (``STUDIO_FORMATS``, name=WxH list).
+    formats: tuple[FormatTarget, ...] = DEFAULT_FORMATS
     # Catalogue batches (a ZIP of photos): photos and bytes one ZIP may hold (Slack files go up
     # to 1 GB), the largest results ZIP posted to Slack, and how often the progress line changes.
     catalogue_max_photos: int = 2_000
@@ -152,6 +155,7 @@ class Settings:
             job_retries=int(env.get("STUDIO_JOB_RETRIES", "4")),
             retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
             shutdown_grace_seconds=float(env.get("STUDIO_SHUTDOWN_GRACE_SECONDS", "25")),
+            formats=parse_format_setting(env.get("STUDIO_FORMATS", "")),
             catalogue_max_photos=int(env.get("STUDIO_CATALOGUE_MAX_PHOTOS", "2000")),
             catalogue_max_bytes=int(env.get("STUDIO_CATALOGUE_MAX_BYTES", str(1024**3))),
             catalogue_upload_bytes=int(env.get("STUDIO_CATALOGUE_UPLOAD_BYTES", str(1024**3))),

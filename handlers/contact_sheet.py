@@ -97,6 +97,16 @@ class _Layout:
                 GAP + (index // self.columns) * (self.cell_height + GAP))
 
 
+def thumbnail(data: bytes, side: int = THUMB) -> bytes | None:
+    """A JPEG of at most ``side`` px a side (a few KB), to keep per photo until the sheet is drawn;
+    None when ``data`` is not a readable image."""
+    try:
+        image = decode_rgb(data, max_edge=side)
+    except (InvalidImage, UnidentifiedImageError, OSError):
+        return None
+    return encode(image, "jpeg").data
+
+
 def cell_origin(index: int, count: int, columns: int | None = None) -> tuple[int, int, int]:
     """Where entry ``index`` of a ``count``-entry sheet starts (x, y), and its thumbnail side."""
     layout = _Layout.for_count(min(count, MAX_ENTRIES), columns)

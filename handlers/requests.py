@@ -129,3 +129,14 @@ class BrandRequest:
 
     action: str = "show"
     logo_mode: str = ""
+
+
+@dataclass(frozen=True)
+class FormatsRequest:
+    """Every format of the photo: ``formats`` are ``name=WxH`` entries (``story=1080x1920``), in order.
+
+    The sizes travel with the job, so a change to ``STUDIO_FORMATS`` meanwhile does not change what is made.
+    """
+
+    formats: tuple[str, ...] = ()
+    seed: int | None = None

@@ -18,6 +18,7 @@ from tests.photos import BAD_FILES, small_jpeg
 pytestmark = pytest.mark.amazon_stack
 
 ASK = "<@UBOT> replace-bg keep=auto london city background mode=precise"
+SHEET = "replace-bg-contact-sheet.png"
 
 
 def shoot(slack: FakeSlack, good: int, bad: list[str] = ()) -> str:
@@ -54,7 +55,7 @@ def test_twelve_photos_with_two_bad_files(studio: Studio, slack: FakeSlack, bedr
     assert len({c.body["imageGenerationConfig"]["seed"] for c in outpaints}) == 1, "one seed for the whole shoot"
     assert {c.body["outPaintingParams"]["maskPrompt"] for c in outpaints} == {"leather handbag"}
     assert all(c.body["outPaintingParams"]["outPaintingMode"] == "PRECISE" for c in outpaints)
-    images = [u for u in slack.uploads if u["filename"].endswith(".png")]
+    images = [u for u in slack.uploads if u["filename"].endswith("-new-background-1.png")]
     assert len(images) == 10 and {u["thread_ts"] for u in images} == {parent}
 
     rows = report(slack)
@@ -141,7 +142,53 @@ def test_a_failed_report_upload_is_retried_without_processing_the_photo_again(
     assert run_job(job, ctx) is Outcome.UNDELIVERED  # the queue will deliver it again
     assert run_job(job, ctx) is Outcome.SUCCEEDED
     assert len([u for u in slack.uploads if u["filename"].endswith(".csv")]) == 1
-    assert len([u for u in slack.uploads if u["filename"].endswith(".png")]) == 1, "the photo was not redone"
+    assert len([u for u in slack.uploads if u["filename"] == "only-new-background-1.png"]) == 1, \
+        "the photo was not redone"
+    assert len([u for u in slack.uploads if u["filename"] == SHEET]) == 1
     assert len(bedrock.invocations("OUTPAINTING")) == 1
     [row] = report(slack)
     assert row["outcome"] == "done"
+
+
+def test_a_finished_batch_posts_a_contact_sheet_beside_the_report(studio: Studio, slack: FakeSlack,
+                                                                  bedrock: FakeBedrock) -> None:
+    from PIL import Image
+
+    from handlers.contact_sheet import BACKGROUND, PLACEHOLDER, cell_origin
+
+    bedrock.converse_answer = "leather handbag"
+    parent = shoot(slack, 9, bad=["truncated jpeg"])
+    ask(studio, slack, parent)
+    studio.wait_idle(timeout=60)
+    [csv_upload] = [u for u in slack.uploads if u["filename"].endswith(".csv")]
+    [sheet_upload] = [u for u in slack.uploads if u["filename"] == SHEET]
+    assert sheet_upload["thread_ts"] == csv_upload["thread_ts"] == parent
+    assert "10 photos before and after, 9 done, 1 failed" in sheet_upload["alt_txt"]
+    # Both files are shared in one message, with the report's comment.
+    [shared] = [m for m in slack.thread_messages("C1", parent) if len(m.get("files", [])) == 2]
+    assert [f["name"] for f in shared["files"]] == ["replace-bg-report.csv", SHEET]
+    sheet = Image.open(io.BytesIO(sheet_upload["content"])).convert("RGB")
+    rows = report(slack)
+    for index, row in enumerate(rows):
+        x, y, thumb = cell_origin(index, len(rows))
+        middle = (thumb // 2, thumb // 2)
+        before = sheet.getpixel((x + middle[0], y + middle[1]))
+        after = sheet.getpixel((x + thumb + 12 + middle[0], y + middle[1]))
+        if row["outcome"] == "done":
+            assert before not in (PLACEHOLDER, BACKGROUND) and after not in (PLACEHOLDER, BACKGROUND), row
+        else:
+            assert after == PLACEHOLDER, "a failed photo has no result"
+
+
+def test_a_finished_batch_shows_its_first_results_inline(studio: Studio, slack: FakeSlack,
+                                                         bedrock: FakeBedrock) -> None:
+    bedrock.converse_answer = "leather handbag"
+    parent = shoot(slack, 6)
+    ask(studio, slack, parent)
+    studio.wait_idle(timeout=60)
+    [progress] = [m for m in slack.thread_messages("C1", parent) if "in 6 photos" in m.get("text", "")]
+    images = [b for b in progress["blocks"] if b["type"] == "image"]
+    results = {u["file_id"] for u in slack.uploads if u["filename"].endswith("-new-background-1.png")}
+    assert len(images) == 4 and {b["slack_file"]["id"] for b in images} <= results
+    assert all(b["alt_text"].startswith("leather handbag on a new background") for b in images)
+    assert "6/6 done" in json.dumps(progress["blocks"])

@@ -16,6 +16,7 @@ from bot import messages
 from bot.slack.blocks import (
     IMAGE_ACTIONS,
     MAX_IMAGE_MENUS,
+    MAX_INLINE_IMAGES,
     SECTION_LIMIT,
     action_value,
     describe_modal,
@@ -26,6 +27,7 @@ from bot.slack.blocks import (
     result_blocks,
     text_blocks,
 )
+from tests.fakes.slack import validate_blocks
 
 # https://docs.slack.dev/reference/block-kit/ (blocks, block elements, composition objects, views)
 MAX_MESSAGE_BLOCKS = 50
@@ -45,6 +47,7 @@ MAX_HEADER_TEXT = 150
 MAX_INPUT_LABEL = 2000
 MAX_VIEW_TITLE = 24  # also the submit and close buttons
 MAX_PRIVATE_METADATA = 3000
+MAX_ALT_TEXT = 2000
 
 REF = "0123456789abcdef"  # the length save_result gives a reference
 
@@ -103,6 +106,10 @@ def check_blocks(blocks: list[dict[str, Any]], max_blocks: int) -> None:
             check_element(block["element"], action_ids)
         elif kind == "header":
             plain_text(block["text"], MAX_HEADER_TEXT)
+        elif kind == "image":
+            # Exactly one source; a Slack file by id (https://docs.slack.dev/reference/block-kit/blocks/image-block).
+            assert set(block) == {"type", "slack_file", "alt_text"} and set(block["slack_file"]) == {"id"}, block
+            assert 0 < len(block["alt_text"]) <= MAX_ALT_TEXT
         else:
             assert kind == "divider", kind
         assert len(action_ids) == len(set(action_ids)), action_ids
@@ -153,6 +160,18 @@ def test_text_blocks_keep_the_whole_text_while_it_fits() -> None:
 def test_result_blocks_are_valid_for_any_number_of_images(image_count: int, rerollable: bool) -> None:
     blocks = result_blocks("<@U1> asked for " + "a red car " * 400, "c" * 4000, REF, image_count, rerollable)
     check_message(blocks)
+
+
+@pytest.mark.parametrize("shown", [1, 2, MAX_INLINE_IMAGES, 20])
+def test_result_blocks_show_at_most_four_images_inline_and_stay_valid(shown: int) -> None:
+    images = [(f"F{index:09d}", "Generated image: " + "a red car " * 400) for index in range(shown)]
+    blocks = result_blocks("<@U1> asked for " + "a red car " * 4000, "c" * 4000, REF, shown, True, images)
+    check_message(blocks)
+    inline = [block for block in blocks if block["type"] == "image"]
+    assert [block["slack_file"]["id"] for block in inline] == [file_id for file_id, _ in images[:MAX_INLINE_IMAGES]]
+    kinds = [block["type"] for block in blocks]
+    assert kinds.index("context") > kinds.index("image") > kinds.index("section"), "images under the heading"
+    assert validate_blocks(blocks) == []
 
 
 def test_each_image_of_a_result_gets_its_own_menu() -> None:

@@ -24,6 +24,11 @@ def test_every_example_parses_with_its_own_row(name: str, stack: str) -> None:
     if stack == "amazon" and command.model_role.name.startswith("UPSCALE"):
         pytest.skip("the Amazon stack has no upscaler")
     text = command.example.removeprefix(f"/{name}")
+    if stack == "amazon" and name == "formats":
+        with pytest.raises(UsageError) as refused:
+            parse_request(name, text, Settings.from_env({"STUDIO_MODELS": stack}))
+        assert "needs the Stability stack" in messages.error_message(refused.value)
+        return
     request = parse_request(name, text, Settings.from_env({"STUDIO_MODELS": stack}))
     assert isinstance(request, command.request_type)
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from handlers.contact_sheet import MAX_ENTRIES, PLACEHOLDER, SheetEntry, cell_origin, contact_sheet
+from handlers.contact_sheet import MAX_ENTRIES, PLACEHOLDER, THUMB, SheetEntry, cell_origin, contact_sheet, thumbnail
 from tests.photos import camera_jpeg, encode
 
 BEFORE, AFTER = (250, 120, 0), (0, 90, 250)
@@ -82,3 +82,11 @@ def test_a_hundred_entries_fit_and_more_are_counted() -> None:
     assert full.getpixel(last) == BEFORE
     with pytest.raises(ValueError):
         contact_sheet([])
+
+
+def test_a_thumbnail_of_a_camera_photo_is_a_few_kilobytes() -> None:
+    small = thumbnail(camera_jpeg(4000, 3000))
+    assert small is not None and len(small) < 30_000
+    with Image.open(io.BytesIO(small)) as image:
+        assert image.format == "JPEG" and max(image.size) == THUMB
+    assert thumbnail(b"not an image") is None

@@ -168,7 +168,8 @@ def test_every_image_result_has_buttons_with_compact_values(studio: Studio, slac
     message = result_message(slack)
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
     labels = [e["text"]["text"] for e in actions["elements"]]
-    assert labels == ["Re-roll", "Enhance prompt", "Variations", "Remove background", "Upscale", "Extend…", "Describe"]
+    assert labels == ["Re-roll", "Enhance prompt", "Variations", "Remove background", "Upscale", "Extend…", "All formats",
+                      "Describe"]
     assert all(len(e["value"]) < 40 for e in actions["elements"]), "a reference, not the request"
 
 

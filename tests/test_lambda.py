@@ -319,7 +319,8 @@ def test_batch_fans_out_on_sqs_and_reports_once_despite_a_duplicate(aws: Aws, sl
     # SQS delivers at least once: photo 0 arrives twice, once in each batch.
     assert worker.handler(sqs_event(children[:2]), LambdaContext()) == {"batchItemFailures": []}
     assert worker.handler(sqs_event([children[0], children[2]]), LambdaContext()) == {"batchItemFailures": []}
-    images = [u for u in slack.uploads if u["filename"].endswith(".png")]
+    images = [u for u in slack.uploads if u["filename"].endswith("-new-background-1.png")]
+    assert [u["filename"] for u in slack.uploads].count("replace-bg-contact-sheet.png") == 1, "one contact sheet"
     reports = [u for u in slack.uploads if u["filename"].endswith(".csv")]
     # Each photo painted once (Stability: one Inpaint call after its cut-out), despite the duplicate.
     painted = [c for c in bedrock.calls if c.model_id == "us.stability.stable-image-inpaint-v1:0"]

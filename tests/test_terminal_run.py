@@ -73,7 +73,8 @@ def test_several_images_are_a_batch_with_its_csv_report(cli: Path, bedrock: Fake
     (cli / "van.jpg").write_bytes(small_jpeg(640, 480))
     assert main(["run", "/replace-bg keep=car beach", "--image", "car.jpg", "--image", "van.jpg",
                  "--out", "out"]) == 0
-    assert [path.name for path in pngs(cli / "out")] == ["car-new-background-1.png", "van-new-background-1.png"]
+    assert [path.name for path in pngs(cli / "out")] == ["car-new-background-1.png", "replace-bg-contact-sheet.png",
+                                                         "van-new-background-1.png"]
     rows = list(csv.DictReader(io.StringIO((cli / "out" / "replace-bg-report.csv").read_text())))
     assert sorted((row["photo"], row["outcome"]) for row in rows) == [("car.jpg", "done"), ("van.jpg", "done")]
     assert "2 of 2 photos" in (cli / "out" / "report.txt").read_text()
@@ -151,3 +152,10 @@ def test_missing_aws_credentials_are_explained(cli: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert main(["run", "/remove-bg", "--image", "car.jpg"]) == 2
     assert "No AWS credentials found" in capsys.readouterr().err
+
+
+def test_formats_writes_each_format_at_its_exact_size(cli: Path, bedrock: FakeBedrock) -> None:
+    (cli / "shoe.jpg").write_bytes(small_jpeg(1600, 1200))
+    assert main(["run", "/formats story,banner", "--image", "shoe.jpg", "--out", "out"]) == 0
+    sizes = {path.name: Image.open(path).size for path in pngs(cli / "out")}
+    assert sizes == {"shoe-story-1080x1920.png": (1080, 1920), "shoe-banner-1584x396.png": (1584, 396)}

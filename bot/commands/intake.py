@@ -113,6 +113,8 @@ def job_from_action(action: str, result: Result, index: int, user_id: str, setti
         "upscale": UpscaleRequest(),
         "describe": DescribeRequest(),
     }
+    if action == "formats":  # every configured format; refused here on a stack without Stability's Outpaint
+        requests[action] = COMMANDS["formats"].parse_text("", settings)
     if action not in requests:
         raise UsageError("imagine", "unknown_action", action=action)
     request = with_fixed_seed(action, requests[action], settings)

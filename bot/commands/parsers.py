@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from bot.commands.grammar import Option, ParsedText, field_text, parse_text
 from bot.errors import HelpRequested, UsageError
+from handlers.formats import FormatTarget, pick_formats
 from handlers.models import ImageFamily, ImageModelSpec
 from handlers.requests import (
     AUTO_SUBJECT,
@@ -22,6 +23,7 @@ from handlers.requests import (
     DescribeRequest,
     EditRequest,
     ExtendRequest,
+    FormatsRequest,
     ImagineRequest,
     RemoveBackgroundRequest,
     ReplaceBackgroundRequest,
@@ -67,6 +69,7 @@ UPSCALE_OPTIONS = _options(Option("mode", "mode=conservative"), _SEED)
 BRAND_OPTIONS = _options(Option("logo", "logo=always"))
 # How an on/off option may be written.
 _ON, _OFF = ("on", "yes", "true"), ("off", "no", "false")
+FORMATS_OPTIONS = _options(_SEED)
 
 
 def parse_imagine(text: str, spec: ImageModelSpec) -> ImagineRequest:
@@ -255,6 +258,20 @@ def parse_upscale(text: str, spec_for_mode: Callable[[str], ImageModelSpec]) -> 
     spec = spec_for_mode(mode)
     _check_length("upscale", "prompt", parsed.prompt, spec)
     return UpscaleRequest(mode=mode, prompt=parsed.prompt, seed=_seed("upscale", parsed.options, spec))
+
+
+def parse_formats(text: str, spec: ImageModelSpec, available: tuple[FormatTarget, ...]) -> FormatsRequest:
+    """Parse /formats text: format names (``story,square``; none means every one in ``available``).
+
+    ``spec`` is the outpaint model's: the planner speaks Stability's Outpaint, so another family is refused here.
+    Raises ``UnknownFormat`` for a name not in ``available``.
+    """
+    parsed = _parse("formats", text, FORMATS_OPTIONS)
+    if spec.family is not ImageFamily.STABILITY:
+        raise UsageError("formats", "formats_need_stability", model=spec.label)
+    targets = pick_formats(parsed.prompt, available)
+    return FormatsRequest(formats=tuple(f"{t.name}={t.width}x{t.height}" for t in targets),
+                          seed=_seed("formats", parsed.options, spec))
 
 
 def _parse(command: str, text: str, options: Mapping[str, Option]) -> ParsedText:

@@ -22,6 +22,7 @@ from bot.commands.parsers import (
     parse_describe,
     parse_edit,
     parse_extend,
+    parse_formats,
     parse_imagine,
     parse_remove_background,
     parse_replace_background,
@@ -38,6 +39,7 @@ from handlers.requests import (
     DescribeRequest,
     EditRequest,
     ExtendRequest,
+    FormatsRequest,
     ImagineRequest,
     RemoveBackgroundRequest,
     ReplaceBackgroundRequest,
@@ -240,6 +242,21 @@ _ROWS = (
             "`/imagine … logo=on`. Channel members change the kit; admins can `lock` it."
         ),
         example="/brand style",
+    ),
+    Command(
+        name="formats",
+        request_type=FormatsRequest,
+        parse=lambda text, specs: parse_formats(text, specs(), specs.settings.formats),
+        flow="bot.flows.formats:run_formats",
+        model_role=Role.EXTEND,
+        usage=(
+            "*/formats* [_format names_]\n"
+            "Makes every social format from your newest photo, each at its exact size: the subject is kept "
+            "whole, and the canvas is extended where the photo is too narrow or too short.\n"
+            "Name some to make only those (`story,square`); the set is the `STUDIO_FORMATS` setting."
+        ),
+        example="/formats story,square",
+        verb="every format",
     ),
     Command(
         name="variations",

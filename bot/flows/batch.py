@@ -2,11 +2,14 @@
 
 The parent job refuses the whole batch up front (size, quota) or fans out a
 job per photo. Each photo job records its outcome exactly once, whatever
-happens to it, and the last one posts the CSV report.
+happens to it, and the last one posts the CSV report and a contact sheet. The
+sheet is drawn from thumbnails each photo job keeps in the state store (a few
+KB each), so no job holds more than its own photo, whatever the batch's size.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -22,9 +25,11 @@ from bot.flows.photo_io import locate_photos
 from bot.flows.progress import Progress, start_progress
 from bot.flows.retry import ModelCaller, with_model_retries
 from bot.jobs import Job
+from bot.slack.blocks import InlineImage
 from bot.slack.io import Upload
 from bot.slack.photo_refs import MAX_PHOTOS, Photo
 from bot.slack.photos import PhotoFinder
+from handlers.contact_sheet import SheetEntry, contact_sheet, thumbnail
 from handlers.requests import ReplaceBackgroundRequest
 
 T = TypeVar("T")
@@ -41,10 +46,12 @@ class PhotoOutcome:
     file_ids: list[str]
     images: int
     seeds: tuple[int, ...] = ()
+    # The first result image, for the contact sheet's thumbnail (kept only while its photo's job runs).
+    preview: bytes | None = None
 
 
-# Processes one photo of the batch with the given model caller.
-PhotoStep = Callable[[Photo, ModelCaller], PhotoOutcome]
+# Processes one photo of the batch (the photo, its bytes) with the given model caller.
+PhotoStep = Callable[[Photo, bytes, ModelCaller], PhotoOutcome]
 
 
 def start_batch(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest, photos: list[Photo]) -> None:
@@ -93,16 +100,31 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
         return
     outcome: PhotoOutcome | None = None
     error: BaseException | None = None
+    thumbs: dict[str, bytes | None] = {}
     try:
         photo = locate_photos(job, finder)[0]
         name = photo.name
-        outcome = step(photo, call_model)
+        data = finder.download(photo)
+        thumbs["before"] = thumbnail(data)
+        outcome = step(photo, data, call_model)
+        thumbs["after"] = thumbnail(outcome.preview) if outcome.preview else None
     except KnownError as failure:
         error = failure
     except Exception as failure:
         log.exception("batch photo crashed", extra={"job_id": job.id})
         error = failure
+    _keep_thumbnails(ctx, job, thumbs)
     record_batch_photo(job, ctx, request, name, outcome, error)
+
+
+def _keep_thumbnails(ctx: WorkerContext, job: Job, thumbs: dict[str, bytes | None]) -> None:
+    """Store the photo's before/after thumbnails for the contact sheet; a sheet without them shows placeholders."""
+    batch = job.batch or {}
+    value = {side: base64.b64encode(data).decode() for side, data in thumbs.items() if data}
+    try:
+        ctx.store.put(f"batch-thumbs:{batch['id']}:{batch['index']}", json.dumps(value), BATCH_TTL_SECONDS)
+    except Exception:  # noqa: BLE001 - the sheet is a bonus; the photo's outcome must still be recorded
+        log.warning("could not keep the contact-sheet thumbnails", extra={"job_id": job.id})
 
 
 def skip_batch_photo(job: Job, ctx: WorkerContext, name: str) -> None:
@@ -120,34 +142,55 @@ def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundR
     row = {"photo": name, "file_id": job.file_ids[0] if job.file_ids else "",
            "subject": outcome.subject if outcome else "",
            "outcome": "done" if outcome else "interrupted" if isinstance(error, PhotoInterrupted) else "failed",
-           "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0}
+           "reason": messages.plain_reason(error) if error else "", "images": outcome.images if outcome else 0,
+           "results": outcome.file_ids if outcome else []}
     recorded = ctx.store.batch_record(batch["id"], batch["index"], json.dumps(row), batch["total"])
+    rows = [json.loads(item) for item in recorded.rows] if recorded.rows is not None else None
     if not recorded.duplicate:  # a redelivered photo job was counted (and its quota settled) before
         ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0),
                             batch["day"])
         progress = Progress(ctx, job, messages.batch_started(job.user_id, request, recorded.total),
                             batch["progress_ts"], job.thread_ts or batch["progress_ts"])
         progress.show(messages.batch_progress(recorded.done, recorded.failed, recorded.total),
-                      final=recorded.rows is not None)
+                      final=rows is not None, images=_shown_results(rows or [], request))
     # Exactly one job posts the report. If that upload fails, the claim is released so
     # the queue's retry of that job (or another photo's redelivery) can post it.
     report_key = f"batch-report:{batch['id']}"
-    if recorded.rows is not None and ctx.store.claim(report_key, BATCH_TTL_SECONDS):
-        rows = [json.loads(item) for item in recorded.rows]
+    if rows is not None and ctx.store.claim(report_key, BATCH_TTL_SECONDS):
         try:
-            ctx.slack.upload(job.channel_id, job.thread_ts, [Upload(
-                content=batch_report_csv(rows), filename="replace-bg-report.csv",
-                title="Background replacement report",
-            )], comment=messages.batch_done(job.user_id, rows, request))
+            ctx.slack.upload(job.channel_id, job.thread_ts, [
+                Upload(content=batch_report_csv(rows), filename="replace-bg-report.csv",
+                       title="Background replacement report"),
+                Upload(content=batch_contact_sheet(ctx, batch["id"], rows), filename="replace-bg-contact-sheet.png",
+                       title="Contact sheet", alt_text=messages.contact_sheet_alt(rows)),
+            ], comment=messages.batch_done(job.user_id, rows, request))
         except StudioError:
             ctx.store.release(report_key)
             raise
 
 
+def _shown_results(rows: list[dict[str, Any]], request: ReplaceBackgroundRequest) -> list[InlineImage]:
+    """The batch's first results, to show in its progress message once it is done."""
+    return [(file_id, messages.replaced_alt_text(row["subject"], request.prompt))
+            for row in rows for file_id in row.get("results", [])]
+
+
+def batch_contact_sheet(ctx: WorkerContext, batch_id: str, rows: list[dict[str, Any]]) -> bytes:
+    """Every photo's before/after thumbnails, name and outcome in one PNG (placeholders where one is missing)."""
+    entries = []
+    for index, row in enumerate(rows):
+        raw = ctx.store.get(f"batch-thumbs:{batch_id}:{index}")
+        thumbs = {side: base64.b64decode(data) for side, data in json.loads(raw).items()} if raw else {}
+        entries.append(SheetEntry(name=row["photo"], before=thumbs.get("before"), after=thumbs.get("after"),
+                                  outcome=messages.sheet_outcome(row), failed=row["outcome"] != "done"))
+    return contact_sheet(entries)
+
+
 def batch_report_csv(rows: list[dict[str, Any]]) -> bytes:
     """The batch report: one line per photo with its subject, outcome and the reason for any failure."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["photo", "file_id", "subject", "outcome", "reason", "images"])
+    writer = csv.DictWriter(buffer, fieldnames=["photo", "file_id", "subject", "outcome", "reason", "images"],
+                            extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")

@@ -72,7 +72,9 @@ def run_imagine(job: Job, ctx: WorkerContext) -> None:
         image_model_spec(model_id).label, seeds, width, height,
         time.monotonic() - started, request.count, result.blocked, request.asked_ratio, result.aspect_ratio,
     ) + messages.imagine_extras(request.enhanced, in_style, with_logo)
-    progress.show_result(summary, file_ids, rerollable=True, enhanceable=not request.enhanced)
+    # The images show in the parent message too (alt text from the prompt), so the channel sees them.
+    alts = [messages.alt_text(request.prompt, index, len(file_ids)) for index in range(1, len(file_ids) + 1)]
+    progress.show_result(summary, file_ids, rerollable=True, enhanceable=not request.enhanced, alt_texts=alts)
 
 
 def _enhanced(ctx: WorkerContext, progress: Progress, request: ImagineRequest, model_id: str) -> ImagineRequest:

@@ -12,7 +12,7 @@ from bot.errors import AlreadyReported
 from bot.flows.results import Result, save_result
 from bot.flows.retry import with_model_retries
 from bot.jobs import Job
-from bot.slack.blocks import result_blocks, text_blocks
+from bot.slack.blocks import InlineImage, result_blocks, text_blocks
 from bot.slack.photo_refs import Photo
 
 T = TypeVar("T")
@@ -31,18 +31,24 @@ class Progress:
     # The photos the job works on (none for /imagine).
     photos: list[Photo] = field(default_factory=list)
 
-    def show(self, context: str, body: str | None = None, final: bool = False) -> None:
-        """Replace the message: ``body`` (or the heading) plus a context line; ``final`` for the outcome."""
+    def show(self, context: str, body: str | None = None, final: bool = False,
+             images: Sequence[InlineImage] = ()) -> None:
+        """Replace the message: ``body`` (or the heading) plus a context line; ``final`` for the outcome,
+        which may show ``images`` inline (or not, when Slack refuses them)."""
         text = body if body is not None else self.heading
         if final:
-            self.ctx.slack.finish(self.job.channel_id, self.ts, text, text_blocks(text, context), self.thread_ts)
+            self.ctx.slack.finish(self.job.channel_id, self.ts, text, text_blocks(text, context, images),
+                                  self.thread_ts, text_blocks(text, context) if images else None)
         else:
             self.ctx.slack.update(self.job.channel_id, self.ts, text, text_blocks(text, context), best_effort=True)
 
-    def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool, enhanceable: bool = False) -> None:
+    def show_result(self, context: str, file_ids: Sequence[str], rerollable: bool, enhanceable: bool = False,
+                    alt_texts: Sequence[str] = ()) -> None:
         """The final message: how the result was made, with buttons for the next step.
 
         ``enhanceable`` adds the Enhance prompt button (an /imagine whose prompt Studio has not rewritten yet).
+        Given their ``alt_texts``, the first files are shown in the message itself
+        (the parent of /imagine, /formats): visible in the channel, not only in the thread.
         """
         if not file_ids:
             self.show(context, final=True)
@@ -53,8 +59,10 @@ class Progress:
             source = replace(self.job, image_source="files", file_ids=tuple(p.file_id for p in self.photos),
                              thread_ts=self.thread_ts)
         ref = save_result(self.ctx.store, Result(source, tuple(file_ids), self.thread_ts))
-        blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable, enhanceable)
-        self.ctx.slack.finish(self.job.channel_id, self.ts, self.heading, blocks, self.thread_ts)
+        images = list(zip(file_ids, alt_texts, strict=False))
+        blocks = result_blocks(self.heading, context, ref, len(file_ids), rerollable, enhanceable, images)
+        plain = result_blocks(self.heading, context, ref, len(file_ids), rerollable, enhanceable) if images else None
+        self.ctx.slack.finish(self.job.channel_id, self.ts, self.heading, blocks, self.thread_ts, plain)
 
     def fail(self, error: BaseException) -> NoReturn:
         """Say where the person is looking what went wrong, then stop the job."""

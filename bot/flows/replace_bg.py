@@ -37,8 +37,8 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
     request = ReplaceBackgroundRequest(**job.request)
     finder = ctx.slack.photos()
     if job.batch is not None:
-        run_batch_photo(job, ctx, request, finder, lambda photo, call_model: replace_one(
-            ctx, job, str(job.thread_ts), request, finder, photo, call_model))
+        run_batch_photo(job, ctx, request, finder, lambda photo, data, call_model: replace_one(
+            ctx, job, str(job.thread_ts), request, data, photo, call_model))
         return
     photos = locate_photos(job, finder, archives=True)
     archives = [photo for photo in photos if photo.is_archive]
@@ -56,7 +56,8 @@ def _replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
     with ctx.quota.reserve(job.team_id, job.user_id, request.count) as reservation:
         progress = start_progress(job, ctx, messages.replace_started(job.user_id, request), [photo])
         try:
-            outcome = replace_one(ctx, job, progress.thread_ts, request, finder, photo, progress.call_model)
+            outcome = replace_one(ctx, job, progress.thread_ts, request, finder.download(photo), photo,
+                                  progress.call_model)
         except KnownError as error:
             progress.fail(error)
         reservation.use(outcome.images)
@@ -67,15 +68,16 @@ def _replace_single(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
 
 
 def replace_one(ctx: WorkerContext, job: Job, thread_ts: str, request: ReplaceBackgroundRequest,
-                finder: PhotoFinder, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
-    """Put one photo's subject on the new background and upload the result into ``thread_ts``."""
-    require_task(model_for(ctx.settings, Role.REPLACE_BG), Task.BACKGROUND_REPLACEMENT)  # before the download
-    subject, result = replace_photo(ctx, request, finder.download(photo), call_model)
+                data: bytes, photo: Photo, call_model: ModelCaller) -> PhotoOutcome:
+    """Put the subject of ``photo`` (its bytes: ``data``) on the new background and upload the result
+    into ``thread_ts``."""
+    subject, result = replace_photo(ctx, request, data, call_model)
     file_ids = ctx.slack.upload(job.channel_id, thread_ts, result_uploads(
         result.images, photo.name.rsplit(".", 1)[0], "new-background",
         f"{photo.name}: {request.prompt[:60]}", messages.replaced_alt_text(subject, request.prompt),
     ))
-    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds)
+    return PhotoOutcome(subject, file_ids, len(result.images), result.seeds,
+                        preview=result.images[0] if result.images else None)
 
 
 def replace_photo(ctx: WorkerContext, request: ReplaceBackgroundRequest, data: bytes,

@@ -7,6 +7,7 @@ import re
 from bot.commands.table import COMMANDS
 from bot.messages.markup import escape, quote
 from bot.messages.usage import PRESET_NAMES
+from handlers.formats import FormatTarget
 from handlers.requests import (
     AUTO_SUBJECT,
     DescribeRequest,
@@ -167,6 +168,44 @@ def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBack
     if failed:
         line += f" {len(failed)} failed: " + "; ".join(escape(f"{row['photo']}: {row['reason']}") for row in failed[:5])
     return line + " The report lists every photo."
+
+
+def sheet_outcome(row: dict[str, object]) -> str:
+    """One photo's line on a batch's contact sheet: what was kept, or why it failed."""
+    if row["outcome"] == "done":
+        return f"done · kept: {row['subject']}" if row.get("subject") else "done"
+    return f"{row['outcome']}: {row['reason']}" if row.get("reason") else str(row["outcome"])
+
+
+def contact_sheet_alt(rows: list[dict[str, object]]) -> str:
+    """Alt text for a batch's contact sheet."""
+    done = sum(1 for row in rows if row["outcome"] == "done")
+    return f"Contact sheet: {len(rows)} photos before and after, {done} done, {len(rows) - done} failed"
+
+
+def formats_started(user_id: str, photo_name: str, targets: tuple[FormatTarget, ...]) -> str:
+    """The progress message for /formats."""
+    noun = "1 format" if len(targets) == 1 else f"{len(targets)} formats"
+    return f"<@{user_id}> asked for {noun} of `{escape(photo_name)}`: " + ", ".join(t.name for t in targets)
+
+
+def formats_summary(made: list[tuple[FormatTarget, bool, str]], model_label: str, seed: int | None,
+                    seconds: float) -> str:
+    """Each format with its exact size (``made``: target, outpainted, the filter's reason if it was refused)."""
+    lines = []
+    for target, outpainted, blocked in made:
+        size = f"{target.width}×{target.height}"
+        if blocked:
+            lines.append(f":warning: *{target.name}* {size}: withheld by the content filter")
+        else:
+            lines.append(f"• *{target.name}* {size}" + (" (canvas extended)" if outpainted else " (cropped)"))
+    footer = f"/formats · {model_label}" + (f" · seed {seed}" if seed is not None else "") + f" · {seconds:.1f}s"
+    return "\n".join(lines) + "\n" + footer
+
+
+def format_alt_text(photo_name: str, target: FormatTarget) -> str:
+    """Alt text for one format of a photo."""
+    return f"{photo_name} as {target.name}, {target.width}×{target.height} pixels"[:1000]
 
 
 def replaced_alt_text(subject: str, background: str) -> str:

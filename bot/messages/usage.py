@@ -53,6 +53,8 @@ PROBLEMS = {
                         "to see this channel's kit.",
     "bad_logo_mode": "`/brand logo=` is `always` (the logo on every /imagine image here) or `optional` "
                      "(only with `logo=on`), not `{value}`.",
+    "formats_need_stability": "`/formats` needs the Stability stack: {model} cannot extend a photo to an exact "
+                              "format. Ask an admin to set `STUDIO_MODELS=stability` (the default).",
     "edit_needs_mask": "Say what to repaint with `mask=`, or post the photo together with a black-and-white mask "
                        "image (black = repaint) and mention @Studio.",
 }

@@ -101,7 +101,8 @@ class TerminalSlack(SlackIO):
             self._say(self._err, " · ".join(plain_lines(text, blocks)))
 
     def finish(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None,
-               thread_ts: str | None) -> None:
+               thread_ts: str | None, plain_blocks: list[dict[str, Any]] | None = None) -> None:
+        # Inline images are left out on the terminal anyway (see plain_lines); the files are written.
         with self._lock:
             self._say(self._out, "\n".join(plain_lines(text, blocks)), keep=True)
 

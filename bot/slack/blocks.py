@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.errors import OutOfDate
@@ -12,16 +13,28 @@ Block = dict[str, Any]
 
 SECTION_LIMIT = 3000  # characters in one section block
 MAX_SECTIONS = 40  # of Slack's 50 blocks per message, leaving room for context and buttons
+# Images a result shows in the message itself (like Midjourney's grid); every file is in the thread.
+MAX_INLINE_IMAGES = 4
+# An image to show inline: (Slack file id, alt text).
+InlineImage = tuple[str, str]
 
 
-def text_blocks(text: str, context: str | None = None) -> list[Block]:
-    """Markdown sections (long text split at line breaks), then an optional grey context line."""
+def text_blocks(text: str, context: str | None = None, images: Sequence[InlineImage] = ()) -> list[Block]:
+    """Markdown sections (long text split at line breaks), the first few ``images``, then an optional
+    grey context line."""
     blocks: list[Block] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in _split(text)[:MAX_SECTIONS]
     ]
+    blocks += image_blocks(images)
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context[:3000]}]})
     return blocks
+
+
+def image_blocks(images: Sequence[InlineImage]) -> list[Block]:
+    """Image blocks showing uploaded files by id (Slack must have processed them; see ``SlackIO.finish``)."""
+    return [{"type": "image", "slack_file": {"id": file_id}, "alt_text": (alt or "Image")[:2000]}
+            for file_id, alt in images[:MAX_INLINE_IMAGES]]
 
 
 def _split(text: str) -> list[str]:
@@ -137,6 +150,7 @@ IMAGE_ACTIONS: dict[str, str] = {
     "remove-bg": "Remove background",
     "upscale": "Upscale",
     "extend": "Extend…",
+    "formats": "All formats",
     "describe": "Describe",
 }
 ACTION_PREFIX = "studio_"
@@ -158,8 +172,8 @@ def parse_action_value(value: str) -> tuple[str, str, int]:
 
 
 def result_blocks(text: str, context: str, ref: str, image_count: int, rerollable: bool,
-                  enhanceable: bool = False) -> list[Block]:
-    """A result message: what was asked, how it was made, and buttons for the next step.
+                  enhanceable: bool = False, images: Sequence[InlineImage] = ()) -> list[Block]:
+    """A result message: what was asked, the first ``images`` inline, how it was made, and buttons for the next step.
 
     One image gets a button per action; several get a menu per image, so each
     image can be varied, cut out, extended or described on its own. ``enhanceable``
@@ -182,8 +196,9 @@ def result_blocks(text: str, context: str, ref: str, image_count: int, rerollabl
                             for action, label in IMAGE_ACTIONS.items()],
             })
     if not elements:
-        return text_blocks(text, context)
-    return [*text_blocks(text, context), {"type": "actions", "block_id": "result_actions", "elements": elements}]
+        return text_blocks(text, context, images)
+    return [*text_blocks(text, context, images),
+            {"type": "actions", "block_id": "result_actions", "elements": elements}]
 
 
 def _button(action: str, label: str, value: str) -> dict[str, Any]:

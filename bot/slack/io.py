@@ -29,6 +29,8 @@ _NO_ACCESS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "r
 _TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # Tries of the update that puts a job's outcome on its progress line (chat.update is idempotent).
 SLACK_FINISH_ATTEMPTS = 3
+# Tries of an update that shows result images inline before it falls back to the plain blocks.
+INLINE_IMAGE_ATTEMPTS = 2
 # Tries of a whole v2 upload when its upload step (plain HTTP) fails transiently.
 SLACK_UPLOAD_ATTEMPTS = 3
 # What a Slack error code looks like; anything else is a body slack_sdk could not parse (an HTML page).
@@ -92,12 +94,20 @@ class SlackIO:
             log.warning("could not update message %s: %s", ts, error)
 
     def finish(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None,
-               thread_ts: str | None) -> None:
+               thread_ts: str | None, plain_blocks: list[dict[str, Any]] | None = None) -> None:
         """Put a job's outcome on its progress line, so it never stays "Working…"; never raises.
 
-        A transient failure is retried; if Slack still will not update the line (or
-        it was deleted), the outcome is posted as a new message in ``thread_ts``.
+        ``plain_blocks`` are ``blocks`` without the images shown inline: Slack refuses an
+        image block (``invalid_blocks``) until it has processed the file, so the images
+        get one more try after a pause, then the line shows the plain blocks (the files
+        are in the thread either way). A transient failure is retried; if Slack still
+        will not update the line (or it was deleted), the outcome is posted as a new
+        message in ``thread_ts``.
         """
+        if plain_blocks is not None:
+            if self._update_with_images(channel, ts, text, blocks):
+                return
+            blocks = plain_blocks
         for attempt in range(1, SLACK_FINISH_ATTEMPTS + 1):
             try:
                 self.update(channel, ts, text, blocks)
@@ -113,6 +123,22 @@ class SlackIO:
             self.post(channel, text, blocks, thread_ts=thread_ts)
         except (SlackUnavailable, SlackRejected, BotNotInChannel) as error:
             log.error("could not post the outcome of message %s either: %s", ts, error)
+
+    def _update_with_images(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None) -> bool:
+        """Try the update with inline images twice, a pause apart; False when Slack will not show them."""
+        for attempt in range(1, INLINE_IMAGE_ATTEMPTS + 1):
+            try:
+                self.update(channel, ts, text, blocks)
+                return True
+            except SlackRejected as error:
+                if error.code != "invalid_blocks":
+                    return False
+                log.warning("Slack refused the inline images of %s (try %d)", ts, attempt)
+                if attempt < INLINE_IMAGE_ATTEMPTS:
+                    self.sleep(self.backoff_seconds * 2)
+            except (SlackUnavailable, BotNotInChannel):
+                return False
+        return False
 
     def upload(self, channel: str, thread_ts: str | None, uploads: Sequence[Upload],
                comment: str | None = None) -> list[str]:

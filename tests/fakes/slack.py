@@ -327,6 +327,20 @@ def _check_element(el: Any, ptr: str, errors: list[str]) -> None:
             errors.append(f"[ERROR] missing required field: alt_text [json-pointer:{ptr}]")
 
 
+# Slack's pattern for a file id in a slack_file object.
+_SLACK_FILE_ID = re.compile(r"^[F][A-Z0-9]{8,}$")
+# Image files an image block can show (Slack file object docs: png, jpg, jpeg and gif only).
+_SLACK_FILE_IMAGE_TYPES = frozenset({"png", "jpg", "jpeg", "gif"})
+
+
+def _check_slack_file_shape(obj: Any, ptr: str, errors: list[str]) -> None:
+    """A slack_file object names its file by ``id`` or ``url``, never both."""
+    if not isinstance(obj, dict) or ("id" in obj) == ("url" in obj):
+        errors.append(f"[ERROR] invalid slack file [json-pointer:{ptr}]")
+    elif "id" in obj and not (isinstance(obj["id"], str) and _SLACK_FILE_ID.match(obj["id"])):
+        errors.append(f"[ERROR] input must match regex pattern: ^[F][A-Z0-9]{{8,}}$ [json-pointer:{ptr}/id]")
+
+
 def validate_blocks(blocks: Any, *, max_blocks: int = 50, pointer: str = "/blocks") -> list[str]:
     """Check a Block Kit ``blocks`` array; return Slack-style error messages.
 
@@ -376,6 +390,10 @@ def validate_blocks(blocks: Any, *, max_blocks: int = 50, pointer: str = "/block
         elif kind == "image":
             if not (block.get("image_url") or block.get("slack_file")):
                 errors.append(f"[ERROR] missing required field: image_url [json-pointer:{ptr}]")
+            if block.get("image_url") and block.get("slack_file"):
+                errors.append(f"[ERROR] must provide either image_url or slack_file [json-pointer:{ptr}]")
+            if "slack_file" in block:
+                _check_slack_file_shape(block["slack_file"], f"{ptr}/slack_file", errors)
             url = block.get("image_url")
             if isinstance(url, str) and len(url) > 3000:
                 errors.append(f"[ERROR] must be less than 3001 characters [json-pointer:{ptr}/image_url]")
@@ -458,6 +476,8 @@ class _File:
     deleted: bool = False
     # (channel, message ts, thread_ts, sharing user)
     shares: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    # Slack processes an upload before image blocks may show it (clock time; 0 = at once).
+    ready_at: float = 0.0
 
 
 @dataclass
@@ -536,6 +556,9 @@ class FakeSlack:
         # (reply to a reply, thread_ts that matches nothing, file bytes that
         # contradict the file name, ...). Tests can assert it stays empty.
         self.warnings: list[str] = []
+        # Seconds after an upload during which image blocks cannot show the file yet
+        # (Slack answers invalid_blocks "invalid slack file" meanwhile).
+        self.file_processing_seconds = 0.0
 
         self._lock = threading.RLock()
         self._channels: dict[str, _Channel] = {}
@@ -623,6 +646,7 @@ class FakeSlack:
             ):
                 records.clear()
             self.responses.clear()
+            self.file_processing_seconds = 0.0
             self._channels.clear()
             self._users.clear()
             self._files.clear()
@@ -1277,7 +1301,7 @@ class FakeSlack:
             content["text"] = text
         blocks = _opt_json(args, "blocks", "invalid_blocks_format")
         if blocks is not None:
-            errors = validate_blocks(blocks)
+            errors = validate_blocks(blocks) or self._slack_file_errors(blocks)
             if errors:
                 raise _ApiError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
             content["blocks"] = blocks
@@ -1340,6 +1364,25 @@ class FakeSlack:
             msg["parent_user_id"] = parent.get("user") if parent else None
         ch.messages[ts] = msg
         return msg
+
+    def _slack_file_errors(self, blocks: list[Any]) -> list[str]:
+        """Image blocks showing Slack files: the file must exist, be a png/jpg/gif the bot can see
+        (its own upload, or shared where it is a member), and be processed already."""
+        errors: list[str] = []
+        for i, block in enumerate(blocks):
+            ref = block.get("slack_file") if block.get("type") == "image" else None
+            if not isinstance(ref, dict):
+                continue
+            f = self._files.get(str(ref.get("id"))) if "id" in ref else next(
+                (f for f in self._files.values()
+                 if ref.get("url") in (f.info["url_private"], f.info["permalink"])), None)
+            visible = f is not None and not f.deleted and (
+                f.info["user"] == BOT_USER_ID
+                or any(self._channels[cid].bot_member for cid, *_ in f.shares if cid in self._channels))
+            if (f is None or not visible or f.info.get("filetype") not in _SLACK_FILE_IMAGE_TYPES
+                    or self.clock() < f.ready_at):
+                errors.append(f"[ERROR] invalid slack file [json-pointer:/blocks/{i}/slack_file]")
+        return errors
 
     def _own_message(self, ch: _Channel, ts: str | None, not_mine: str) -> dict[str, Any]:
         msg = ch.messages.get(ts) if ts else None
@@ -1696,6 +1739,7 @@ class FakeSlack:
                 user=BOT_USER_ID,
                 alt_txt=pending.alt_txt,
             )
+            f.ready_at = self.clock() + self.file_processing_seconds
             pending.completed = True
             self._files[pending.file_id] = f
             created.append(f)

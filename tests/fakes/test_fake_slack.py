@@ -542,3 +542,45 @@ def test_reset_keeps_server_and_forgets_state(fake: FakeSlack, client: WebClient
     with pytest.raises(SlackApiError) as err:
         client.chat_postMessage(channel="C1", text="after")
     assert err.value.response["error"] == "channel_not_found"
+
+
+# ------------------------------------------------------- image blocks showing Slack files
+
+
+def _image_block(ref: dict[str, str]) -> list[dict[str, object]]:
+    return [{"type": "image", "slack_file": ref, "alt_text": "a photo"}]
+
+
+def _refusal(client: WebClient, blocks: list[dict[str, object]]) -> list[str]:
+    with pytest.raises(SlackApiError) as err:
+        client.chat_postMessage(channel="C1", text="t", blocks=blocks)
+    assert err.value.response["error"] == "invalid_blocks"
+    return list(err.value.response["errors"])
+
+
+def test_an_image_block_shows_a_file_the_bot_uploaded(fake: FakeSlack, client: WebClient) -> None:
+    uploaded = client.files_upload_v2(content=_png(), filename="a.png", channel="C1")["files"][0]
+    client.chat_postMessage(channel="C1", text="t", blocks=_image_block({"id": uploaded["id"]}))
+    client.chat_postMessage(channel="C1", text="t", blocks=_image_block({"url": uploaded["url_private"]}))
+
+
+def test_image_blocks_with_files_slack_cannot_show_are_refused(fake: FakeSlack, client: WebClient) -> None:
+    pdf = client.files_upload_v2(content=b"%PDF-1.4 x", filename="a.pdf", channel="C1")["files"][0]
+    elsewhere = fake.add_file(_jpeg(), name="p.jpg", user="U9")  # never shared where the bot is
+    gone = client.files_upload_v2(content=_png(), filename="g.png", channel="C1")["files"][0]
+    fake.delete_file(gone["id"])
+    for ref in ({"id": "F999999999"}, {"id": pdf["id"]}, {"id": elsewhere["id"]}, {"id": gone["id"]}):
+        assert _refusal(client, _image_block(ref)) == ["[ERROR] invalid slack file [json-pointer:/blocks/0/slack_file]"]
+    assert "regex pattern" in _refusal(client, _image_block({"id": "f123"}))[0]
+    both = {"id": "F999999999", "url": "https://files.slack.com/x.png"}
+    assert _refusal(client, _image_block(both)) == ["[ERROR] invalid slack file [json-pointer:/blocks/0/slack_file]"]
+
+
+def test_a_file_is_shown_only_once_slack_has_processed_it(fake: FakeSlack, client: WebClient) -> None:
+    now = [1_800_000_000.0]
+    fake.clock = lambda: now[0]
+    fake.file_processing_seconds = 2.0
+    uploaded = client.files_upload_v2(content=_png(), filename="a.png", channel="C1")["files"][0]
+    assert "invalid slack file" in _refusal(client, _image_block({"id": uploaded["id"]}))[0]
+    now[0] += 2.5
+    client.chat_postMessage(channel="C1", text="t", blocks=_image_block({"id": uploaded["id"]}))
