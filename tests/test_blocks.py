@@ -165,7 +165,7 @@ def test_result_blocks_are_valid_for_any_number_of_images(image_count: int, rero
 @pytest.mark.parametrize("shown", [1, 2, MAX_INLINE_IMAGES, 20])
 def test_result_blocks_show_at_most_four_images_inline_and_stay_valid(shown: int) -> None:
     images = [(f"F{index:09d}", "Generated image: " + "a red car " * 400) for index in range(shown)]
-    blocks = result_blocks("<@U1> asked for " + "a red car " * 4000, "c" * 4000, REF, shown, True, images)
+    blocks = result_blocks("<@U1> asked for " + "a red car " * 4000, "c" * 4000, REF, shown, True, images=images)
     check_message(blocks)
     inline = [block for block in blocks if block["type"] == "image"]
     assert [block["slack_file"]["id"] for block in inline] == [file_id for file_id, _ in images[:MAX_INLINE_IMAGES]]

@@ -119,7 +119,7 @@ def test_brand_logo_then_imagine_places_the_logo_in_the_corner(studio: Studio, s
         assert logo.format == "PNG" and logo.mode == "RGBA" and logo.getpixel((0, 0))[3] == 0, "transparency kept"
 
     # A fixed seed: the fake paints a gradient coloured by the seed, which must not itself be logo-red.
-    studio.slash("/imagine", "sneaker logo=on seed=3", response_key="r2")
+    studio.slash("/imagine", "sneaker seed=3", response_key="r2")
     studio.wait_idle()
     [result] = imagine_results(slack)
     image = decoded(result["content"])
@@ -130,8 +130,10 @@ def test_brand_logo_then_imagine_places_the_logo_in_the_corner(studio: Studio, s
     corner_outside = image.getpixel((x0 - 5, y0 - 5))
     assert abs(corner_outside[0] - RED[0]) + abs(corner_outside[1] - RED[1]) > 40, "only the logo's box is red"
 
-    # Without logo=on (and the kit not set to always), no logo.
-    studio.slash("/imagine", "sneaker", response_key="r3")
+    # A kit's first logo goes on every image; `/brand logo=optional` keeps it for `logo=on` only.
+    studio.slash("/brand", "logo=optional", response_key="r3")
+    studio.wait_idle()
+    studio.slash("/imagine", "sneaker", response_key="r4")
     studio.wait_idle()
     plain = decoded(imagine_results(slack)[-1]["content"])
     assert plain.getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) != image.getpixel(((x0 + x1) // 2, (y0 + y1) // 2))
@@ -140,6 +142,8 @@ def test_brand_logo_then_imagine_places_the_logo_in_the_corner(studio: Studio, s
 def test_logo_always_brands_every_imagine_until_logo_off(studio: Studio, slack: FakeSlack) -> None:
     post_image(slack, logo_png(), "logo.png")
     studio.slash("/brand", "logo")
+    studio.wait_idle()
+    studio.slash("/brand", "logo=optional", response_key="r1b")
     studio.wait_idle()
     studio.slash("/brand", "logo=always", response_key="r2")
     studio.wait_idle()

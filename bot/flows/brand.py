@@ -76,11 +76,14 @@ def _store_logo(job: Job, ctx: WorkerContext, kit: BrandKit) -> BrandKit:
     """The newest image, checked and trimmed to an RGBA PNG, uploaded once as the channel's logo."""
     photo, data = _newest_photo(job, ctx)
     logo = prepare_logo(data)
+    # A kit's first logo goes on every /imagine image, as someone adding a logo expects; a new logo
+    # keeps the choice the channel made since (``/brand logo=optional``).
+    always = kit.logo_always if kit.logo_file else True
     [file_id] = ctx.slack.upload(job.channel_id, photo.thread_ts, [Upload(
         content=logo.png, filename="brand-logo.png", title="Brand logo",
         alt_text=messages.brand_alt_text("logo", photo.name),
-    )], comment=messages.brand_logo_set(job.user_id, kit.logo_always, logo.transparent))
-    return replace(kit, logo_file=file_id, logo_name=photo.name)
+    )], comment=messages.brand_logo_set(job.user_id, always, logo.transparent))
+    return replace(kit, logo_file=file_id, logo_name=photo.name, logo_always=always)
 
 
 def _change_setting(job: Job, ctx: WorkerContext, request: BrandRequest, kit: BrandKit) -> BrandKit:
