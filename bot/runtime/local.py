@@ -24,7 +24,10 @@ from bot.slack.http_guard import GuardedWsgiHandler
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+# Jobs started ahead of their first Bedrock call: they download and decode while others wait on the model.
 LOOKAHEAD_JOBS = 4
+# Models a photo job waits on one after the other (Stability: remove the background, then inpaint).
+MODELS_IN_TURN = 2
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -94,11 +97,6 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             state.journal_remove(job.id)
             raise
 
-    ctx = worker_context(settings, state, enqueue=submit, model_calls=settings.worker_concurrency)
-    # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
-    recover_unfinished(state, ctx)
-    ctx.slack.on_post = state.journal_line
-
     def run(job: Job) -> None:
         with state.running(job.id):
             try:
@@ -109,8 +107,15 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     def dropped(jobs: list[Job]) -> None:
         recover_unfinished(state, ctx, [job.id for job in jobs])
 
-    # A few more jobs than model calls: the next photos are prepared while others wait on Bedrock.
-    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency + LOOKAHEAD_JOBS, on_dropped=dropped)
+    # Bedrock calls are bounded per model (the quotas are); the threads only need to be enough for a
+    # photo job waiting on each of its models in turn, plus the next photos being prepared.
+    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency * MODELS_IN_TURN + LOOKAHEAD_JOBS,
+                      on_dropped=dropped, lookahead=LOOKAHEAD_JOBS)
+    ctx = worker_context(settings, state, enqueue=submit, model_calls=settings.worker_concurrency,
+                         on_model_slot=pool.reached_model)
+    # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
+    recover_unfinished(state, ctx)
+    ctx.slack.on_post = state.journal_line
 
     app = slack_app(settings, submit, state, socket_mode=not http)
     server = None
