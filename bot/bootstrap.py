@@ -35,18 +35,20 @@ log = logging.getLogger(__name__)
 
 def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, telemetry: Telemetry | None = None,
                    enqueue: Callable[[Job], None] | None = None, model_calls: int | None = None,
-                   catalogue: CatalogueAws | None = None, slack: SlackIO | None = None) -> WorkerContext:
+                   catalogue: CatalogueAws | None = None, slack: SlackIO | None = None,
+                   on_model_slot: Callable[[], None] | None = None) -> WorkerContext:
     """What jobs run with: Slack and Bedrock clients, quotas and ``store``.
 
-    ``model_calls`` bounds the Bedrock calls in flight at once (the local pool);
-    ``bedrock`` replaces the Bedrock client (benchmarks time their own); ``slack``
-    replaces the Slack side (the terminal runtime's stand-in).
+    ``model_calls`` bounds the Bedrock calls in flight at once to each model (the local pool,
+    told through ``on_model_slot`` when a call gets its slot); ``bedrock`` replaces the Bedrock
+    client (benchmarks time their own); ``slack`` replaces the Slack side (the terminal runtime's stand-in).
     """
     from bot.slack.io import SlackIO  # what jobs need; the ingress never loads it
 
     telemetry = telemetry or LogTelemetry()
     if bedrock is None:
-        bedrock = MeteredBedrock(bedrock_runtime(settings), telemetry.model_called, limit=model_calls)
+        bedrock = MeteredBedrock(bedrock_runtime(settings), telemetry.model_called, limit=model_calls,
+                                 on_slot=on_model_slot)
     return WorkerContext(
         settings=settings,
         slack=slack or SlackIO(slack_web_client(settings), backoff_seconds=settings.retry_base_seconds / 4),

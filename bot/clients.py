@@ -6,8 +6,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import boto3
@@ -87,30 +87,48 @@ _QUICK_AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "
 
 
 class MeteredBedrock:
-    """The bedrock-runtime client jobs use: at most ``limit`` model calls at once, each one timed.
+    """The bedrock-runtime client jobs use: at most ``limit`` calls at once to each model, each call timed.
 
-    The bound protects the account's Bedrock quota where one process runs the
-    jobs: the local pool runs a few more jobs than ``limit``, so the next photos
-    are downloaded and decoded while others wait on the model (on AWS the
-    worker's maximum concurrency does this, so there is no limit). ``on_call``
-    gets each call's model id and seconds; the response body is read inside the
-    timing, so streaming the answer counts as model time.
+    The bound protects the account's Bedrock quotas where one process runs the
+    jobs. Quotas are per model, so each model id gets its own ``limit``: a
+    Stability batch keeps ``limit`` inpaint calls and ``limit`` vision checks in
+    flight beside each other rather than sharing one budget (on AWS the worker's
+    maximum concurrency bounds the calls, so there is no limit). ``on_slot`` runs
+    on the calling thread once a call has its slot (the local pool then lets the
+    next job start preparing). ``on_call`` gets each call's model id and
+    seconds; the response body is read inside the timing, so streaming the
+    answer counts as model time.
     """
 
-    def __init__(self, client: Any, on_call: Callable[[str, float], None], limit: int | None = None) -> None:
+    def __init__(self, client: Any, on_call: Callable[[str, float], None], limit: int | None = None,
+                 on_slot: Callable[[], None] | None = None) -> None:
         self._client = client
         self._on_call = on_call
-        self._slots: AbstractContextManager[Any] = (
-            threading.BoundedSemaphore(limit) if limit is not None else nullcontext())
+        self._limit = limit
+        self._on_slot = on_slot
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots_lock = threading.Lock()
         self.meta = client.meta
 
     def invoke_model(self, **kwargs: Any) -> Any:
-        with self._slots:
+        with self._slot(str(kwargs.get("modelId", ""))):
             return self._measure(self._client.invoke_model, **kwargs)
 
     def converse(self, **kwargs: Any) -> Any:
-        with self._slots:
+        with self._slot(str(kwargs.get("modelId", ""))):
             return self._measure(self._client.converse, **kwargs)
+
+    @contextmanager
+    def _slot(self, model_id: str) -> Iterator[None]:
+        if self._limit is None:
+            slot: AbstractContextManager[Any] = nullcontext()
+        else:
+            with self._slots_lock:
+                slot = self._slots.setdefault(model_id, threading.BoundedSemaphore(self._limit))
+        with slot:
+            if self._on_slot is not None:
+                self._on_slot()
+            yield
 
     def _measure(self, call: Callable[..., Any], **kwargs: Any) -> Any:
         started = time.perf_counter()

@@ -22,8 +22,15 @@ def test_figures_are_judged_against_their_goals() -> None:
 
 def test_a_run_is_kept_as_json_for_comparison(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(report, "RESULTS", tmp_path)
-    path = report.save(report.rows("batch", {"batch_20_photos_keep_bag_s": 7.5}))
+    path = report.save(report.rows("batch", {"batch_20_photos_amazon_s": 6.5}))
     record = json.loads(path.read_text())
-    assert record["figures"] == [{"bench": "batch", "figure": "batch_20_photos_keep_bag_s", "measured": 7.5,
-                                  "goal": "≤ 8", "passed": True}]
+    assert record["figures"] == [{"bench": "batch", "figure": "batch_20_photos_amazon_s", "measured": 6.5,
+                                  "goal": "≤ 6.6", "passed": True}]
     assert {"time", "commit", "python", "cpus", "load_average"} <= set(record)
+
+
+def test_batch_goals_are_ten_percent_over_the_floor() -> None:
+    from bench.batch import floor_seconds
+
+    for stack in ("amazon", "stability"):
+        assert report.GOALS[f"batch_20_photos_{stack}_s"].limit == pytest.approx(1.1 * floor_seconds(stack))

@@ -6,8 +6,9 @@ import logging
 import os
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
@@ -24,15 +25,44 @@ from bot.slack.wsgi_guard import GuardedWsgiHandler
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+# Jobs started ahead of their first Bedrock call: they download and decode while others wait on the model.
 LOOKAHEAD_JOBS = 4
+# Models a photo job waits on one after the other (Stability: remove the background, then inpaint).
+MODELS_IN_TURN = 2
+# Threads answering Slack's HTTP requests (each takes a few milliseconds).
+REQUEST_THREADS = 32
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    # Each Slack request gets its own thread so one slow ack cannot delay others.
-    daemon_threads = True
+class _PooledWSGIServer(WSGIServer):
+    """Serves each Slack request on one of a pool of threads that are already running.
+
+    A thread per request (``ThreadingMixIn``) made the accept loop the bottleneck
+    of a burst: each start waits for the new thread to get the GIL behind every
+    busy one. Slow requests still cannot hold up the others beyond the pool's size.
+    """
+
     # socketserver's default backlog of 5 refuses connections when a channel
     # fires many commands at once.
     request_queue_size = 256
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handlers = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="studio-http")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._handlers.submit(self._handle, request, client_address)
+
+    def _handle(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._handlers.shutdown(wait=False)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -94,11 +124,6 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
             state.journal_remove(job.id)
             raise
 
-    ctx = worker_context(settings, state, enqueue=submit, model_calls=settings.worker_concurrency)
-    # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
-    recover_unfinished(state, ctx)
-    ctx.slack.on_post = state.journal_line
-
     def run(job: Job) -> None:
         with state.running(job.id):
             try:
@@ -109,15 +134,22 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     def dropped(jobs: list[Job]) -> None:
         recover_unfinished(state, ctx, [job.id for job in jobs])
 
-    # A few more jobs than model calls: the next photos are prepared while others wait on Bedrock.
-    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency + LOOKAHEAD_JOBS, on_dropped=dropped)
+    # Bedrock calls are bounded per model (the quotas are); the threads only need to be enough for a
+    # photo job waiting on each of its models in turn, plus the next photos being prepared.
+    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency * MODELS_IN_TURN + LOOKAHEAD_JOBS,
+                      on_dropped=dropped, lookahead=LOOKAHEAD_JOBS)
+    ctx = worker_context(settings, state, enqueue=submit, model_calls=settings.worker_concurrency,
+                         on_model_slot=pool.reached_model)
+    # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
+    recover_unfinished(state, ctx)
+    ctx.slack.on_post = state.journal_line
 
     app = slack_app(settings, submit, state, socket_mode=not http)
     server = None
     if http:
         server = make_server(
             host, settings.port, GuardedWsgiHandler(app, settings.slack_signing_secret, path=EVENTS_PATH),
-            server_class=_ThreadingWSGIServer, handler_class=_QuietHandler,
+            server_class=_PooledWSGIServer, handler_class=_QuietHandler,
         )
     return LocalRuntime(app=app, pool=pool, state=state, server=server, grace_seconds=settings.shutdown_grace_seconds)
 

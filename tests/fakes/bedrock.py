@@ -657,6 +657,10 @@ class FakeBedrock:
         # Base model id -> calls still refused while its Marketplace subscription completes.
         self._pending: dict[str, int] = {}
         self._failures: list[tuple[str, str | None]] = []
+        # Recent Stability images by request body: the fake is deterministic, so a request sent
+        # again (a batch of like photos) is answered without encoding the image again. Real
+        # Bedrock's work is not on the caller's machine; the fake's CPU should not stand in for it.
+        self._rendered: dict[bytes, str] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -999,13 +1003,25 @@ class FakeBedrock:
         elif _contains_any(req.texts, self.output_blocked_terms):
             reason = FILTER_OUTPUT
         if reason is None:
-            return {"seeds": [req.seed], "finish_reasons": [None], "images": [_render_stability(req)]}
+            return {"seeds": [req.seed], "finish_reasons": [None], "images": [self._render_once(raw, req)]}
         if not self.filtered_with_image:
             return {"finish_reasons": [reason]}
         # Stability's own API blurs a filtered result ("CONTENT_FILTERED = successful
         # generation, however the output violated our content moderation policy and has
         # been blurred"); the image must never be shown.
         return {"seeds": [req.seed], "finish_reasons": [reason], "images": [_filtered_image(req)]}
+
+    def _render_once(self, raw: bytes, req: _StabilityRequest) -> str:
+        key = hashlib.sha256(raw).digest()
+        with self._lock:
+            image = self._rendered.get(key)
+        if image is None:
+            image = _render_stability(req)
+            with self._lock:
+                if len(self._rendered) >= 8:
+                    self._rendered.pop(next(iter(self._rendered)))
+                self._rendered[key] = image
+        return image
 
     def _check_blocked(self, texts: list[str], titan: bool) -> None:
         if _contains_any(texts, self.blocked_terms):
