@@ -212,19 +212,60 @@ NOT_IN_INGRESS = ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagi
                   'bot.flows.replace_bg', 'bot.flows.progress', 'bot.slack.io', 'bot.slack.photos',
                   'bot.slack.wsgi_guard', 'slack_bolt.adapter.wsgi', 'wsgiref.simple_server', 'aws_lambda_powertools',
                   'bot.runtime.terminal', 'bot.runtime.worker')
+# What only answers mistakes and errors (the error registry and what it imports, brand and admin words, the
+# "did you mean" matcher): imported on first use, and before the SnapStart snapshot (FIRST_USE_MODULES).
+FIRST_USE_IN_INGRESS = ('bot.messages.errors', 'bot.messages.admin', 'bot.messages.brand', 'bot.catalogue.plan',
+                        'bot.brand', 'difflib')
+_INGRESS_ENV = {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "AWS_REGION": "us-east-1",
+                "STUDIO_QUEUE_URL": "https://q", "STUDIO_TABLE_NAME": "t"}
+
+
+def _fresh_interpreter(code: str, cwd: Path, pythonpath: tuple[Path, ...] = ()) -> str:
+    """The last line ``code`` prints, run in a fresh interpreter with the ingress's environment."""
+    import os
+    import subprocess
+
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(map(str, (*pythonpath, ROOT))), **_INGRESS_ENV}
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
 
 
 def test_ingress_does_not_load_pillow_or_handlers(tmp_path) -> None:
     """A cold start in a fresh interpreter: the ingress bundle has no Pillow at all, nor anything only workers use."""
-    import os
-    import subprocess
+    probe = (f"import sys, bot.runtime.lambda_ingress; "
+             f"print([m for m in {NOT_IN_INGRESS + FIRST_USE_IN_INGRESS!r} if m in sys.modules])")
+    assert _fresh_interpreter(probe, tmp_path) == "[]"
 
-    probe = f"import sys, bot.runtime.lambda_ingress; print([m for m in {NOT_IN_INGRESS!r} if m in sys.modules])"
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-x",
-           "SLACK_SIGNING_SECRET": "s", "AWS_REGION": "us-east-1", "STUDIO_QUEUE_URL": "https://q", "STUDIO_TABLE_NAME": "t"}
-    result = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+def test_the_snapshot_holds_what_the_ingress_imports_on_first_use(tmp_path) -> None:
+    """With SnapStart, the before-snapshot hook imports the first-use modules, so no restored environment pays."""
+    (tmp_path / "snapshot_restore_py.py").write_text(
+        "before = []\nregister_before_snapshot = before.append\nregister_after_restore = lambda hook: None\n")
+    probe = ("import sys, snapshot_restore_py, bot.runtime.lambda_ingress as ingress\n"
+             f"wanted = {FIRST_USE_IN_INGRESS!r}\n"
+             "assert not [m for m in wanted if m in sys.modules]\n"
+             "assert set(ingress.FIRST_USE_MODULES) <= set(wanted)\n"
+             "[hook() for hook in snapshot_restore_py.before]\n"
+             "print([m for m in wanted if m not in sys.modules])")
+    assert _fresh_interpreter(probe, tmp_path, pythonpath=(tmp_path,)) == "[]"
+
+
+def test_every_word_the_messages_facade_exports_is_there() -> None:
+    """Lazily loaded or not, each name in ``bot.messages.__all__`` resolves (a name added to a lazy module needs ``_LAZY``)."""
+    from bot import messages
+
+    assert [name for name in messages.__all__ if getattr(messages, name, None) is None] == []
+
+
+def test_errors_are_worded_without_the_snapshot_too(tmp_path) -> None:
+    """Without SnapStart, the first error answer imports its words then: same words, no crash."""
+    probe = ("import sys\nfrom bot import messages\nfrom bot.commands.intake import parse_request\n"
+             "from bot.errors import UsageError\nfrom bot.settings import Settings\n"
+             "assert 'bot.messages.errors' not in sys.modules and 'difflib' not in sys.modules\n"
+             "try:\n    parse_request('imagine', 'a car sede=4', Settings.from_env())\n"
+             "except UsageError as error:\n    print(repr(messages.error_message(error)))")
+    assert "Unknown option `sede=`. Did you mean `seed=`?" in _fresh_interpreter(probe, tmp_path)
 
 
 def test_ingress_logs_json_lines_with_the_workers_keys(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,16 @@ def test_without_the_lambda_runtime_nothing_is_registered() -> None:
     assert snapstart.refresh_after_restore(sqs_client()) is False
 
 
+def test_before_snapshot_imports_the_modules_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    hooks: list[Callable[[], None]] = []
+    assert snapstart.warm_before_snapshot(("colorsys",), register=hooks.append) is True
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    [hook] = hooks
+    hook()
+    assert "colorsys" in sys.modules
+    assert snapstart.warm_before_snapshot(("colorsys",)) is False  # no Lambda runtime here: nothing registered
+
+
 def test_restore_reseeds_random_so_environments_draw_different_seeds() -> None:
     hooks: list[Callable[[], None]] = []
     assert snapstart.refresh_after_restore(register=hooks.append) is True
@@ -54,6 +64,7 @@ def test_the_ingress_registers_its_clients_with_the_runtime(monkeypatch: pytest.
     registered: list[Callable[[], None]] = []
     runtime_module = ModuleType("snapshot_restore_py")
     runtime_module.register_after_restore = registered.append  # type: ignore[attr-defined]
+    runtime_module.register_before_snapshot = lambda hook: None  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime_module)
     for name, value in {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                         "SLACK_API_URL": slack.api_url, "AWS_REGION": "us-east-1", "STUDIO_TABLE_NAME": "t",

@@ -10,7 +10,6 @@ A ``key=`` token whose key is unknown is always an error, so a typo such as
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 from collections.abc import Mapping
@@ -176,6 +175,8 @@ def _lookup(
     if spec is not None:
         return spec
     shown = f"{prefix}{key}{suffix}"
+    import difflib  # only for this hint: ~1 ms of the ingress's cold import otherwise (its snapshot imports it)
+
     close = difflib.get_close_matches(key.lower(), list(by_name), n=1, cutoff=0.6)
     if close:
         hint = by_name[close[0]].name

@@ -3,11 +3,18 @@
 ``usage`` (help, bad command text, how-tos), ``progress`` (while working and the
 results), ``errors`` (the error registry), ``admin`` (models an admin must fix),
 ``markup`` (making text safe for Slack). Callers use ``from bot import messages``.
+
+``errors``, ``admin`` and ``brand`` load on first use (``_LAZY``): the ingress
+acks most requests with ``working`` and never needs the brand or admin words,
+and the error registry (with what it imports) is ~4-5 ms of its cold import.
+The ingress's SnapStart hook imports them before the snapshot
+(``bot.runtime.lambda_ingress.FIRST_USE_MODULES``), so a restored environment
+has them; without SnapStart the first error answer pays those milliseconds once.
 """
 
-from bot.messages.admin import admin_model_unavailable, model_unavailable
-from bot.messages.brand import brand_alt_text, brand_changed, brand_kit, brand_logo_set, brand_style_set
-from bot.messages.errors import error_message, failure_reason, modal_failed, plain_reason, undelivered
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bot.messages.markup import escape, quote
 from bot.messages.progress import (
     alt_text,
@@ -53,6 +60,28 @@ from bot.messages.usage import (
     usage_today,
     working,
 )
+
+if TYPE_CHECKING:
+    from bot.messages.admin import admin_model_unavailable, model_unavailable
+    from bot.messages.brand import brand_alt_text, brand_changed, brand_kit, brand_logo_set, brand_style_set
+    from bot.messages.errors import error_message, failure_reason, modal_failed, plain_reason, undelivered
+
+# Each lazily loaded name and its submodule.
+_LAZY = {
+    **dict.fromkeys(("admin_model_unavailable", "model_unavailable"), "admin"),
+    **dict.fromkeys(("brand_alt_text", "brand_changed", "brand_kit", "brand_logo_set", "brand_style_set"), "brand"),
+    **dict.fromkeys(("error_message", "failure_reason", "modal_failed", "plain_reason", "undelivered"), "errors"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a lazily imported name's submodule on first use (PEP 562), then keep the name here."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DESCRIBE_CHOICES", "admin_model_unavailable", "alt_text", "batch_done", "batch_progress", "batch_started",
