@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from slack_sdk import WebClient
 
 from bot.clients import MeteredBedrock, bedrock_runtime, slack_listener_client, slack_web_client
-from bot.context import WorkerContext, quota_from
 from bot.jobs import Job
+from bot.quota import quota_from
 from bot.settings import Settings
 from bot.store import StateStore, Store
 from bot.telemetry import LogTelemetry, Telemetry
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from slack_bolt import App
 
     from bot.catalogue.aws import CatalogueAws
+    from bot.context import WorkerContext
     from bot.runtime.aws import SqsQueue
     from bot.runtime.dynamo_state import DynamoState
     from bot.slack.io import SlackIO
@@ -43,7 +44,9 @@ def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, tel
     told through ``on_model_slot`` when a call gets its slot); ``bedrock`` replaces the Bedrock
     client (benchmarks time their own); ``slack`` replaces the Slack side (the terminal runtime's stand-in).
     """
-    from bot.slack.io import SlackIO  # what jobs need; the ingress never loads it
+    # What jobs run with; the ingress never loads it.
+    from bot.context import WorkerContext
+    from bot.slack.io import SlackIO
 
     telemetry = telemetry or LogTelemetry()
     if bedrock is None:

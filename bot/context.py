@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.jobs import Job
-from bot.quota import Quota, UsageStore
+from bot.quota import Quota
 from bot.settings import Settings
 from bot.store import Store
 from bot.telemetry import LogTelemetry, Telemetry
@@ -38,8 +38,3 @@ class WorkerContext:
     # Where ZIP batches run on AWS (S3 + Step Functions); None runs them here, on this process's threads.
     catalogue: CatalogueAws | None = None
 
-
-def quota_from(settings: Settings, store: UsageStore) -> Quota:
-    """The daily quotas the settings ask for, counted in ``store``."""
-    return Quota(store=store, per_user=settings.user_daily_images, per_team=settings.team_daily_images,
-                 admins=settings.admins)

@@ -6,10 +6,13 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 # Defined with every other error; imported from here too.
 from bot.errors import QuotaExceeded as QuotaExceeded
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 class UsageStore(Protocol):
@@ -92,3 +95,9 @@ class Reservation:
 
     def use(self, images: int) -> None:
         self.used = min(self.count, self.used + images)
+
+
+def quota_from(settings: Settings, store: UsageStore) -> Quota:
+    """The daily quotas the settings ask for, counted in ``store``."""
+    return Quota(store=store, per_user=settings.user_daily_images, per_team=settings.team_daily_images,
+                 admins=settings.admins)

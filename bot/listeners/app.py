@@ -18,9 +18,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.access import AccessControl, AccessPolicy
-from bot.context import quota_from
 from bot.listeners import actions, commands, events, shortcuts, views
 from bot.listeners.context import Listening, Submit
+from bot.quota import quota_from
 from bot.settings import Settings
 from bot.store import Store
 
