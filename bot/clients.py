@@ -41,13 +41,26 @@ _BEDROCK_CONFIG = Config(
 )
 
 
+# Models a photo waits on one after the other (Stability /replace-bg: remove the background, then
+# inpaint): with ``MeteredBedrock``'s limit per model, this many photos per slot keep every model busy.
+MODELS_IN_TURN = 2
+# Models one pipeline keeps busy side by side (the cut-outs of some photos, the inpaints and vision
+# checks of others): each has ``STUDIO_WORKERS`` calls in flight, each on a connection of its own.
+MODELS_AT_ONCE = 3
+
+
 def bedrock_runtime(settings: Settings) -> Any:
-    """A bedrock-runtime client for Bedrock's region (and endpoint, if set)."""
+    """A bedrock-runtime client for Bedrock's region (and endpoint, if set).
+
+    Its connection pool holds a connection for every call the workers can have in flight
+    (botocore keeps 10: a call beyond them opens a connection and throws it away after).
+    """
+    pool = max(_BEDROCK_CONFIG.max_pool_connections, settings.worker_concurrency * MODELS_AT_ONCE)
     client = boto3.client(
         "bedrock-runtime",
         region_name=settings.bedrock_region,
         endpoint_url=settings.bedrock_endpoint_url,
-        config=_BEDROCK_CONFIG,
+        config=_BEDROCK_CONFIG.merge(Config(max_pool_connections=pool)),
     )
     # First, so that a read timeout ends the call before botocore's retry handler sends it again.
     client.meta.events.register_first("needs-retry.bedrock-runtime", _no_resend_after_read_timeout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import zipfile
 from collections import Counter
 from typing import Any
@@ -71,6 +72,32 @@ def test_a_zip_of_30_photos_and_replace_bg_gives_one_progress_message_a_results_
     assert list(rows[0]) == ["photo", "subject", "outcome", "reason", "seconds"]
     # Nothing but the batch's files reached the thread (no per-photo uploads).
     assert not [u for u in slack.uploads if u["filename"].endswith(".png")]
+
+
+def test_next_photos_are_cut_out_while_others_wait_on_the_vision_model(make_studio: Any, slack: FakeSlack,
+                                                                      bedrock: FakeBedrock) -> None:
+    """Calls are bounded per model, so with two workers more than two photos are in flight: while two
+    vision checks are held, the next photos still get their cut-outs."""
+    studio = make_studio(worker_concurrency=2)
+    held: list[bool] = []
+
+    def cutouts() -> int:
+        return sum(call.ok and call.model_id.endswith("remove-background-v1:0") for call in bedrock.calls)
+
+    def answer(body: dict[str, Any]) -> str:
+        deadline = time.monotonic() + 5
+        while cutouts() < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        held.append(cutouts() >= 5)
+        return "sneaker"
+
+    bedrock.converse_answer = answer
+    ts = post_zip(slack, catalogue(8))
+    studio.slash("/replace-bg", "keep=auto studio backdrop")
+    studio.wait_idle(timeout=120)
+    assert held[:2] == [True, True]
+    [report] = uploads_in(slack, ts, ".csv")
+    assert [row["outcome"] for row in csv_rows(report)] == ["done"] * 8
 
 
 def test_unsafe_and_non_photo_entries_are_skipped_and_listed(studio: Studio, slack: FakeSlack,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
-from bot.clients import MeteredBedrock, bedrock_runtime
+import pytest
+
+from bot.clients import MODELS_AT_ONCE, MeteredBedrock, bedrock_runtime
 from bot.jobs import Job
 from bot.runtime.pool import WorkerPool
 from bot.settings import Settings
@@ -61,6 +65,28 @@ def test_model_calls_are_bounded_per_model(settings: Settings, bedrock: FakeBedr
         thread.join(WAIT)
     assert most == {CORE: 2, HAIKU: 2}
     assert Counter(call.model_id for call in bedrock.calls if call.ok) == {CORE: 3, HAIKU: 2}
+
+
+def test_every_call_in_flight_keeps_its_connection(settings: Settings, bedrock: FakeBedrock,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """8 workers with three models busy: 24 calls at once, none on a connection thrown away after."""
+    bedrock.latency = 0.3
+    client = bedrock_runtime(replace(settings, worker_concurrency=8))
+    calls = 8 * MODELS_AT_ONCE
+    barrier = threading.Barrier(calls)
+
+    def call() -> None:
+        barrier.wait(WAIT)
+        client.converse(modelId=HAIKU, messages=[{"role": "user", "content": [{"text": "hi"}]}])
+
+    with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
+        threads = [threading.Thread(target=call) for _ in range(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(WAIT)
+    assert sum(call.ok for call in bedrock.calls) == calls
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
 
 
 def job(number: int) -> Job:

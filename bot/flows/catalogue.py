@@ -1,10 +1,11 @@
 """A ZIP of photos posted in Slack as one batch (a catalogue): checked up front, run photo by photo.
 
 The ZIP never sits whole in memory: here it is spooled to a temporary file and
-read one photo at a time, photos run on a pool of ``worker_concurrency`` threads
-with at most twice that many in memory, and results go straight into a results
-ZIP on disk. On AWS (``ctx.catalogue``) the ZIP is copied to S3 in parts, its
-photos staged under the batch's prefix, and the state machine does the rest
+read one photo at a time, photos run on a pool of threads (enough to keep each
+model of the pipeline at its limit of calls, plus a few being prepared) with a
+few more than that in memory, and results go straight into a results ZIP on
+disk. On AWS (``ctx.catalogue``) the ZIP is copied to S3 in parts, its photos
+staged under the batch's prefix, and the state machine does the rest
 (``bot.flows.catalogue_aws``). Either way the whole batch is checked against
 the quota before anything runs, and a person's second batch waits for the first.
 """
@@ -28,6 +29,7 @@ from bot.catalogue.progress import ProgressPacer, progress_text
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, put_json, stage_photos, start_batch
 from bot.catalogue.state_machine_step import PhotoOutcome
+from bot.clients import MODELS_IN_TURN
 from bot.context import WorkerContext
 from bot.errors import NoImageFound, StudioError
 from bot.flows.progress import Progress, start_progress
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 # One batch per person at a time; the claim outlives any batch Studio can run, and is released at its end.
 RUNNING_TTL_SECONDS = 6 * 3600
 QUEUE_POLL_SECONDS = 2.0
+# Photos read and decoding while the others wait on the model, so a freed model slot is taken at once.
+PREPARING_PHOTOS = 4
 
 # What a command does to one photo of a ZIP: (ctx, photo name, photo bytes, model caller) -> its result files.
 PhotoWork = Callable[[WorkerContext, str, bytes, ModelCaller], PhotoOutcome]
@@ -111,24 +115,29 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
     progress.show(progress_text(0, total))
     report = ArchiveReport()
     rows: list[ReportRow] = []
-    workers = max(1, ctx.settings.worker_concurrency)
+    failed = 0
+    # Bedrock calls are bounded per model (``bot.clients.MeteredBedrock``): a photo waits on its models
+    # in turn, so each slot needs that many photos in flight to stay busy, and the next few get ready.
+    threads = max(1, ctx.settings.worker_concurrency) * MODELS_IN_TURN + PREPARING_PHOTOS
     with tempfile.TemporaryFile() as out:
         with ResultsZip(out) as results:
             def collect(finished: Future[tuple[ReportRow, PhotoOutcome | None]]) -> None:
                 # Only this thread writes the ZIP and the rows.
+                nonlocal failed
                 row, outcome = finished.result()
                 rows.append(row)
+                failed += row.outcome != "done"
                 for output in outcome.outputs if outcome else ():
                     results.add(posixpath.join(posixpath.dirname(row.photo), output.name), output.data)
-                line = pacer.update(len(rows), sum(r.outcome != "done" for r in rows))
+                line = pacer.update(len(rows), failed)
                 if line is not None and len(rows) < total:
                     progress.show(line)
 
-            with ThreadPoolExecutor(workers, thread_name_prefix="studio-catalogue") as pool:
+            with ThreadPoolExecutor(threads, thread_name_prefix="studio-catalogue") as pool:
                 pending: set[Future[tuple[ReportRow, PhotoOutcome | None]]] = set()
                 for photo in read_photos(zipped, limits, report):
                     pending.add(pool.submit(_one_photo, job, ctx, batch, photo))
-                    if len(pending) >= 2 * workers:  # bounded: memory stays flat in the number of photos
+                    if len(pending) >= threads + PREPARING_PHOTOS:  # bounded: memory flat in the photos
                         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for future in finished:
                             collect(future)

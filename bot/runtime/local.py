@@ -15,6 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.bootstrap import check_models, load_model_stack, slack_app, worker_context
+from bot.clients import MODELS_IN_TURN
 from bot.jobs import Job
 from bot.runtime.pool import WorkerPool
 from bot.runtime.recovery import recover_unfinished
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 # Jobs started ahead of their first Bedrock call: they download and decode while others wait on the model.
 LOOKAHEAD_JOBS = 4
-# Models a photo job waits on one after the other (Stability: remove the background, then inpaint).
-MODELS_IN_TURN = 2
 # Threads answering Slack's HTTP requests (each takes a few milliseconds).
 REQUEST_THREADS = 32
 

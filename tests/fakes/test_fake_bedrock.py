@@ -309,6 +309,18 @@ def test_latency(client: Any, fake: FakeBedrock) -> None:
     assert time.monotonic() - started >= 0.3
 
 
+def test_latency_is_all_the_wait(client: Any, fake: FakeBedrock) -> None:
+    """Nothing but ``latency`` delays an answer on a kept-alive connection (a small answer's body once
+    waited ~40 ms behind its head for the client's delayed ACK)."""
+    fake.latency = 0.01
+    seconds = []
+    for _ in range(15):
+        started = time.monotonic()
+        client.converse(modelId=HAIKU_3, messages=[user({"text": "hi"})])
+        seconds.append(time.monotonic() - started)
+    assert sorted(seconds)[7] < 0.04
+
+
 # ----------------------------------------------------------------------------- model ids
 
 
