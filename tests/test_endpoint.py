@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -187,6 +188,44 @@ def test_unsigned_or_badly_signed_requests_get_401(studio: Studio, bedrock: Fake
     status, text = post_bytes(studio.runtime.url, body, headers)
     assert status == 401 and "Traceback" not in text
     assert bedrock.calls == []
+
+
+
+def raw_exchange(url: str, request: bytes) -> bytes:
+    """Write ``request`` as is to the server's socket; the whole answer (the server closes after it)."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+@pytest.mark.parametrize(("request_head", "status"), [
+    (b"GET /slack/events HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+    (b"POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 404),
+    (b"POST /slack/events HTTP/1.1\r\nContent-Length: 12x\r\n\r\n", 400),
+    (b"POST /slack/events HTTP/1.1\r\nContent-Length: 1000001\r\n\r\n", 413),
+    (b"POST /slack/events HTTP/1.1\r\nno colon here\r\n\r\n", 400),
+    (b"hello\r\n\r\n", 400),
+])
+def test_requests_outside_slacks_shape_are_answered_without_bolt(studio: Studio, bedrock: FakeBedrock,
+                                                                  request_head: bytes, status: int) -> None:
+    answer = raw_exchange(studio.runtime.url, request_head)
+    head, _, text = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
+    assert f"Content-Length: {len(text)}".encode() in head and b"Traceback" not in text
+    assert bedrock.calls == []
+
+
+def test_a_signed_command_is_answered_with_bolts_response(studio: Studio, slack: FakeSlack) -> None:
+    body = slash_command_body("/imagine", "usage")
+    parts = urllib.parse.urlsplit(studio.runtime.url)
+    head = "".join(f"{name}: {value}\r\n" for name, value in signed(body.encode()).items())
+    answer = raw_exchange(studio.runtime.url, f"POST {parts.path} HTTP/1.1\r\nContent-Length: {len(body)}\r\n"
+                                              f"{head}\r\n{body}".encode())
+    head_bytes, _, text = answer.partition(b"\r\n\r\n")
+    assert head_bytes.startswith(b"HTTP/1.1 200 OK\r\n") and f"Content-Length: {len(text)}".encode() in head_bytes
+    assert text.decode().startswith(":bar_chart: Images today")  # Bolt answers an ack with only text as text
 
 
 @pytest.mark.parametrize("case", list(SIGNED_BUT_MALFORMED))

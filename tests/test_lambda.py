@@ -210,8 +210,8 @@ def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> 
 # HTTP server or the terminal use (Slack I/O, Bolt's WSGI adapter, Powertools: ~15 ms with its Metrics).
 NOT_IN_INGRESS = ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagine', 'bot.flows.edit',
                   'bot.flows.replace_bg', 'bot.flows.progress', 'bot.slack.io', 'bot.slack.photos',
-                  'bot.slack.wsgi_guard', 'slack_bolt.adapter.wsgi', 'wsgiref.simple_server', 'aws_lambda_powertools',
-                  'bot.runtime.terminal', 'bot.runtime.worker', 'bot.context')
+                  'bot.slack.http_server', 'slack_bolt.adapter.wsgi', 'wsgiref.simple_server',
+                  'aws_lambda_powertools', 'bot.runtime.terminal', 'bot.runtime.worker', 'bot.context')
 # What only answers mistakes and errors (the error registry and what it imports, brand and admin words, the
 # "did you mean" matcher): imported on first use, and before the SnapStart snapshot (FIRST_USE_MODULES).
 FIRST_USE_IN_INGRESS = ('bot.messages.errors', 'bot.messages.admin', 'bot.messages.brand', 'bot.catalogue.plan',

@@ -6,10 +6,7 @@ import logging
 import os
 import signal
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -22,7 +19,7 @@ from bot.runtime.recovery import recover_unfinished
 from bot.runtime.sqlite_state import SqliteState
 from bot.runtime.worker import run_job
 from bot.settings import Settings
-from bot.slack.wsgi_guard import GuardedWsgiHandler
+from bot.slack.http_server import SlackHttpServer
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -32,43 +29,6 @@ LOOKAHEAD_JOBS = 4
 REQUEST_THREADS = 32
 
 
-class _PooledWSGIServer(WSGIServer):
-    """Serves each Slack request on one of a pool of threads that are already running.
-
-    A thread per request (``ThreadingMixIn``) made the accept loop the bottleneck
-    of a burst: each start waits for the new thread to get the GIL behind every
-    busy one. Slow requests still cannot hold up the others beyond the pool's size.
-    """
-
-    # socketserver's default backlog of 5 refuses connections when a channel
-    # fires many commands at once.
-    request_queue_size = 256
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._handlers = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="studio-http")
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self._handlers.submit(self._handle, request, client_address)
-
-    def _handle(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-
-    def server_close(self) -> None:
-        super().server_close()
-        self._handlers.shutdown(wait=False)
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("http: " + format, *args)
-
-
 @dataclass
 class LocalRuntime:
     """A running local Studio: the Bolt app, its worker pool and (in HTTP mode) its server."""
@@ -76,7 +36,7 @@ class LocalRuntime:
     app: App
     pool: WorkerPool
     state: SqliteState
-    server: WSGIServer | None = None
+    server: SlackHttpServer | None = None
     grace_seconds: float = 25.0
 
     @property
@@ -146,10 +106,8 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     app = slack_app(settings, submit, state, socket_mode=not http)
     server = None
     if http:
-        server = make_server(
-            host, settings.port, GuardedWsgiHandler(app, settings.slack_signing_secret, path=EVENTS_PATH),
-            server_class=_PooledWSGIServer, handler_class=_QuietHandler,
-        )
+        server = SlackHttpServer((host, settings.port), app, settings.slack_signing_secret, path=EVENTS_PATH,
+                                 threads=REQUEST_THREADS)
     return LocalRuntime(app=app, pool=pool, state=state, server=server, grace_seconds=settings.shutdown_grace_seconds)
 
 

@@ -4,9 +4,9 @@ Bolt parses the body before it checks the signature, and a non-numeric
 timestamp or a malformed body raises inside it (HTTP 500, a traceback in the
 log, even for an unsigned request). Here a request is refused first: unsigned,
 stale or badly signed → 401; signed but not a Slack payload → 400. Both HTTP
-runtimes use this (the Lambda ingress directly, the local WSGI server through
-``bot.slack.wsgi_guard``, kept apart so the ingress never imports Bolt's WSGI
-adapter), and each refusal is logged as one line that says why, never with the body.
+runtimes use this (the Lambda ingress directly, the local HTTP server through
+``bot.slack.http_server``, kept apart so the ingress never imports the server and
+its socket handling), and each refusal is logged as one line that says why, never with the body.
 """
 
 from __future__ import annotations
