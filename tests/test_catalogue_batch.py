@@ -10,8 +10,9 @@ import zipfile
 import pytest
 
 from bot.catalogue.plan import BatchTooBig, check_batch_quota, images_needed
-from bot.catalogue.progress import ProgressPacer, progress_text
+from bot.catalogue.progress import ProgressPacer
 from bot.catalogue.results import CSV_COLUMNS, ReportRow, ResultsZip, csv_bytes, results_zip_name
+from bot.messages import progress_text
 from bot.quota import Quota
 from bot.runtime.sqlite_state import SqliteState
 

@@ -1,29 +1,11 @@
-"""The batch's one progress line: what it says, and how often it may change."""
+"""How often a batch's progress line may change (its words: ``bot.messages.progress_text``)."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
-
-def progress_text(done: int, total: int, failed: int = 0, seconds_left: float | None = None) -> str:
-    """E.g. ``312/1,000 done, 3 failed, ~6 min left`` (parts left out when they say nothing)."""
-    parts = [f"{done:,}/{total:,} done"]
-    if failed:
-        parts.append(f"{failed:,} failed")
-    if done < total and seconds_left is not None:
-        parts.append(f"~{_duration(seconds_left)} left")
-    return ", ".join(parts)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return "1 min" if seconds > 30 else "under a minute"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} min"
-    return f"{math.floor(minutes / 60)} h {minutes % 60} min"
+from bot.messages.progress import progress_text
 
 
 class ProgressPacer:

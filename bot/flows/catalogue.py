@@ -25,7 +25,7 @@ from typing import BinaryIO, TypeVar, cast
 from bot import messages
 from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, count_photos, read_photos, spool
 from bot.catalogue.plan import check_batch_quota
-from bot.catalogue.progress import ProgressPacer, progress_text
+from bot.catalogue.progress import ProgressPacer
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, put_json, stage_photos, start_batch
 from bot.catalogue.state_machine_step import PhotoOutcome
@@ -79,7 +79,7 @@ def run_zip_batch(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
         zipped = cast(BinaryIO, spooled)
         total = _checked_total(job, ctx, archive, batch, zipped, limits)
         progress = start_progress(job, ctx, batch.heading(job.user_id, archive.name, total), [archive],
-                                  status=progress_text(0, total))
+                                  status=messages.progress_text(0, total))
         with _one_batch_at_a_time(job, ctx, progress):
             _run_here(job, ctx, archive, batch, zipped, limits, progress, total)
 
@@ -112,7 +112,7 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
               limits: ArchiveLimits, progress: Progress, total: int) -> None:
     """Each photo on the pool; results into a ZIP on disk as they finish; then the files in the thread."""
     pacer = ProgressPacer(total, ctx.settings.catalogue_progress_seconds)
-    progress.show(progress_text(0, total))
+    progress.show(messages.progress_text(0, total))
     report = ArchiveReport()
     rows: list[ReportRow] = []
     failed = 0
@@ -194,7 +194,7 @@ def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progres
         where = messages.zip_results_too_big() if made else messages.zip_nothing_made()
     ctx.slack.upload(job.channel_id, progress.thread_ts, uploads,
                      comment=messages.zip_done(job.user_id, len(rows) - failed, failed, skipped, where))
-    progress.show(progress_text(len(rows), len(rows), failed), final=True)
+    progress.show(messages.progress_text(len(rows), len(rows), failed), final=True)
 
 
 def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch, finder: PhotoFinder) -> None:
@@ -223,7 +223,7 @@ def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
                      results_bucket=aws.bucket,
                      extra={"heading": progress.heading, "started": time.time(), "skipped": len(report.to_tell)})
     aws.counters.start(spec.id, staged)
-    progress.show(progress_text(0, staged))
+    progress.show(messages.progress_text(0, staged))
     start_batch(aws.sfn, aws.state_machine_arn, spec, aws.bucket, layout.photos_prefix)
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot import messages
-from bot.catalogue.progress import progress_text
 from bot.catalogue.s3_batch import BatchSpec
 from bot.catalogue.state_machine_step import (
     STEP_KEY,
@@ -83,7 +82,7 @@ def show_progress(ctx: WorkerContext, batch: BatchSpec, done: int, failed: int) 
     left = elapsed / done * (batch.total - done) if done and elapsed > 0 else None
     heading = str(batch.extra.get("heading") or "")
     ctx.slack.update(batch.channel_id, batch.progress_ts, heading,
-                     text_blocks(heading, progress_text(done, batch.total, failed, left)), best_effort=True)
+                     text_blocks(heading, messages.progress_text(done, batch.total, failed, left)), best_effort=True)
 
 
 def report_poster(ctx: WorkerContext) -> ReportPoster:
@@ -117,7 +116,7 @@ def report_poster(ctx: WorkerContext) -> ReportPoster:
         if batch.progress_ts is not None:
             heading = str(batch.extra.get("heading") or "")
             ctx.slack.finish(batch.channel_id, batch.progress_ts, heading,
-                             text_blocks(heading, progress_text(counts.done, counts.total, counts.failed)),
+                             text_blocks(heading, messages.progress_text(counts.done, counts.total, counts.failed)),
                              batch.thread_ts)
 
     return post

@@ -37,6 +37,7 @@ from bot.messages.progress import (
     interrupted,
     interrupted_line,
     job_label,
+    progress_text,
     replace_started,
     replace_summary,
     replaced_alt_text,
@@ -85,6 +86,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DESCRIBE_CHOICES", "admin_model_unavailable", "alt_text", "batch_done", "batch_progress", "batch_started",
+    "progress_text",
     "brand_alt_text", "brand_changed", "brand_kit", "brand_logo_set", "brand_style_set", "contact_sheet_alt",
     "describe_answer", "describe_started", "edit_alt_text", "edit_started", "edit_summary", "enhancing",
     "error_message", "escape", "failure_reason", "format_alt_text", "formats_started", "formats_summary",

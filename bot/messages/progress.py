@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from bot.commands.table import COMMANDS
@@ -155,9 +156,27 @@ def batch_started(user_id: str, request: ReplaceBackgroundRequest, count: int) -
 
 
 def batch_progress(done: int, failed: int, total: int) -> str:
-    """How far a batch is ("7/12 done, 1 failed")."""
-    line = f"{done}/{total} done" + (f", {failed} failed" if failed else "")
-    return line + (" · report below" if done == total else " · working…")
+    """How far a batch of posted photos is ("7/12 done, 1 failed · working…")."""
+    return progress_text(done, total, failed) + (" · report below" if done == total else " · working…")
+
+
+def progress_text(done: int, total: int, failed: int = 0, seconds_left: float | None = None) -> str:
+    """E.g. ``312/1,000 done, 3 failed, ~6 min left`` (parts left out when they say nothing)."""
+    parts = [f"{done:,}/{total:,} done"]
+    if failed:
+        parts.append(f"{failed:,} failed")
+    if done < total and seconds_left is not None:
+        parts.append(f"~{_duration(seconds_left)} left")
+    return ", ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return "1 min" if seconds > 30 else "under a minute"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{math.floor(minutes / 60)} h {minutes % 60} min"
 
 
 def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBackgroundRequest) -> str:
