@@ -44,6 +44,13 @@ _BEDROCK_CONFIG = Config(
 # Models a photo waits on one after the other (Stability /replace-bg: remove the background, then
 # inpaint): with ``MeteredBedrock``'s limit per model, this many photos per slot keep every model busy.
 MODELS_IN_TURN = 2
+# Jobs started ahead of their first Bedrock call: they download and decode while others wait on the model.
+PREPARING_JOBS = 4
+
+
+def jobs_in_flight(worker_concurrency: int) -> int:
+    """Jobs (photos) to run at once so that every model's slots stay busy, and the next few get ready."""
+    return max(1, worker_concurrency) * MODELS_IN_TURN + PREPARING_JOBS
 # Models one pipeline keeps busy side by side (the cut-outs of some photos, the inpaints and vision
 # checks of others): each has ``STUDIO_WORKERS`` calls in flight, each on a connection of its own.
 MODELS_AT_ONCE = 3

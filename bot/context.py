@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     # Only the worker on AWS has one; the ingress must not import S3 code (and Pillow) to start.
     from bot.catalogue.aws import CatalogueAws
 
-    # Only jobs use Slack I/O; the ingress, which imports this module for the quotas, never loads it.
+    # Only jobs use Slack I/O; the ingress must not load it.
     from bot.slack.io import SlackIO
 
 

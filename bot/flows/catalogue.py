@@ -29,7 +29,7 @@ from bot.catalogue.progress import ProgressPacer
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, put_json, stage_photos, start_batch
 from bot.catalogue.state_machine_step import PhotoOutcome
-from bot.clients import MODELS_IN_TURN
+from bot.clients import PREPARING_JOBS, jobs_in_flight
 from bot.context import WorkerContext
 from bot.errors import NoImageFound, StudioError
 from bot.flows.progress import Progress, start_progress
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 # One batch per person at a time; the claim outlives any batch Studio can run, and is released at its end.
 RUNNING_TTL_SECONDS = 6 * 3600
 QUEUE_POLL_SECONDS = 2.0
-# Photos read and decoding while the others wait on the model, so a freed model slot is taken at once.
-PREPARING_PHOTOS = 4
 
 # What a command does to one photo of a ZIP: (ctx, photo name, photo bytes, model caller) -> its result files.
 PhotoWork = Callable[[WorkerContext, str, bytes, ModelCaller], PhotoOutcome]
@@ -116,9 +114,8 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
     report = ArchiveReport()
     rows: list[ReportRow] = []
     failed = 0
-    # Bedrock calls are bounded per model (``bot.clients.MeteredBedrock``): a photo waits on its models
-    # in turn, so each slot needs that many photos in flight to stay busy, and the next few get ready.
-    threads = max(1, ctx.settings.worker_concurrency) * MODELS_IN_TURN + PREPARING_PHOTOS
+    # The same sizing as the local worker pool: every model's slots busy, the next photos getting ready.
+    threads = jobs_in_flight(ctx.settings.worker_concurrency)
     with tempfile.TemporaryFile() as out:
         with ResultsZip(out) as results:
             def collect(finished: Future[tuple[ReportRow, PhotoOutcome | None]]) -> None:
@@ -137,7 +134,7 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
                 pending: set[Future[tuple[ReportRow, PhotoOutcome | None]]] = set()
                 for photo in read_photos(zipped, limits, report):
                     pending.add(pool.submit(_one_photo, job, ctx, batch, photo))
-                    if len(pending) >= threads + PREPARING_PHOTOS:  # bounded: memory flat in the photos
+                    if len(pending) >= threads + PREPARING_JOBS:  # bounded: memory flat in the photos
                         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for future in finished:
                             collect(future)

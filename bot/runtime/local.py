@@ -12,7 +12,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.bootstrap import check_models, load_model_stack, slack_app, worker_context
-from bot.clients import MODELS_IN_TURN
+from bot.clients import PREPARING_JOBS, jobs_in_flight
 from bot.jobs import Job
 from bot.runtime.pool import WorkerPool
 from bot.runtime.recovery import recover_unfinished
@@ -23,8 +23,6 @@ from bot.slack.http_server import SlackHttpServer
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
-# Jobs started ahead of their first Bedrock call: they download and decode while others wait on the model.
-LOOKAHEAD_JOBS = 4
 # Threads answering Slack's HTTP requests (each takes a few milliseconds).
 REQUEST_THREADS = 32
 
@@ -95,8 +93,8 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
 
     # Bedrock calls are bounded per model (the quotas are); the threads only need to be enough for a
     # photo job waiting on each of its models in turn, plus the next photos being prepared.
-    pool = WorkerPool(run=run, concurrency=settings.worker_concurrency * MODELS_IN_TURN + LOOKAHEAD_JOBS,
-                      on_dropped=dropped, lookahead=LOOKAHEAD_JOBS)
+    pool = WorkerPool(run=run, concurrency=jobs_in_flight(settings.worker_concurrency),
+                      on_dropped=dropped, lookahead=PREPARING_JOBS)
     ctx = worker_context(settings, state, enqueue=submit, model_calls=settings.worker_concurrency,
                          on_model_slot=pool.reached_model)
     # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
