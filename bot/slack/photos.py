@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
@@ -122,32 +123,28 @@ class PhotoFinder:
         """
         if not self._is_slack_host(archive.url):
             raise InvalidImage("not_slack_hosted", name=archive.name)
-        try:
-            with self._open(archive) as response:
-                while chunk := response.read(chunk_bytes):
-                    yield bytes(chunk)
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                raise NoImageFound("deleted") from None
-            raise PhotoFetchFailed(archive.name, error.code) from None
-        except OSError:
-            raise PhotoFetchFailed(archive.name) from None
+        with self._reading(archive) as response:
+            while chunk := response.read(chunk_bytes):
+                yield bytes(chunk)
 
     def _fetch(self, photo: Photo) -> bytes:
+        with self._reading(photo) as response:
+            return bytes(response.read(MAX_FILE_BYTES + 1))
+
+    @contextmanager
+    def _reading(self, photo: Photo) -> Iterator[Any]:
+        """``photo``'s open download; Slack's and the network's failures become Studio's errors."""
+        request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
+        opener = urllib.request.build_opener(_SlackOnlyRedirects(self._is_slack_host))
         try:
-            with self._open(photo) as response:
-                return bytes(response.read(MAX_FILE_BYTES + 1))
+            with opener.open(request, timeout=30) as response:
+                yield response
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 raise NoImageFound("deleted") from None
             raise PhotoFetchFailed(photo.name, error.code) from None
         except OSError:
             raise PhotoFetchFailed(photo.name) from None
-
-    def _open(self, photo: Photo) -> Any:
-        request = urllib.request.Request(photo.url, headers={"Authorization": f"Bearer {self.client.token}"})
-        opener = urllib.request.build_opener(_SlackOnlyRedirects(self._is_slack_host))
-        return opener.open(request, timeout=30)
 
     def _thread(self, channel: str, ts: str, oldest: str | None) -> list[dict[str, Any]]:
         args: dict[str, Any] = {"channel": channel, "ts": ts, "limit": 200}
