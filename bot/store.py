@@ -32,6 +32,9 @@ class StateStore(Protocol):
     def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
         """Record photo ``index``'s outcome once (a redelivery is marked ``duplicate``)."""
 
+    def batch_status(self, batch_id: str, total: int) -> BatchProgress:
+        """Where the batch stands now (read only)."""
+
 
 @dataclass(frozen=True)
 class BatchProgress:

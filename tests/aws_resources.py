@@ -185,3 +185,16 @@ def resolved_environment(name: str, refs: dict[str, str] | None = None) -> dict[
         else:
             raise ValueError(f"{key}: cannot resolve {value!r}")
     return resolved
+
+
+def state_store(kind: str) -> Any:
+    """A fresh state store of the given kind ("sqlite" or "dynamodb"); call inside ``mock_aws()`` for DynamoDB."""
+    import boto3
+
+    from bot.runtime.dynamo_state import DynamoState
+    from bot.runtime.sqlite_state import SqliteState
+
+    if kind == "sqlite":
+        return SqliteState(":memory:")
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    return DynamoState(client, create_state_table(client))

@@ -8,7 +8,9 @@ import json
 from collections import Counter
 
 import pytest
+from moto import mock_aws
 
+from tests.aws_resources import state_store
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
@@ -70,6 +72,30 @@ def test_twelve_photos_with_two_bad_files(studio: Studio, slack: FakeSlack, bedr
     progress = [u for u in slack.updates if "in 12 photos" in u.get("text", "")]
     assert "12/12 done, 2 failed" in json.dumps(progress[-1]["blocks"])
     assert len([u for u in slack.uploads if u["filename"].endswith(".csv")]) == 1, "reported exactly once"
+
+
+def test_a_slow_progress_update_never_overwrites_the_final_line(studio: Studio, slack: FakeSlack,
+                                                                bedrock: FakeBedrock) -> None:
+    parent = shoot(slack, 3)
+    # The first photo's "1/3" reaches Slack late, after the other photos have finished.
+    slack.delay_next("chat.update", 1.5, when=lambda args: "1/3 done" in str(args.get("blocks")))
+    ask(studio, slack, parent, "<@UBOT> replace-bg keep=bag a beach")
+    studio.wait_idle(timeout=30)
+
+    [line] = [m for m in slack.thread_messages("C1", parent) if "in 3 photos" in m.get("text", "")]
+    assert "3/3 done" in json.dumps(line["blocks"])
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "dynamodb"])
+def test_batch_status_reads_where_the_batch_stands(store_kind: str) -> None:
+    with mock_aws():
+        store = state_store(store_kind)
+        assert (store.batch_status("B", 2).done, store.batch_status("B", 2).rows) == (0, None)
+        store.batch_record("B", 1, json.dumps({"outcome": "failed"}), 2)
+        now = store.batch_status("B", 2)
+        assert (now.done, now.failed, now.rows) == (1, 1, None)
+        store.batch_record("B", 0, json.dumps({"outcome": "done"}), 2)
+        assert store.batch_status("B", 2).rows == ['{"outcome": "done"}', '{"outcome": "failed"}']
 
 
 def test_batch_over_the_limit_is_refused_up_front(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:

@@ -17,6 +17,7 @@ from bot.jobs import Job
 from bot.quota import QuotaExceeded, today
 from bot.runtime.sqlite_state import SqliteState
 from bot.settings import Settings
+from tests.aws_resources import state_store
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import (
@@ -126,16 +127,7 @@ def test_app_home_shows_usage(studio: Studio, slack: FakeSlack) -> None:
 @pytest.mark.parametrize("store_kind", ["sqlite", "dynamodb"])
 def test_concurrent_reservations_never_pass_the_limit(store_kind: str) -> None:
     with mock_aws():
-        if store_kind == "sqlite":
-            store = SqliteState(":memory:")
-        else:
-            import boto3
-
-            from bot.runtime.dynamo_state import DynamoState
-            from tests.aws_resources import create_state_table
-
-            client = boto3.client("dynamodb", region_name="us-east-1")
-            store = DynamoState(client, create_state_table(client))
+        store = state_store(store_kind)
         granted: list[int] = []
         refused: list[int] = []
 

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from bot.slack.blocks import InlineImage
 from bot.slack.io import Upload
 from bot.slack.photo_refs import MAX_PHOTOS, Photo
 from bot.slack.photos import PhotoFinder
+from bot.store import BatchProgress
 from handlers.contact_sheet import SheetEntry, contact_sheet, thumbnail
 from handlers.requests import ReplaceBackgroundRequest
 
@@ -36,6 +38,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 # Claims and rows outlive every redelivery of a photo job.
 BATCH_TTL_SECONDS = 7 * 86400
+# Longer than any one progress update takes; a lock left by a job that died expires after it.
+PROGRESS_LOCK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -149,10 +153,7 @@ def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundR
     if not recorded.duplicate:  # a redelivered photo job was counted (and its quota settled) before
         ctx.quota.give_back(job.team_id, job.user_id, request.count - (outcome.images if outcome else 0),
                             batch["day"])
-        progress = Progress(ctx, job, messages.batch_started(job.user_id, request, recorded.total),
-                            batch["progress_ts"], job.thread_ts or batch["progress_ts"])
-        progress.show(messages.batch_progress(recorded.done, recorded.failed, recorded.total),
-                      final=rows is not None, images=_shown_results(rows or [], request))
+        _show_batch_progress(job, ctx, request, recorded, rows)
     # Exactly one job posts the report. If that upload fails, the claim is released so
     # the queue's retry of that job (or another photo's redelivery) can post it.
     report_key = f"batch-report:{batch['id']}"
@@ -167,6 +168,47 @@ def record_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundR
         except StudioError:
             ctx.store.release(report_key)
             raise
+
+
+def _show_batch_progress(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequest,
+                         recorded: BatchProgress, rows: list[dict[str, Any]] | None) -> None:
+    """Bring the batch's line up to date, one photo job at a time.
+
+    Photo jobs finish in parallel, and an update sent earlier can reach Slack
+    later; so only the holder of the batch's progress lock updates the line,
+    always with the latest counts, and re-reads them after letting go (a job that
+    finished meanwhile found the lock taken and left its count to the holder).
+    The job that completes the batch waits its turn and writes the outcome last.
+    """
+    batch = job.batch or {}
+    lock = f"batch-progress:{batch['id']}"
+    progress = Progress(ctx, job, messages.batch_started(job.user_id, request, recorded.total),
+                        batch["progress_ts"], job.thread_ts or batch["progress_ts"])
+    if rows is not None:
+        _wait_to_claim(ctx, lock)
+        try:
+            progress.show(messages.batch_progress(recorded.done, recorded.failed, recorded.total), final=True,
+                          images=_shown_results(rows, request))
+        finally:
+            ctx.store.release(lock)
+        return
+    shown = -1
+    while ctx.store.claim(lock, PROGRESS_LOCK_SECONDS):
+        try:
+            now = ctx.store.batch_status(batch["id"], recorded.total)
+            if now.rows is not None or now.done == shown:
+                return  # nothing new, or the last photo's job is writing the outcome
+            progress.show(messages.batch_progress(now.done, now.failed, now.total))
+            shown = now.done
+        finally:
+            ctx.store.release(lock)
+
+
+def _wait_to_claim(ctx: WorkerContext, key: str) -> None:
+    """Claim ``key`` once its holder lets go, or once its claim has expired (its holder died)."""
+    deadline = time.monotonic() + PROGRESS_LOCK_SECONDS
+    while not ctx.store.claim(key, PROGRESS_LOCK_SECONDS) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _shown_results(rows: list[dict[str, Any]], request: ReplaceBackgroundRequest) -> list[InlineImage]:

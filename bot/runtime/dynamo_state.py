@@ -101,7 +101,16 @@ class DynamoState:
                 raise
             duplicate = True
             item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)["Item"]
-        done, failures = int(item["done"]["N"]), int(item["failed"]["N"])
+        return self._batch_progress(item, total, duplicate)
+
+    def batch_status(self, batch_id: str, total: int) -> BatchProgress:
+        item = self.client.get_item(TableName=self.table_name, Key={"id": {"S": f"batch#{batch_id}"}},
+                                    ConsistentRead=True).get("Item", {})
+        return self._batch_progress(item, total)
+
+    @staticmethod
+    def _batch_progress(item: dict[str, Any], total: int, duplicate: bool = False) -> BatchProgress:
+        done, failures = int(item.get("done", {"N": "0"})["N"]), int(item.get("failed", {"N": "0"})["N"])
         rows = None
         if done == total:
             by_index = item["rows"]["M"]

@@ -141,14 +141,20 @@ class SqliteState:
         with self._transaction() as db:
             inserted = db.execute("INSERT OR IGNORE INTO batch_rows (batch, idx, row, failed) VALUES (?, ?, ?, ?)",
                                   (batch_id, index, row, failed)).rowcount
-            done, failures = db.execute("SELECT COUNT(*), SUM(failed) FROM batch_rows WHERE batch = ?",
-                                        (batch_id,)).fetchone()
-            rows = None
-            if done == total:
-                rows = [r[0] for r in db.execute("SELECT row FROM batch_rows WHERE batch = ? ORDER BY idx",
-                                                 (batch_id,))]
-            return BatchProgress(done=int(done), failed=int(failures or 0), total=total, rows=rows,
-                                 duplicate=not inserted)
+            return self._batch_progress(db, batch_id, total, duplicate=not inserted)
+
+    def batch_status(self, batch_id: str, total: int) -> BatchProgress:
+        with self._transaction() as db:
+            return self._batch_progress(db, batch_id, total)
+
+    @staticmethod
+    def _batch_progress(db: sqlite3.Connection, batch_id: str, total: int, duplicate: bool = False) -> BatchProgress:
+        done, failures = db.execute("SELECT COUNT(*), SUM(failed) FROM batch_rows WHERE batch = ?",
+                                    (batch_id,)).fetchone()
+        rows = None
+        if done == total:
+            rows = [r[0] for r in db.execute("SELECT row FROM batch_rows WHERE batch = ? ORDER BY idx", (batch_id,))]
+        return BatchProgress(done=int(done), failed=int(failures or 0), total=total, rows=rows, duplicate=duplicate)
 
     # The journal lists jobs accepted but not finished, with the images they reserved
     # and the lines they posted, so that after a crash, kill or shutdown the next start

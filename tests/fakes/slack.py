@@ -568,6 +568,8 @@ class FakeSlack:
         self._pending_by_file: dict[str, _PendingUpload] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        # (method, seconds, which arguments) for calls to hold before applying them.
+        self._delays: list[tuple[str, float, Callable[[dict[str, Any]], bool]]] = []
         self._last_ts_us = 0
         self._ids = itertools.count(1)
         self._server: _Server | None = None
@@ -654,6 +656,7 @@ class FakeSlack:
             self._pending_by_file.clear()
             self._response_urls.clear()
             self._faults.clear()
+            self._delays.clear()
             self.usergroups.clear()
         self.add_user(BOT_USER_ID, BOT_NAME, is_bot=True)
 
@@ -837,9 +840,24 @@ class FakeSlack:
                 queue.append(_Fault(error, retry_after, status, html))
 
     def reset_faults(self) -> None:
-        """Forget all pending injected failures."""
+        """Forget all pending injected failures and delays."""
         with self._lock:
             self._faults.clear()
+            self._delays.clear()
+
+    def delay_next(self, method: str, seconds: float, when: Callable[[dict[str, Any]], bool] = lambda args: True) -> None:
+        """Hold the next call of ``method`` whose arguments match ``when`` for ``seconds`` before Slack
+        applies it, as a slow network does: calls made meanwhile overtake it."""
+        with self._lock:
+            self._delays.append((method, seconds, when))
+
+    def _take_delay(self, method: str, args: dict[str, Any]) -> float:
+        with self._lock:
+            for index, (name, seconds, when) in enumerate(self._delays):
+                if name == method and when(args):
+                    del self._delays[index]
+                    return seconds
+        return 0.0
 
     # ------------------------------------------------ what a person sees
 
@@ -2122,6 +2140,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"ok": False, "error": err.error, **err.extra}, scope_headers)
             return
         fake.calls.append((method, copy.deepcopy(args)))
+        time.sleep(fake._take_delay(method, args))
         fault = fake._take_fault(method)
         if fault is not None:
             if fault.error == "ratelimited":
