@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
 
 from bot.jobs import Job
+from bot.runtime.local import build_runtime
 from bot.runtime.pool import PoolClosed, WorkerPool
 from bot.settings import Settings
 from tests.fakes.bedrock import FakeBedrock
@@ -164,3 +166,12 @@ def test_python_m_bot_serves_http_and_stops_cleanly_on_ctrl_c(tmp_path: Path, sl
     assert server.returncode == 0, stderr
     assert "listening on" in stderr and "stopping" in stderr
     assert BOT_TOKEN not in stderr
+
+
+def test_a_runtime_that_never_served_closes_at_once(settings: Settings) -> None:
+    # Stopped (Ctrl-C, SIGTERM) before its server loop ran: closing must not wait for that loop.
+    runtime = build_runtime(replace(settings, shutdown_grace_seconds=1), host="127.0.0.1")
+    closer = threading.Thread(target=runtime.close, daemon=True)
+    closer.start()
+    closer.join(timeout=5)
+    assert not closer.is_alive(), "close() hung waiting for a server loop that never started"

@@ -6,7 +6,7 @@ import logging
 import os
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -36,6 +36,8 @@ class LocalRuntime:
     state: SqliteState
     server: SlackHttpServer | None = None
     grace_seconds: float = 25.0
+    # Set once the server loop runs: shutting down a server that never served would wait forever.
+    serving: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -47,9 +49,14 @@ class LocalRuntime:
 
     def serve_in_background(self) -> LocalRuntime:
         """Serve HTTP on a daemon thread (tests and benchmarks)."""
-        assert self.server is not None
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="studio-http").start()
+        threading.Thread(target=self.serve_forever, daemon=True, name="studio-http").start()
         return self
+
+    def serve_forever(self) -> None:
+        """Serve HTTP until ``close``."""
+        assert self.server is not None
+        self.serving.set()
+        self.server.serve_forever()
 
     def close(self) -> list[Job]:
         """Stop taking work, report queued jobs, and let running ones finish within the grace period.
@@ -58,7 +65,8 @@ class LocalRuntime:
         next start cleans up after them and tells their people.
         """
         if self.server is not None:
-            self.server.shutdown()
+            if self.serving.is_set():
+                self.server.shutdown()
             self.server.server_close()
         unfinished = self.pool.shutdown(self.grace_seconds)
         if unfinished:
@@ -139,7 +147,7 @@ def serve(settings: Settings) -> None:
             socket_handler.start()  # type: ignore[no-untyped-call]  # slack_bolt's Socket Mode adapter is untyped
         else:
             log.info("Studio is listening on %s; press Ctrl-C to stop", runtime.url)
-            runtime.server.serve_forever()  # type: ignore[union-attr]
+            runtime.serve_forever()
     except (KeyboardInterrupt, Stop):
         log.info("stopping: no new requests; finishing running jobs (up to %.0f s)", settings.shutdown_grace_seconds)
     finally:
