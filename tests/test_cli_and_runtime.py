@@ -16,8 +16,7 @@ from bot.runtime.local import build_runtime
 from bot.runtime.pool import PoolClosed, WorkerPool
 from bot.settings import Settings
 from tests.fakes.bedrock import FakeBedrock
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, free_port, start_studio, studio_env
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -117,44 +116,15 @@ def test_settings_repr_hides_secrets() -> None:
     assert "secret" not in repr(settings) and "shh" not in repr(settings)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_python_m_bot_serves_http_and_stops_cleanly_on_ctrl_c(tmp_path: Path, slack, bedrock) -> None:
     """The README's run command end to end: HTTP mode, a signed /imagine, Ctrl-C."""
     import signal
-    import time
-    import urllib.error
-    import urllib.request
 
     from tests.conftest import post
-    from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, signed_headers, slash_command_body
+    from tests.fakes.slack import BOT_TOKEN, signed_headers, slash_command_body
 
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-        "PORT": str(port), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url, "AWS_ENDPOINT_URL_BEDROCK": bedrock.url,
-    }
-    server = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path,
-                              stderr=subprocess.PIPE, text=True)
+    server, url = start_studio(studio_env(tmp_path, slack, bedrock, free_port()), tmp_path)
     try:
-        url = f"http://127.0.0.1:{port}/slack/events"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(url.replace("/slack/events", "/"), timeout=1)
-            except urllib.error.HTTPError:
-                break  # the server answers (404 for /): it is up
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
         body = slash_command_body("/imagine", "a lighthouse", response_url=slack.response_url("r1"))
         status, ack = post(url, body, signed_headers(body))
         assert status == 200 and "Working on your image" in ack

@@ -9,14 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +22,9 @@ from slack_sdk.http_retry import builtin_handlers
 
 from tests.conftest import Studio, post
 from tests.fakes.bedrock import FakeBedrock
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, event_body, signed_headers, slash_command_body
+from tests.fakes.slack import FakeSlack, event_body, signed_headers, slash_command_body
 from tests.photos import small_jpeg
+from tests.processes import free_port, start_studio, studio_env
 
 # These scenarios count Titan calls (several images in one call): the legacy Amazon stack.
 pytestmark = pytest.mark.amazon_stack
@@ -245,7 +241,6 @@ def test_bedrock_retries_are_logged_and_shown(studio: Studio, slack: FakeSlack, 
 
 # --- 4 and 5. kill, restart and shutdown ---------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -276,30 +271,11 @@ def start_process(tmp_path: Path, slack: FakeSlack, bedrock: FakeBedrock) -> Ite
     started: list[subprocess.Popen[str]] = []
 
     def start(**env: str) -> Process:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        environment = {
-            "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-            "PORT": str(port), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url, "AWS_ENDPOINT_URL_BEDROCK": bedrock.url,
-            "STUDIO_STATE_PATH": str(tmp_path / "state.db"), "STUDIO_RETRY_BASE_SECONDS": "0.01",
-            "STUDIO_MODELS": "amazon", **env,
-        }
-        popen = subprocess.Popen([sys.executable, "-m", "bot"], env=environment, cwd=tmp_path,
-                                 stderr=subprocess.PIPE, text=True)
+        environment = studio_env(tmp_path, slack, bedrock, free_port(), STUDIO_STATE_PATH=str(tmp_path / "state.db"),
+                                 STUDIO_RETRY_BASE_SECONDS="0.01", STUDIO_MODELS="amazon", **env)
+        popen, url = start_studio(environment, tmp_path)
         started.append(popen)
-        url = f"http://127.0.0.1:{port}/slack/events"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url.replace("/slack/events", "/"), timeout=1)
-            except urllib.error.HTTPError:
-                return Process(popen, url)  # it answers (404 for /): it is up
-            except OSError:
-                assert popen.poll() is None and time.monotonic() < deadline, "Studio did not start"
-                time.sleep(0.1)
+        return Process(popen, url)
 
     yield start
     for popen in started:
