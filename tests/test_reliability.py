@@ -241,8 +241,6 @@ def test_bedrock_retries_are_logged_and_shown(studio: Studio, slack: FakeSlack, 
 
 # --- 4 and 5. kill, restart and shutdown ---------------------------------------------------------
 
-
-
 @dataclass
 class Process:
     """``python -m bot`` in HTTP mode, as an admin runs it."""
