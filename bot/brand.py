@@ -10,6 +10,7 @@ part of the kit.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 from bot.store import KitStore
@@ -40,16 +41,28 @@ class BrandKit:
 
 def load_kit(store: KitStore, team_id: str, channel_id: str) -> BrandKit:
     """The channel's kit (empty when it has none)."""
-    raw = store.load_kit(team_id, channel_id)
+    return _decoded(store.load_kit(team_id, channel_id))
+
+
+def update_kit(store: KitStore, team_id: str, channel_id: str, change: Callable[[BrandKit], BrandKit]) -> BrandKit:
+    """Apply ``change`` to the channel's kit as it is now, and store the result (an empty kit is deleted).
+
+    Two changes made at once (a slow logo upload and a lock) both count: when the
+    kit changed since it was read, ``change`` runs again on the newer kit.
+    """
+    while True:
+        raw = store.load_kit(team_id, channel_id)
+        kit = change(_decoded(raw))
+        if store.swap_kit(team_id, channel_id, raw, None if kit.empty else _encoded(kit)):
+            return kit
+
+
+def _decoded(raw: str | None) -> BrandKit:
     if not raw:
         return BrandKit()
     known = {field.name for field in fields(BrandKit)}
     return BrandKit(**{key: value for key, value in json.loads(raw).items() if key in known})
 
 
-def save_kit(store: KitStore, team_id: str, channel_id: str, kit: BrandKit) -> None:
-    """Store the channel's kit; an empty kit is deleted rather than kept."""
-    if kit.empty:
-        store.delete_kit(team_id, channel_id)
-    else:
-        store.save_kit(team_id, channel_id, json.dumps(asdict(kit), separators=(",", ":")))
+def _encoded(kit: BrandKit) -> str:
+    return json.dumps(asdict(kit), separators=(",", ":"))

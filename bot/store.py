@@ -55,11 +55,9 @@ class KitStore(Protocol):
     def load_kit(self, team_id: str, channel_id: str) -> str | None:
         """The channel's kit, or None when it has none."""
 
-    def save_kit(self, team_id: str, channel_id: str, kit: str) -> None:
-        """Store (or replace) the channel's kit."""
-
-    def delete_kit(self, team_id: str, channel_id: str) -> None:
-        """Forget the channel's kit (nothing happens when it has none)."""
+    def swap_kit(self, team_id: str, channel_id: str, old: str | None, new: str | None) -> bool:
+        """Replace the channel's kit with ``new`` (None: delete it) only if it is still ``old`` (None: none);
+        False when someone changed it since it was read."""
 
 
 class Store(StateStore, UsageStore, KitStore, Protocol):

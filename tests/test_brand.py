@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from PIL import Image, ImageDraw
 
-from bot.brand import BrandKit, load_kit, save_kit
+from bot.brand import BrandKit, load_kit, update_kit
 from handlers.logo import logo_box
 from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
@@ -224,6 +224,33 @@ def test_admins_lock_a_kit(make_studio, slack: FakeSlack) -> None:
     assert len(slack.uploads) == 1
 
 
+def test_a_kit_change_made_meanwhile_is_kept(make_studio, slack: FakeSlack) -> None:
+    """A slow /brand logo (its upload takes a while) must not undo a lock set while it ran."""
+    studio: Studio = make_studio(admins=frozenset({"UADMIN"}))
+    post_image(slack, logo_png(), "logo.png", user="UADMIN")
+    slack.delay_next("files.completeUploadExternal", 1.5)
+    studio.slash("/brand", "logo", user="UADMIN")
+    slack.wait_for(lambda: bool(slack.calls_to("files.completeUploadExternal")))
+    studio.slash("/brand", "lock", user="UADMIN", response_key="r2")
+    studio.wait_idle()
+    kit = load_kit(studio.runtime.state, "T0001", "C1")
+    assert kit.logo_file and kit.locked, kit
+
+
+def test_a_change_refused_by_a_lock_set_meanwhile(make_studio, slack: FakeSlack) -> None:
+    """A member's slow /brand logo is refused if an admin locks the kit before it is stored."""
+    studio: Studio = make_studio(admins=frozenset({"UADMIN"}))
+    post_image(slack, logo_png(), "logo.png")
+    slack.delay_next("files.completeUploadExternal", 1.5)
+    studio.slash("/brand", "logo", user="U1")
+    slack.wait_for(lambda: bool(slack.calls_to("files.completeUploadExternal")))
+    studio.slash("/brand", "lock", user="UADMIN", response_key="r2")
+    studio.wait_idle()
+    kit = load_kit(studio.runtime.state, "T0001", "C1")
+    assert kit.locked and not kit.logo_file, kit
+    assert "is locked" in notes(slack)
+
+
 @pytest.mark.amazon_stack
 def test_the_amazon_stack_has_no_style_guide(studio: Studio, slack: FakeSlack) -> None:
     post_image(slack, style_jpeg(), "moodboard.jpg", mimetype="image/jpeg")
@@ -282,10 +309,11 @@ def test_kits_are_kept_in_dynamodb_without_expiry() -> None:
         store = DynamoState(client, table)
         assert load_kit(store, "T1", "C1") == BrandKit()
         kit = BrandKit(style_file="F1", style_name="mood.jpg", locked=True, changed_by="U1")
-        save_kit(store, "T1", "C1", kit)
+        update_kit(store, "T1", "C1", lambda current: kit)
         assert load_kit(store, "T1", "C1") == kit
         assert load_kit(store, "T1", "C2") == BrandKit(), "per channel"
         [item] = client.scan(TableName=table)["Items"]
         assert "expiration" not in item, "the table's TTL must never delete a kit"
-        save_kit(store, "T1", "C1", BrandKit())
+        assert not store.swap_kit("T1", "C1", None, "{}"), "changed since read: refused"
+        update_kit(store, "T1", "C1", lambda current: BrandKit())
         assert client.scan(TableName=table)["Items"] == [], "an empty kit is deleted"

@@ -59,12 +59,23 @@ class DynamoState:
                                     ConsistentRead=True).get("Item")
         return str(item["kit"]["S"]) if item else None
 
-    def save_kit(self, team_id: str, channel_id: str, kit: str) -> None:
-        # No ``expiration`` attribute: the table's TTL never deletes a kit.
-        self.client.put_item(TableName=self.table_name, Item={**self._kit_key(team_id, channel_id), "kit": {"S": kit}})
-
-    def delete_kit(self, team_id: str, channel_id: str) -> None:
-        self.client.delete_item(TableName=self.table_name, Key=self._kit_key(team_id, channel_id))
+    def swap_kit(self, team_id: str, channel_id: str, old: str | None, new: str | None) -> bool:
+        key = self._kit_key(team_id, channel_id)
+        if old is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(id)"}
+        else:
+            condition = {"ConditionExpression": "kit = :old", "ExpressionAttributeValues": {":old": {"S": old}}}
+        try:
+            if new is None:
+                self.client.delete_item(TableName=self.table_name, Key=key, **condition)
+            else:
+                # No ``expiration`` attribute: the table's TTL never deletes a kit.
+                self.client.put_item(TableName=self.table_name, Item={**key, "kit": {"S": new}}, **condition)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     @staticmethod
     def _kit_key(team_id: str, channel_id: str) -> dict[str, Any]:

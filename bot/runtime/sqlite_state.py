@@ -125,16 +125,23 @@ class SqliteState:
 
     def load_kit(self, team_id: str, channel_id: str) -> str | None:
         with self._transaction() as db:
-            row = db.execute("SELECT kit FROM kits WHERE team = ? AND channel = ?", (team_id, channel_id)).fetchone()
-            return str(row[0]) if row else None
+            return self._kit(db, team_id, channel_id)
 
-    def save_kit(self, team_id: str, channel_id: str, kit: str) -> None:
+    def swap_kit(self, team_id: str, channel_id: str, old: str | None, new: str | None) -> bool:
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO kits (team, channel, kit) VALUES (?, ?, ?)", (team_id, channel_id, kit))
+            if self._kit(db, team_id, channel_id) != old:
+                return False
+            if new is None:
+                db.execute("DELETE FROM kits WHERE team = ? AND channel = ?", (team_id, channel_id))
+            else:
+                db.execute("INSERT OR REPLACE INTO kits (team, channel, kit) VALUES (?, ?, ?)",
+                           (team_id, channel_id, new))
+            return True
 
-    def delete_kit(self, team_id: str, channel_id: str) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM kits WHERE team = ? AND channel = ?", (team_id, channel_id))
+    @staticmethod
+    def _kit(db: sqlite3.Connection, team_id: str, channel_id: str) -> str | None:
+        row = db.execute("SELECT kit FROM kits WHERE team = ? AND channel = ?", (team_id, channel_id)).fetchone()
+        return str(row[0]) if row else None
 
     def batch_record(self, batch_id: str, index: int, row: str, total: int) -> BatchProgress:
         failed = int(json.loads(row).get("outcome") != "done")
