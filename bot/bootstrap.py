@@ -75,7 +75,7 @@ def catalogue_aws(settings: Settings) -> CatalogueAws | None:
     return CatalogueAws(aws_client("s3", settings), aws_client("stepfunctions", settings),
                         BatchCounters(aws_client("dynamodb", settings), settings.table_name),
                         settings.catalogue_bucket, settings.catalogue_state_machine,
-                        settings.catalogue_retention_days)
+                        settings.catalogue_retention_days, settings.results_link_url)
 
 
 def load_model_stack() -> None:

@@ -173,7 +173,11 @@ class _ReadBody:
 
 def aws_client(service: str, settings: Settings) -> Any:
     """An SQS, DynamoDB or other AWS client with short timeouts, in the configured region."""
-    return boto3.client(service, region_name=settings.aws_region, config=_QUICK_AWS_CONFIG)
+    config = _QUICK_AWS_CONFIG
+    if service == "s3":
+        # SigV4 presigned URLs: SigV2 ones are refused for KMS-encrypted objects and deprecated.
+        config = config.merge(Config(signature_version="s3v4"))
+    return boto3.client(service, region_name=settings.aws_region, config=config)
 
 
 def bedrock_control(settings: Settings) -> Any:

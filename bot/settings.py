@@ -107,6 +107,8 @@ class Settings:
     catalogue_bucket: str = ""
     catalogue_state_machine: str = ""
     catalogue_retention_days: int = 7
+    # The ingress Function URL, where results links too big for Slack point (set by the stack).
+    results_link_url: str = ""
 
     def __repr__(self) -> str:
         # Keep tokens out of logs and tracebacks that print the settings.
@@ -163,6 +165,7 @@ class Settings:
             catalogue_bucket=env.get("STUDIO_CATALOGUE_BUCKET", ""),
             catalogue_state_machine=env.get("STUDIO_CATALOGUE_STATE_MACHINE", ""),
             catalogue_retention_days=int(env.get("STUDIO_CATALOGUE_RETENTION_DAYS") or "7"),
+            results_link_url=env.get("STUDIO_RESULTS_LINK_URL", ""),
         )
 
     def require_slack(self) -> None:

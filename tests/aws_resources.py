@@ -162,7 +162,8 @@ def resolved_environment(name: str, refs: dict[str, str] | None = None) -> dict[
     """A function's environment as deployed with default parameters.
 
     ``{"Ref": <parameter>}`` becomes the parameter's default; ``{"Ref": <resource>}``
-    becomes ``refs[<resource>]`` (e.g. the moto queue URL for ``JobQueue``); a
+    becomes ``refs[<resource>]`` (e.g. the moto queue URL for ``JobQueue``), ``{"Fn::GetAtt":
+    [<resource>, <attribute>]}`` becomes ``refs["<resource>.<attribute>"]``; a
     ``Fn::Sub`` string gets both, and the pseudo parameters of ``PSEUDO_PARAMETERS``.
     """
     defaults, refs = parameter_defaults(), {**PSEUDO_PARAMETERS, **(refs or {})}
@@ -178,6 +179,8 @@ def resolved_environment(name: str, refs: dict[str, str] | None = None) -> dict[
     for key, value in function_environment(name).items():
         if isinstance(value, dict) and set(value) == {"Ref"}:
             resolved[key] = lookup(key, value["Ref"])
+        elif isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+            resolved[key] = lookup(key, ".".join(value["Fn::GetAtt"]))
         elif isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
             resolved[key] = re.sub(r"\$\{([^}!]+)\}", lambda m, k=key: lookup(k, m[1]), value["Fn::Sub"])
         elif isinstance(value, (str, int, float, bool)):

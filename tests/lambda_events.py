@@ -41,6 +41,15 @@ def function_url_event(body: str, headers: dict[str, str], base64_body: bool = T
     }
 
 
+def browser_get_event(path: str) -> dict[str, Any]:
+    """A browser following a link to the Function URL: a GET without a body (payload format 2.0)."""
+    event = function_url_event("", {"accept": "text/html", "user-agent": "Mozilla/5.0"})
+    event.update(rawPath=path, isBase64Encoded=False)
+    event.pop("body")
+    event["requestContext"]["http"].update(method="GET", path=path, userAgent="Mozilla/5.0")
+    return event
+
+
 def sqs_event(bodies: list[str]) -> dict[str, Any]:
     """An SQS batch event with one record per message body."""
     return {"Records": [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import urllib.parse
 import zipfile
 from dataclasses import asdict
 from typing import Any
@@ -16,7 +18,7 @@ from bot.jobs import Job
 from handlers.requests import ReplaceBackgroundRequest
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
-from tests.lambda_events import LambdaContext, sqs_event
+from tests.lambda_events import LambdaContext, browser_get_event, sqs_event
 from tests.photos import small_jpeg
 from tests.test_catalogue_zip import PDF, zip_of
 from tests.test_lambda import Aws, aws, fresh
@@ -102,20 +104,45 @@ def test_the_steps_run_the_per_photo_flow_and_the_report_posts_zip_and_csv(
     assert "2/2 done" in json.dumps(progress["blocks"])
 
 
-def test_a_results_zip_too_big_for_slack_becomes_a_presigned_link(
-        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STUDIO_CATALOGUE_UPLOAD_BYTES", "1")
-    worker = fresh("bot.runtime.lambda_worker")
+def _too_big_for_slack(worker: Any, catalogue: dict[str, Any], slack: FakeSlack) -> str:
+    """Run a one-photo ZIP batch whose results ZIP is over the upload limit; the thread's messages as JSON."""
     job, ts = zip_job(slack, {"a.jpg": small_jpeg()})
     worker.handler(sqs_event([job.to_json()]), LambdaContext())
     execution = started_execution(catalogue)
     [item] = map_items(catalogue["s3"], execution["source"]["prefix"])
     worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
     worker.handler({"catalogue_step": "report", "batch": execution["batch"], "map_error": None}, LambdaContext())
-
     assert [u["filename"] for u in slack.uploads] == ["spring-report.csv"]
-    comment = json.dumps(slack.thread_messages("C1", ts))
+    return json.dumps(slack.thread_messages("C1", ts))
+
+
+def test_a_results_zip_too_big_for_slack_is_linked_for_as_long_as_it_is_kept(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUDIO_CATALOGUE_UPLOAD_BYTES", "1")
+    monkeypatch.setenv("STUDIO_CATALOGUE_RETENTION_DAYS", "14")
+    monkeypatch.setenv("STUDIO_RESULTS_LINK_URL", "https://abc123.lambda-url.us-east-1.on.aws/")
+    comment = _too_big_for_slack(fresh("bot.runtime.lambda_worker"), catalogue, slack)
+    [path] = re.findall(r"https://abc123\.lambda-url\.us-east-1\.on\.aws(/results/[\w-]+)", comment)
+    assert "up to 14 days" in comment, "a Studio link outlives SigV4's 7 days and the role's credentials"
+
+    ingress = fresh("bot.runtime.lambda_ingress")
+    answer = ingress.handler(browser_get_event(path), LambdaContext())
+    assert answer["statusCode"] == 302
+    location = urllib.parse.urlsplit(answer["headers"]["location"])
+    assert (location.hostname, location.path) == (f"{BUCKET}.s3.amazonaws.com", "/batches/zip-1/spring-results.zip")
+    assert urllib.parse.parse_qs(location.query)["X-Amz-Expires"] == ["300"]
+    catalogue["s3"].head_object(Bucket=BUCKET, Key="batches/zip-1/spring-results.zip")
+
+    unknown = ingress.handler(browser_get_event("/results/not-a-token"), LambdaContext())
+    assert unknown["statusCode"] == 404 and "expired" in unknown["body"]
+
+
+def test_without_a_links_url_a_results_zip_too_big_for_slack_gets_a_presigned_link(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUDIO_CATALOGUE_UPLOAD_BYTES", "1")
+    comment = _too_big_for_slack(fresh("bot.runtime.lambda_worker"), catalogue, slack)
     assert f"https://{BUCKET}.s3.amazonaws.com/batches/zip-1/spring-results.zip" in comment
     assert "up to 7 days" in comment
 

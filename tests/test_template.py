@@ -306,13 +306,17 @@ def test_functions_get_the_shared_environment(template: dict[str, Any], logical_
         if isinstance(value, dict) and name == "STUDIO_CATALOGUE_STATE_MACHINE":
             # By name, not Ref: the state machine invokes the worker (a Ref would be circular).
             assert value == {"Fn::Sub": CATALOGUE_STATE_MACHINE_ARN}
+        elif isinstance(value, dict) and name == "STUDIO_RESULTS_LINK_URL":
+            assert value == {"Fn::GetAtt": ["IngressFunctionUrl", "FunctionUrl"]}, "the ingress serves results links"
         elif isinstance(value, dict):
             assert set(value) == {"Ref"} and value["Ref"] in known, f"{name}: {value!r}"
 
 
 def test_environment_resolves_with_default_parameters() -> None:
     env = resolved_environment("WorkerFunction", {"StateTable": "table", "JobQueue": "https://queue",
-                                                  "CatalogueBucket": "studio-catalogue"})
+                                                  "CatalogueBucket": "studio-catalogue",
+                                                  "IngressFunctionUrl.FunctionUrl": "https://abc.lambda-url/"})
+    assert env["STUDIO_RESULTS_LINK_URL"] == "https://abc.lambda-url/"
     assert env["STUDIO_CATALOGUE_STATE_MACHINE"] == (
         "arn:aws:states:us-east-1:123456789012:stateMachine:studio-catalogue")
     assert env["STUDIO_CATALOGUE_BUCKET"] == "studio-catalogue"
@@ -393,7 +397,7 @@ def test_no_statement_uses_a_wildcard_action(rendered: dict[str, Any], logical_i
             assert set(as_list(statement["Action"])) <= NO_RESOURCE_LEVEL, statement
 
 
-def test_ingress_may_only_queue_touch_its_items_and_read_both_slack_parameters(rendered: dict[str, Any]) -> None:
+def test_ingress_may_only_queue_touch_its_items_read_both_slack_parameters_and_follow_results_links(rendered: dict[str, Any]) -> None:
     found = {(a, r) for s in statements(rendered, "IngressFunction") for a in as_list(s["Action"])
              for r in as_list(s["Resource"])}
     ssm = f"arn:aws:ssm:{STACK_REGION}:{ACCOUNT}:parameter"
@@ -402,6 +406,8 @@ def test_ingress_may_only_queue_touch_its_items_and_read_both_slack_parameters(r
         *{(f"dynamodb:{verb}", "<StateTable.Arn>") for verb in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")},
         ("ssm:GetParameter", f"{ssm}/studio/slack-bot-token"),
         ("ssm:GetParameter", f"{ssm}/studio/slack-signing-secret"),
+        # Following a results link (bot/catalogue/links.py): the results ZIPs, nothing else of the bucket.
+        ("s3:GetObject", "<CatalogueBucket.Arn>/batches/*-results.zip"),
     }
     # Only the worker calls Bedrock, on either stack.
     assert statements(rendered, "IngressFunction", ModelStack="amazon") == statements(rendered, "IngressFunction")

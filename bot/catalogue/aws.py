@@ -14,7 +14,9 @@ from typing import Any, BinaryIO
 
 from bot.catalogue.archive import ArchiveRefused
 from bot.catalogue.counters import BatchCounters
+from bot.catalogue.links import presigned_url, share_results
 from bot.catalogue.s3_batch import BatchLayout, S3MultipartWriter
+from bot.store import StateStore
 
 # Presigned links are SigV4: never valid for more than 7 days.
 MAX_LINK_SECONDS = 7 * 86400
@@ -32,6 +34,8 @@ class CatalogueAws:
     bucket: str
     state_machine_arn: str
     retention_days: int = 7
+    # The ingress Function URL, which serves results links (``bot.catalogue.links``); empty outside AWS.
+    links_url: str = ""
 
     def upload_zip(self, layout: BatchLayout, chunks: Iterable[bytes], max_bytes: int) -> int:
         """Copy a download to ``<batch>/source.zip`` in parts; refuses (and drops the parts) past ``max_bytes``."""
@@ -49,11 +53,13 @@ class CatalogueAws:
         return io.BufferedReader(S3RangeReader(self.s3, self.bucket, source_key(layout)),
                                  buffer_size=READ_BUFFER_BYTES)
 
-    def link(self, key: str) -> str:
-        """A presigned download link for ``key``, valid as long as the results are kept (at most 7 days)."""
+    def link(self, key: str, store: StateStore) -> tuple[str, int]:
+        """A download link for ``key`` and the days it works: a Studio link (``links_url``) for as long as the
+        results are kept; else an S3 presigned one, SigV4's 7 days at most (needs long-term credentials)."""
+        if self.links_url:
+            return share_results(store, self.links_url, key, self.retention_days), self.retention_days
         seconds = min(MAX_LINK_SECONDS, max(1, self.retention_days) * 86400)
-        return str(self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
-                                                  ExpiresIn=seconds))
+        return presigned_url(self.s3, self.bucket, key, seconds), seconds // 86400
 
 
 def source_key(layout: BatchLayout) -> str:

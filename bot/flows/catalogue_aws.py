@@ -105,7 +105,7 @@ def report_poster(ctx: WorkerContext) -> ReportPoster:
                 uploads.insert(0, Upload(data, report.zip_name, "Batch results"))
                 where = messages.zip_results_attached(report.zip_name)
             else:
-                where = messages.zip_results_link(aws.link(report.zip_key), min(7, aws.retention_days))
+                where = messages.zip_results_link(*aws.link(report.zip_key, ctx.store))
             counts = report.counts
             ctx.slack.upload(batch.channel_id, batch.thread_ts, uploads, comment=messages.zip_done(
                 batch.user_id, counts.done - counts.failed, counts.failed, int(batch.extra.get("skipped") or 0),

@@ -8,11 +8,13 @@ SDK, no Powertools: its JSON log lines come from ``bot.runtime.aws.json_logging`
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot.bootstrap import lambda_ingress
+from bot.catalogue.links import is_results_request, presigned_url, results_redirect
 from bot.runtime.aws import json_logging
 from bot.runtime.snapstart import refresh_after_restore, warm_before_snapshot
 from bot.slack.http_guard import lambda_refusal
@@ -35,7 +37,21 @@ warm_before_snapshot(FIRST_USE_MODULES)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Function URL / HTTP API (payload v2) event in, Slack's HTTP answer out."""
+    """Function URL / HTTP API (payload v2) event in, Slack's HTTP answer out (or a results link followed)."""
     log_format.lambda_context(context)
+    if is_results_request(event):
+        return results_redirect(event, state, _presign)
     # slack_bolt's Lambda adapter is untyped.
     return lambda_refusal(event, settings.slack_signing_secret) or slack_handler.handle(event, context)  # type: ignore[no-untyped-call]
+
+
+@cache
+def _s3() -> Any:
+    # Built on the first results link followed, not at import: Slack's requests never need it.
+    from bot.clients import aws_client
+
+    return aws_client("s3", settings)
+
+
+def _presign(key: str, seconds: int) -> str:
+    return presigned_url(_s3(), settings.catalogue_bucket, key, seconds)
