@@ -8,14 +8,14 @@ import json
 import re
 import urllib.parse
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import boto3
 import pytest
 
 from bot.jobs import Job
-from handlers.requests import ReplaceBackgroundRequest
+from handlers.requests import DescribeRequest, FormatsRequest, ReplaceBackgroundRequest
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import FakeSlack
 from tests.lambda_events import LambdaContext, browser_get_event, sqs_event
@@ -159,3 +159,55 @@ def test_throttling_in_a_step_is_raised_for_the_state_machine_to_retry(
     bedrock.fail_next(20)
     with pytest.raises(ModelBusy):
         worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
+
+
+def command_zip_job(slack: FakeSlack, command: str, request: Any, files: dict[str, bytes]) -> tuple[Job, str]:
+    """A ZIP job of any batch-capable command, as the ingress queues it."""
+    job, ts = zip_job(slack, files)
+    return replace(job, command=command, request=asdict(request)), ts
+
+
+def run_the_map(worker: Any, catalogue: dict[str, Any]) -> dict[str, Any]:
+    """What the state machine does once started: each staged photo's step, then the report step."""
+    execution = started_execution(catalogue)
+    for item in map_items(catalogue["s3"], execution["source"]["prefix"]):
+        worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
+    worker.handler({"catalogue_step": "report", "batch": execution["batch"], "map_error": None}, LambdaContext())
+    return execution
+
+
+def test_the_steps_run_formats_from_the_registry_with_each_photos_formats_under_its_stem(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    worker = fresh("bot.runtime.lambda_worker")
+    request = FormatsRequest(formats=("story=1080x1920", "square=1080x1080"), seed=3)
+    job, ts = command_zip_job(slack, "formats", request, {"a.jpg": small_jpeg(1600, 1200),
+                                                         "b/c.jpg": small_jpeg(1600, 1200), "spec.pdf": PDF})
+    worker.handler(sqs_event([job.to_json()]), LambdaContext())
+    assert run_the_map(worker, catalogue)["batch"]["command"] == "formats"
+
+    [results] = [u for u in slack.uploads if u["filename"] == "spring-results.zip"]
+    with zipfile.ZipFile(io.BytesIO(results["content"])) as archive:
+        assert sorted(archive.namelist()) == [
+            "a/a-square-1080x1080.png", "a/a-story-1080x1920.png",
+            "b/c/c-square-1080x1080.png", "b/c/c-story-1080x1920.png", "report.csv"]
+    outpaint_or_cut = {c.model_id for c in bedrock.calls}
+    assert outpaint_or_cut and all("remove-background" in m or "outpaint" in m for m in outpaint_or_cut)
+    [progress] = [m for m in slack.thread_messages("C1", ts) if m.get("bot_id") and "2/2 done" in json.dumps(
+        m.get("blocks"))]
+    assert "2 formats of each of the 3 photos" in progress["text"]
+
+
+def test_the_steps_run_describe_alt_into_a_csv_of_alt_texts_without_a_results_zip(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    bedrock.converse_answer = "A white sneaker on a concrete floor"
+    worker = fresh("bot.runtime.lambda_worker")
+    job, ts = command_zip_job(slack, "describe", DescribeRequest(preset="alt"),
+                              {"a.jpg": small_jpeg(), "spec.pdf": PDF})
+    worker.handler(sqs_event([job.to_json()]), LambdaContext())
+    run_the_map(worker, catalogue)
+
+    assert [u["filename"] for u in slack.uploads] == ["spring-report.csv"]
+    rows = list(csv.DictReader(io.StringIO(slack.uploads[0]["content"].decode("utf-8-sig"))))
+    assert [(r["photo"], r["alt text"], r["outcome"]) for r in rows] == [
+        ("a.jpg", "A white sneaker on a concrete floor", "done"), ("spec.pdf", "", "skipped")]
+    assert "no images were made" in json.dumps(slack.thread_messages("C1", ts))

@@ -29,8 +29,8 @@ class BatchPlan:
 
 
 def images_needed(photos: int, images_per_photo: int) -> int:
-    """Images a batch makes: one model result per photo per output (e.g. ``n=`` or each format)."""
-    return max(0, photos) * max(1, images_per_photo)
+    """Images a batch makes: one model result per photo per output (e.g. ``n=`` or each format; none for alt texts)."""
+    return max(0, photos) * max(0, images_per_photo)
 
 
 def check_batch_quota(quota: Quota, team_id: str, user_id: str, photos: int, images_per_photo: int = 1) -> BatchPlan:

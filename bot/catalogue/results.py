@@ -70,10 +70,14 @@ class ResultsZip:
         return candidate
 
 
-def write_csv(rows: Iterable[ReportRow], file: IO[str]) -> int:
-    """Write the report (header + one line per row); returns the rows written."""
+def write_csv(rows: Iterable[ReportRow], file: IO[str], subject_column: str = "subject") -> int:
+    """Write the report (header + one line per row); returns the rows written.
+
+    ``subject_column`` heads the second column, which says what the command found
+    in each photo (the kept subject; the alt text for /describe alt).
+    """
     writer = csv.writer(file, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([subject_column if column == "subject" else column for column in CSV_COLUMNS])
     count = 0
     for row in rows:
         photo, subject, outcome, reason, seconds = astuple(row)
@@ -82,10 +86,10 @@ def write_csv(rows: Iterable[ReportRow], file: IO[str]) -> int:
     return count
 
 
-def csv_bytes(rows: Iterable[ReportRow]) -> bytes:
+def csv_bytes(rows: Iterable[ReportRow], subject_column: str = "subject") -> bytes:
     """The report as UTF-8 with a BOM, so Excel shows accented names correctly."""
     text = io.StringIO()
-    write_csv(rows, text)
+    write_csv(rows, text, subject_column)
     return ("\ufeff" + text.getvalue()).encode("utf-8")
 
 

@@ -92,6 +92,8 @@ class StepDeps:
     poster: ReportPoster = log_report
     clock: Callable[[], float] = time.monotonic
     max_photo_bytes: int = MAX_FILE_BYTES
+    # The report's second column for a batch (see ``bot.catalogue.results.write_csv``).
+    subject_column: Callable[[BatchSpec], str] = lambda batch: "subject"
 
 
 def is_step_event(event: Any) -> bool:
@@ -168,15 +170,18 @@ def report_batch(batch: BatchSpec, deps: StepDeps, listing_error: str | None = N
     layout = BatchLayout(batch.id)
     bucket = batch.results_bucket
     rows = sorted(_rows(deps.s3, bucket, layout), key=lambda r: r[0].photo)
-    report_csv = csv_bytes(row for row, _ in rows)
+    report_csv = csv_bytes((row for row, _ in rows), deps.subject_column(batch))
     deps.s3.put_object(Bucket=bucket, Key=layout.report_key, Body=report_csv, ContentType="text/csv")
     zip_name = results_zip_name(batch.name)
     writer = S3MultipartWriter(deps.s3, bucket, layout.zip_key(zip_name))
     with writer, ResultsZip(writer) as results:
         for row, outputs in rows:
+            # An output's name may have folders of its own (/formats: ``<photo stem>/<format>.png``).
+            photo_results = layout.result_key(row.photo, "")
             for result_key in outputs:
                 data = deps.s3.get_object(Bucket=bucket, Key=result_key)["Body"].read()
-                results.add(posixpath.join(posixpath.dirname(row.photo), posixpath.basename(result_key)), data)
+                results.add(posixpath.join(posixpath.dirname(row.photo), result_key.removeprefix(photo_results)),
+                            data)
         count = results.count
         results.add("report.csv", report_csv)
     zip_bytes = writer.tell()

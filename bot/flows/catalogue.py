@@ -16,11 +16,11 @@ import logging
 import posixpath
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 from bot import messages
 from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, count_photos, read_photos, spool
@@ -28,7 +28,7 @@ from bot.catalogue.plan import check_batch_quota
 from bot.catalogue.progress import ProgressPacer
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, put_json, stage_photos, start_batch
-from bot.catalogue.state_machine_step import PhotoOutcome
+from bot.catalogue.state_machine_step import PhotoOutcome, PhotoOutput
 from bot.clients import PREPARING_JOBS, jobs_in_flight
 from bot.context import WorkerContext
 from bot.errors import NoImageFound, StudioError
@@ -59,6 +59,34 @@ class ZipBatch:
     work: PhotoWork
     # The progress message's heading: (user id, ZIP name, photos) -> text.
     heading: Callable[[str, str, int], str]
+    # The report's second column: what each photo's ``PhotoOutcome.subject`` is (an alt text for /describe alt).
+    subject_column: str = "subject"
+    # Said where the results would be, by a command that makes no images (its deliverable is the report).
+    results_note: str = ""
+
+
+# A command's ZIP batch from its parsed request (``<flow module>.zip_batch``).
+ZipBatchFor = Callable[[dict[str, Any]], ZipBatch]
+
+
+def run_zip_batch_if_any(job: Job, ctx: WorkerContext, photos: list[SlackFile], zip_batch: ZipBatchFor) -> bool:
+    """Run the job as a ZIP batch when its files include a ZIP (the first one); False when they do not."""
+    archive = next((photo for photo in photos if photo.is_archive), None)
+    if archive is None:
+        return False
+    run_zip_batch(job, ctx, archive, zip_batch(job.request))
+    return True
+
+
+def numbered_outputs(name: str, suffix: str, images: Iterable[bytes]) -> tuple[PhotoOutput, ...]:
+    """A photo's result PNGs as named in the results ZIP, like its uploads would be (``shot-cutout-1.png``)."""
+    return tuple(PhotoOutput(f"{photo_stem(name)}-{suffix}-{index}.png", png)
+                 for index, png in enumerate(images, start=1))
+
+
+def photo_stem(name: str) -> str:
+    """``spring/shot-01.jpg`` -> ``shot-01``: what a photo's results are named after."""
+    return posixpath.splitext(posixpath.basename(name))[0]
 
 
 def limits_from(ctx: WorkerContext) -> ArchiveLimits:
@@ -141,13 +169,14 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
                 for future in list(pending):
                     collect(future)
             skipped = [ReportRow(entry.name, "", "skipped", entry.reason, 0.0) for entry in report.to_tell]
-            report_csv = csv_bytes(sorted(rows, key=lambda row: row.photo) + skipped)
+            report_csv = csv_bytes(sorted(rows, key=lambda row: row.photo) + skipped, batch.subject_column)
             made = results.count
             results.add("report.csv", report_csv)
         size = out.tell()
         out.seek(0)
         _deliver(job, ctx, archive, progress, rows, len(skipped), report_csv,
-                 out.read() if made and size <= ctx.settings.catalogue_upload_bytes else None, made)
+                 out.read() if made and size <= ctx.settings.catalogue_upload_bytes else None, made,
+                 note=batch.results_note)
 
 
 def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo) -> tuple[ReportRow, PhotoOutcome | None]:
@@ -178,7 +207,7 @@ def _quiet_retries(ctx: WorkerContext) -> ModelCaller:
 
 
 def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progress, rows: list[ReportRow],
-             skipped: int, report_csv: bytes, results_zip: bytes | None, made: int) -> None:
+             skipped: int, report_csv: bytes, results_zip: bytes | None, made: int, note: str = "") -> None:
     """The CSV (and the results ZIP when it fits Slack's limit) in the thread; the progress line's final count."""
     stem = posixpath.splitext(archive.name)[0]
     zip_name = results_zip_name(stem)
@@ -188,7 +217,7 @@ def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progres
         uploads.insert(0, Upload(results_zip, zip_name, "Batch results"))
         where = messages.zip_results_attached(zip_name)
     else:
-        where = messages.zip_results_too_big() if made else messages.zip_nothing_made()
+        where = messages.zip_results_too_big() if made else note or messages.zip_nothing_made()
     ctx.slack.upload(job.channel_id, progress.thread_ts, uploads,
                      comment=messages.zip_done(job.user_id, len(rows) - failed, failed, skipped, where))
     progress.show(messages.progress_text(len(rows), len(rows), failed), final=True)

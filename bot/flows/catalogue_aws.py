@@ -25,14 +25,20 @@ from bot.catalogue.state_machine_step import (
 )
 from bot.context import WorkerContext
 from bot.errors import StudioError
-from bot.flows import replace_bg
-from bot.flows.catalogue import ZipBatch
+from bot.flows import describe, formats, remove_bg, replace_bg, upscale
+from bot.flows.catalogue import ZipBatchFor
 from bot.slack.blocks import text_blocks
 from bot.slack.io import Upload
 
 T = TypeVar("T")
 # The commands a ZIP batch may run, by name, with how each handles one photo.
-ZIP_BATCHES: dict[str, Callable[[dict[str, Any]], ZipBatch]] = {"replace-bg": replace_bg.zip_batch}
+ZIP_BATCHES: dict[str, ZipBatchFor] = {
+    "replace-bg": replace_bg.zip_batch,
+    "remove-bg": remove_bg.zip_batch,
+    "upscale": upscale.zip_batch,
+    "formats": formats.zip_batch,
+    "describe": describe.zip_batch,  # /describe alt: the alt texts are the report
+}
 # The Lambda reads the results ZIP into memory to upload it to Slack; past this it posts a link.
 LAMBDA_UPLOAD_BYTES = 256 * 1024 * 1024
 REPORT_CLAIM_SECONDS = 14 * 86400
@@ -42,7 +48,8 @@ def step_deps(ctx: WorkerContext) -> StepDeps:
     """What the steps run with: the stack's bucket and counters, this command's flow, the Slack poster."""
     if ctx.catalogue is None:
         raise StudioError("catalogue batches are not configured (STUDIO_CATALOGUE_BUCKET)")
-    return StepDeps(ctx.catalogue.s3, ctx.catalogue.counters, photo_processor(ctx), report_poster(ctx))
+    return StepDeps(ctx.catalogue.s3, ctx.catalogue.counters, photo_processor(ctx), report_poster(ctx),
+                    subject_column=lambda batch: ZIP_BATCHES[batch.command](batch.request).subject_column)
 
 
 def run_step(event: dict[str, Any], ctx: WorkerContext, deps: StepDeps) -> dict[str, Any]:
@@ -99,7 +106,7 @@ def report_poster(ctx: WorkerContext) -> ReportPoster:
             uploads = [Upload(report_csv, f"{report.zip_name.removesuffix('-results.zip')}-report.csv",
                               "Batch report")]
             if report.results == 0:
-                where = messages.zip_nothing_made()
+                where = ZIP_BATCHES[batch.command](batch.request).results_note or messages.zip_nothing_made()
             elif report.zip_bytes <= min(ctx.settings.catalogue_upload_bytes, LAMBDA_UPLOAD_BYTES):
                 data = aws.s3.get_object(Bucket=report.bucket, Key=report.zip_key)["Body"].read()
                 uploads.insert(0, Upload(data, report.zip_name, "Batch results"))

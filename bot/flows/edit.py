@@ -1,7 +1,9 @@
-"""Photo edits: one photo in, new images in its thread (/edit, /extend, /remove-bg, Variations).
+"""Photo edits: one photo in, new images in its thread (/edit, /extend, Variations).
 
 Each command's flow says how it prepares its inputs and calls its handler;
-``run_photo_edit`` does the rest the same way for all of them (and /upscale).
+``run_photo_edit`` does the rest the same way for all of them (and /remove-bg,
+/upscale), and ``edit_zip_batch`` runs the same per-photo pipeline (``edit_photo``)
+on each photo of a ZIP for the commands that take one.
 """
 
 from __future__ import annotations
@@ -12,19 +14,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import messages
+from bot.catalogue.state_machine_step import PhotoOutcome as ZipPhotoOutcome
 from bot.context import WorkerContext
 from bot.errors import KnownError, UsageError
+from bot.flows.catalogue import ZipBatch, ZipBatchFor, numbered_outputs, run_zip_batch_if_any
 from bot.flows.describe import caption
 from bot.flows.photo_io import locate_photos, result_uploads
 from bot.flows.progress import start_progress
+from bot.flows.retry import ModelCaller
 from bot.jobs import Job
 from bot.settings import model_for
-from handlers.edit_tasks import extend, inpaint, remove_background, variations
+from handlers.edit_tasks import extend, inpaint, variations
 from handlers.image_tasks import GeneratedImages
 from handlers.images import PreparedImage, decode_for_model, extend_canvas, image_size, model_input, prepare_mask
 from handlers.model_table import Role
 from handlers.models import ImageModelSpec, image_model_spec
-from handlers.requests import EditRequest, ExtendRequest, RemoveBackgroundRequest, VariationsRequest
+from handlers.requests import EditRequest, ExtendRequest, VariationsRequest
 from handlers.stability import is_stability
 
 Inputs = tuple[PreparedImage, ...]
@@ -70,15 +75,6 @@ def run_extend(job: Job, ctx: WorkerContext) -> None:
     ))
 
 
-def run_remove_background(job: Job, ctx: WorkerContext) -> None:
-    """/remove-bg: the subject on a transparent background."""
-    run_photo_edit(job, ctx, PhotoEdit(
-        RemoveBackgroundRequest(**job.request), Role.REMOVE_BG, "cutout", single_photo,
-        lambda client, model, request, inputs: remove_background(client, model, inputs[0]),
-        rerollable=False,
-    ))
-
-
 def run_variations(job: Job, ctx: WorkerContext) -> None:
     """Variations (a result button): new images like the photo."""
     run_photo_edit(job, ctx, PhotoEdit(
@@ -102,22 +98,23 @@ def _edit_inputs(request: EditRequest, spec: ImageModelSpec, photos: list[bytes]
     return photo, prepare_mask(photos[1], photo.width, photo.height)
 
 
-def run_photo_edit(job: Job, ctx: WorkerContext, edit: PhotoEdit) -> None:
-    """One photo in, new images in its thread, with a summary and buttons."""
+def run_photo_edit(job: Job, ctx: WorkerContext, edit: PhotoEdit, zip_batch: ZipBatchFor | None = None) -> None:
+    """One photo in, new images in its thread, with a summary and buttons.
+
+    With ``zip_batch`` (a command that takes a ZIP), a ZIP among the job's files makes it a batch.
+    """
     request = edit.request
-    model_id = model_for(ctx.settings, edit.role)
-    spec = image_model_spec(model_id)
+    spec = image_model_spec(model_for(ctx.settings, edit.role))
     started = time.monotonic()
     finder = ctx.slack.photos()
-    photos = locate_photos(job, finder)
+    photos = locate_photos(job, finder, archives=zip_batch is not None)
+    if zip_batch is not None and run_zip_batch_if_any(job, ctx, photos, zip_batch):
+        return
     with ctx.quota.reserve(job.team_id, job.user_id, getattr(request, "count", 1)) as reservation:
         progress = start_progress(job, ctx, messages.edit_started(job.user_id, job.command, request), photos)
         try:
             downloads = [finder.download(photo) for photo in photos[:edit.photos_used]]
-            inputs = edit.prepare(spec, downloads)
-            if edit.needs_prompt and not request.prompt and is_stability(model_id):
-                request = replace(request, prompt=caption(ctx, downloads[0], progress.call_model))
-            result = progress.call_model(lambda: edit.call(ctx.bedrock, model_id, request, inputs))
+            request, result = edit_photo(ctx, edit, downloads, progress.call_model)
             file_ids = ctx.slack.upload(job.channel_id, progress.thread_ts, result_uploads(
                 result.images, photos[0].name.rsplit(".", 1)[0], edit.suffix,
                 f"{photos[0].name} ({edit.suffix})", messages.edit_alt_text(job.command, request),
@@ -125,9 +122,32 @@ def run_photo_edit(job: Job, ctx: WorkerContext, edit: PhotoEdit) -> None:
             reservation.use(len(result.images))  # charged once delivered, not when generated
         except KnownError as error:
             progress.fail(error)
-    ctx.telemetry.images_generated(model_id, len(result.images))
     progress.show_result(
         messages.edit_summary(job.command, request, spec.label, list(result.seeds or [result.seed]), result.blocked,
                               time.monotonic() - started, image_size(result.images[0])),
         file_ids, rerollable=edit.rerollable,
     )
+
+
+def edit_photo(ctx: WorkerContext, edit: PhotoEdit, photos: list[bytes],
+               call_model: ModelCaller) -> tuple[Any, GeneratedImages]:
+    """The per-photo pipeline (a single photo, or each of a ZIP's): the request as sent, and the new images."""
+    model_id = model_for(ctx.settings, edit.role)
+    inputs = edit.prepare(image_model_spec(model_id), photos)
+    request = edit.request
+    if edit.needs_prompt and not request.prompt and is_stability(model_id):
+        request = replace(request, prompt=caption(ctx, photos[0], call_model))
+    result = call_model(lambda: edit.call(ctx.bedrock, model_id, request, inputs))
+    ctx.telemetry.images_generated(model_id, len(result.images))
+    return request, result
+
+
+def edit_zip_batch(command: str, edit: PhotoEdit) -> ZipBatch:
+    """``edit`` on each photo of a ZIP: the same pipeline, the images as files named like its uploads."""
+    def work(ctx: WorkerContext, name: str, data: bytes, call_model: ModelCaller) -> ZipPhotoOutcome:
+        _, result = edit_photo(ctx, edit, [data], call_model)
+        return ZipPhotoOutcome(numbered_outputs(name, edit.suffix, result.images))
+
+    return ZipBatch(command, getattr(edit.request, "count", 1), work,
+                    lambda user, zip_name, photos: messages.zip_edit_started(user, command, edit.request, zip_name,
+                                                                             photos))

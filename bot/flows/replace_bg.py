@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import posixpath
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot import messages
 from bot.catalogue.state_machine_step import PhotoOutcome as ZipPhotoOutcome
-from bot.catalogue.state_machine_step import PhotoOutput
 from bot.context import WorkerContext
 from bot.errors import KnownError, SubjectMismatch
 from bot.flows.batch import PhotoOutcome, run_batch_photo, start_batch
-from bot.flows.catalogue import ZipBatch, run_zip_batch
+from bot.flows.catalogue import ZipBatch, numbered_outputs, run_zip_batch
 from bot.flows.photo_io import locate_photos, result_uploads
 from bot.flows.progress import start_progress
 from bot.flows.retry import ModelCaller
@@ -105,9 +103,7 @@ def zip_batch(request: dict[str, Any]) -> ZipBatch:
 
     def work(ctx: WorkerContext, name: str, data: bytes, call_model: ModelCaller) -> ZipPhotoOutcome:
         subject, result = replace_photo(ctx, parsed, data, call_model)
-        stem = posixpath.splitext(posixpath.basename(name))[0]
-        return ZipPhotoOutcome(tuple(PhotoOutput(f"{stem}-new-background-{index}.png", png)
-                                     for index, png in enumerate(result.images, start=1)), subject)
+        return ZipPhotoOutcome(numbered_outputs(name, "new-background", result.images), subject)
 
     return ZipBatch("replace-bg", parsed.count, work,
                     lambda user, zip_name, photos: messages.zip_replace_started(user, parsed, zip_name, photos))

@@ -100,8 +100,8 @@ NO_IMAGE_REASONS = {
     "deleted": "The photo was deleted from Slack, so Studio cannot use it any more.",
     "result_expired": "That result is too old to reuse; run the command again.",
     "result_image_gone": "That image is no longer part of the result.",
-    "zip_not_supported": "`{name}` is a ZIP. ZIP batches work with `/replace-bg`; for this command post "
-                         "the photo itself.",
+    "zip_not_supported": "`{name}` is a ZIP. ZIP batches work with `/replace-bg`, `/remove-bg`, `/upscale`, "
+                         "`/formats` and `/describe alt`; for this command post the photo itself.",
     "none_in_zip": "`{name}` holds no photo Studio can read (JPEG, PNG, WebP or GIF).",
 }
 ARCHIVE_REFUSED = {

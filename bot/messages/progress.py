@@ -275,6 +275,32 @@ def zip_replace_started(user_id: str, request: ReplaceBackgroundRequest, zip_nam
             f"`{escape(zip_name)}`:\n> {quote(request.prompt)}")
 
 
+def zip_edit_started(user_id: str, command: str, request: object, zip_name: str, count: int) -> str:
+    """The progress message of a ZIP batch of a photo edit (/remove-bg, /upscale)."""
+    what = COMMANDS[command].verb + (f" ({request.mode})" if isinstance(request, UpscaleRequest) else "")
+    prompt = getattr(request, "prompt", "")
+    return (f"<@{user_id}> asked for {what} of each of the {count:,} photos of `{escape(zip_name)}`"
+            + (f":\n> {quote(prompt)}" if prompt else ""))
+
+
+def zip_formats_started(user_id: str, targets: tuple[FormatTarget, ...], zip_name: str, count: int) -> str:
+    """The progress message of a ZIP batch of /formats."""
+    noun = "1 format" if len(targets) == 1 else f"{len(targets)} formats"
+    return (f"<@{user_id}> asked for {noun} of each of the {count:,} photos of `{escape(zip_name)}`: "
+            + ", ".join(target.name for target in targets))
+
+
+def zip_alt_started(user_id: str, zip_name: str, count: int) -> str:
+    """The progress message of a ZIP batch of /describe alt."""
+    return f"<@{user_id}> asked for {PRESET_NAMES['alt']} for each of the {count:,} photos of `{escape(zip_name)}`"
+
+
+def zip_alt_texts_in_report() -> str:
+    """Where /describe alt's results are: the report itself (it makes no images)."""
+    return ("Each photo's alt text is in the report's `alt text` column; no images were made, "
+            "so none of today's images were used.")
+
+
 def zip_queued() -> str:
     """A ZIP batch waiting for the same person's running batch."""
     return ":hourglass: Queued: this batch starts when your batch in progress finishes."

@@ -1012,7 +1012,8 @@ class FakeBedrock:
         return {"seeds": [req.seed], "finish_reasons": [reason], "images": [_filtered_image(req)]}
 
     def _render_once(self, raw: bytes, req: _StabilityRequest) -> str:
-        key = hashlib.sha256(raw).digest()
+        # Keyed by the service too: remove-background and fast upscale take the very same body.
+        key = hashlib.sha256(req.kind.encode() + b"\0" + raw).digest()
         with self._lock:
             image = self._rendered.get(key)
         if image is None:
