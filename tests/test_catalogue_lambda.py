@@ -114,7 +114,7 @@ def test_a_results_zip_too_big_for_slack_becomes_a_presigned_link(
     worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
     worker.handler({"catalogue_step": "report", "batch": execution["batch"], "map_error": None}, LambdaContext())
 
-    assert [u["filename"] for u in slack.uploads] == ["spring-report.csv"]
+    assert [u["filename"] for u in slack.uploads] == ["spring-report.csv", "spring-contact-sheet.png"]
     comment = json.dumps(slack.thread_messages("C1", ts))
     assert f"https://{BUCKET}.s3.amazonaws.com/batches/zip-1/spring-results.zip" in comment
     assert "up to 7 days" in comment

@@ -51,6 +51,7 @@ from bot.messages.progress import (
     zip_results_attached,
     zip_results_link,
     zip_results_too_big,
+    zip_sheet_shows_first,
 )
 from bot.messages.usage import (
     DESCRIBE_CHOICES,
@@ -95,4 +96,5 @@ __all__ = [
     "replace_summary", "replaced_alt_text", "retrying", "sheet_outcome", "undelivered", "usage", "usage_problem",
     "usage_today", "working", "zip_done", "zip_nothing_made", "zip_queued", "zip_reading", "zip_replace_started",
     "zip_results_attached", "zip_results_link", "zip_results_too_big",
+    "zip_sheet_shows_first",
 ]
