@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bot import messages
 from bot.catalogue.counters import BatchCounters
 from bot.catalogue.results import ReportRow
 from bot.catalogue.sheet import SheetPicks, Thumbs
@@ -102,7 +103,7 @@ def row(name: str, outcome: str = "done") -> ReportRow:
 def test_the_picks_keep_only_the_first_photos_by_name_whatever_order_they_finish_in() -> None:
     names = [f"shot-{index:03d}.jpg" for index in range(40)]
     random.Random(7).shuffle(names)
-    picks = SheetPicks(limit=5)
+    picks = SheetPicks("replace-bg", limit=5)
     thumb = Thumbs(before=b"before", after=None)
     for name in names:
         picks.offer(row(name), thumb if picks.wants(name) else None)
@@ -114,7 +115,14 @@ def test_the_picks_keep_only_the_first_photos_by_name_whatever_order_they_finish
     assert picks.wants("shot-003.jpg") and not picks.wants("shot-004.jpg") and not picks.wants("shot-039.jpg")
     assert picks.alt_text() == "Contact sheet: the first 5 of 40 photos before and after, 5 done, 0 failed"
     assert picks.note() == "The contact sheet shows the first 5 of the 40 photos, in the report's order."
-    assert SheetPicks().note() == "" and SheetPicks().png() is None
+    assert SheetPicks("replace-bg").note() == "" and SheetPicks("replace-bg").png() is None
+
+
+def test_a_sheet_line_says_kept_only_for_the_commands_that_keep_a_subject() -> None:
+    done = {"outcome": "done", "subject": "a red shoe", "reason": ""}
+    assert messages.sheet_outcome(done, "replace-bg") == "done · kept: a red shoe"
+    assert messages.sheet_outcome(done, "describe") == "done · a red shoe"  # e.g. an alt text
+    assert messages.sheet_outcome({**done, "outcome": "failed", "reason": "blocked"}, "describe") == "failed: blocked"
 
 
 def test_thumbnails_travel_in_a_row_as_json() -> None:

@@ -59,14 +59,16 @@ def _thumbnail(data: bytes | None) -> bytes | None:
 
 
 class SheetPicks:
-    """The first ``limit`` photos by name, with their thumbnails, from rows offered in any order.
+    """The first ``limit`` photos by name, with their thumbnails, from rows offered in any order
+    (``command`` words each photo's outcome).
 
     ``offer`` is called by one thread; ``wants`` may be called from others (it
     reads one attribute, and the cut-off only ever moves earlier, so a stale read
     costs at most a thumbnail that is then dropped).
     """
 
-    def __init__(self, limit: int = MAX_ENTRIES) -> None:
+    def __init__(self, command: str, limit: int = MAX_ENTRIES) -> None:
+        self.command = command
         self.limit = limit
         self.photos = 0  # every photo offered, kept or not
         self._kept: list[tuple[str, int, ReportRow, Thumbs]] = []  # by name, then by arrival
@@ -100,7 +102,7 @@ class SheetPicks:
         if not self._kept:
             return None
         entries = [SheetEntry(name=row.photo, before=thumbs.before, after=thumbs.after,
-                              outcome=messages.sheet_outcome(asdict(row)), failed=row.outcome != "done")
+                              outcome=messages.sheet_outcome(asdict(row), self.command), failed=row.outcome != "done")
                    for _, _, row, thumbs in self._kept]
         try:
             return contact_sheet(entries, more=self.photos - len(entries))

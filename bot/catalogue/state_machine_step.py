@@ -180,7 +180,7 @@ def report_batch(batch: BatchSpec, deps: StepDeps, listing_error: str | None = N
     then post the report."""
     layout = BatchLayout(batch.id)
     bucket = batch.results_bucket
-    sheet = SheetPicks()  # only the first photos' thumbnails stay in memory, however many rows there are
+    sheet = SheetPicks(batch.command)  # only the first photos' thumbnails stay in memory, however many rows there are
     rows = []
     for row, outputs, thumbs in _rows(deps.s3, bucket, layout):
         sheet.offer(row, thumbs)

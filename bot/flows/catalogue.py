@@ -116,7 +116,7 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
     progress.show(messages.progress_text(0, total))
     report = ArchiveReport()
     rows: list[ReportRow] = []
-    sheet = SheetPicks()  # the first photos' thumbnails, for the contact sheet
+    sheet = SheetPicks(batch.command)  # the first photos' thumbnails, for the contact sheet
     failed = 0
     # The same sizing as the local worker pool: every model's slots busy, the next photos getting ready.
     threads = jobs_in_flight(ctx.settings.worker_concurrency)

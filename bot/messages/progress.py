@@ -189,10 +189,11 @@ def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBack
     return line + " The report lists every photo."
 
 
-def sheet_outcome(row: dict[str, object]) -> str:
-    """One photo's line on a batch's contact sheet: what was kept, or why it failed."""
+def sheet_outcome(row: dict[str, object], command: str = "replace-bg") -> str:
+    """One photo's line on a batch's contact sheet: what was kept (or the command's subject), or why it failed."""
     if row["outcome"] == "done":
-        return f"done · kept: {row['subject']}" if row.get("subject") else "done"
+        kept = "kept: " if command in ("replace-bg", "remove-bg") else ""  # others' subject is e.g. an alt text
+        return f"done · {kept}{row['subject']}" if row.get("subject") else "done"
     return f"{row['outcome']}: {row['reason']}" if row.get("reason") else str(row["outcome"])
 
 
