@@ -96,6 +96,21 @@ def test_the_sheet_grows_with_the_photos_and_shows_the_first_100(make_studio: An
     assert "The contact sheet shows the first 100 of the 101 photos" in shared["text"]
 
 
+def test_a_sheet_that_cannot_be_drawn_never_costs_the_results(studio: Studio, slack: FakeSlack,
+                                                              bedrock: FakeBedrock,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise MemoryError("no room for the sheet")
+
+    monkeypatch.setattr("bot.catalogue.sheet.contact_sheet", broken)
+    bedrock.converse_answer = "sneaker"
+    ts = post_zip(slack, catalogue_zip(2))
+    studio.slash("/replace-bg", "keep=auto studio backdrop")
+    studio.wait_idle(timeout=60)
+    [shared] = [m for m in slack.thread_messages("C1", ts) if m.get("files")]
+    assert [f["name"] for f in shared["files"]] == ["spring-results.zip", "spring-report.csv"]
+
+
 def row(name: str, outcome: str = "done") -> ReportRow:
     return ReportRow(name, "", outcome, "" if outcome == "done" else "why", 1.0)
 
