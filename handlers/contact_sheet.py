@@ -32,8 +32,11 @@ class SheetEntry:
     failed: bool = False
 
 
-def contact_sheet(entries: Sequence[SheetEntry], columns: int | None = None) -> bytes:
+def contact_sheet(entries: Sequence[SheetEntry], columns: int | None = None, more: int = 0) -> bytes:
     """A PNG grid of ``entries`` (at most ``MAX_ENTRIES`` shown; a last line ``+N`` counts the rest).
+
+    ``more`` counts photos of the batch the caller left out of ``entries`` (a
+    large batch keeps only its first photos' thumbnails); the ``+N`` counts them too.
 
     Each cell shows the photo and its result side by side, then the name and the
     outcome, worded by the caller (in red for a failure, whose result is a grey
@@ -43,7 +46,8 @@ def contact_sheet(entries: Sequence[SheetEntry], columns: int | None = None) -> 
         raise ValueError("a contact sheet needs at least one entry")
     shown = list(entries[:MAX_ENTRIES])
     layout = _Layout.for_count(len(shown), columns)
-    footer = LINE_HEIGHT + GAP if len(entries) > len(shown) else 0
+    hidden = len(entries) - len(shown) + more
+    footer = LINE_HEIGHT + GAP if hidden > 0 else 0
     sheet = Image.new("RGB", (layout.width, layout.height + footer), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=FONT_SIZE)
@@ -58,7 +62,7 @@ def contact_sheet(entries: Sequence[SheetEntry], columns: int | None = None) -> 
                   fill=FAILED_INK if entry.failed else MUTED_INK, font=font)
     if footer:
         # A number, not a sentence: every sentence a person reads lives in bot.messages.
-        draw.text((GAP, layout.height), f"+{len(entries) - len(shown)}", fill=MUTED_INK, font=font)
+        draw.text((GAP, layout.height), f"+{hidden:,}", fill=MUTED_INK, font=font)
     return encode(sheet, "png").data
 
 

@@ -78,7 +78,8 @@ def test_remove_bg_on_a_zip_gives_a_cutout_per_photo_in_the_results_zip_and_a_re
     rows = report_of(slack, ts)
     assert [row["outcome"] for row in rows.values()] == ["done"] * 4
     assert "4 of 4 photos are done" in thread_text(slack, ts)
-    assert not [u for u in slack.uploads if u["filename"].endswith(".png")], "no per-photo uploads"
+    assert [u["filename"] for u in slack.uploads if u["filename"].endswith(".png")] == [
+        "spring-contact-sheet.png"], "no per-photo uploads, only the batch's contact sheet"
     remover = [c for c in bedrock.calls if c.model_id.endswith("remove-background-v1:0")]
     assert len(remover) == 4
 
@@ -185,6 +186,7 @@ def test_describe_alt_on_a_zip_gives_a_csv_of_alt_texts_and_uses_no_images(make_
     assert "asked for alt text for each of the 5 photos of `spring.zip`" in progress["text"]
     assert "4/4 done" in json.dumps(progress["blocks"])
     assert uploads_in(slack, ts, "-results.zip") == [], "no images, so no results ZIP"
+    assert uploads_in(slack, ts, ".png") == [], "nor a contact sheet: the alt texts are in the report"
     [report] = uploads_in(slack, ts, ".csv")
     rows = csv_rows(report)
     assert list(rows[0]) == ["photo", "alt text", "outcome", "reason", "seconds"]

@@ -112,7 +112,7 @@ def _too_big_for_slack(worker: Any, catalogue: dict[str, Any], slack: FakeSlack)
     [item] = map_items(catalogue["s3"], execution["source"]["prefix"])
     worker.handler({"catalogue_step": "photo", **execution, "item": item}, LambdaContext())
     worker.handler({"catalogue_step": "report", "batch": execution["batch"], "map_error": None}, LambdaContext())
-    assert [u["filename"] for u in slack.uploads] == ["spring-report.csv"]
+    assert [u["filename"] for u in slack.uploads] == ["spring-report.csv", "spring-contact-sheet.png"]
     return json.dumps(slack.thread_messages("C1", ts))
 
 

@@ -70,8 +70,9 @@ def test_a_zip_of_30_photos_and_replace_bg_gives_one_progress_message_a_results_
     assert len(rows) == 30 and {row["outcome"] for row in rows} == {"done"}
     assert {row["subject"] for row in rows} == {"sneaker"}
     assert list(rows[0]) == ["photo", "subject", "outcome", "reason", "seconds"]
+    assert uploads_in(slack, ts, "-contact-sheet.png")
     # Nothing but the batch's files reached the thread (no per-photo uploads).
-    assert not [u for u in slack.uploads if u["filename"].endswith(".png")]
+    assert not [u for u in slack.uploads if u["filename"].endswith(".png") and u["title"] != "Contact sheet"]
 
 
 def test_next_photos_are_cut_out_while_others_wait_on_the_vision_model(make_studio: Any, slack: FakeSlack,

@@ -4,8 +4,8 @@ Layout under the stack's catalogue bucket (the lifecycle rule expires ``batches/
 
     batches/<id>/photos/<name>             photos staged from a ZIP (the Distributed Map's prefix)
     batches/<id>/results/<name>/<output>   each photo's results
-    batches/<id>/rows/<sha1 of key>.json   each photo's report row
-    batches/<id>/report.csv, <name>-results.zip
+    batches/<id>/rows/<sha1 of key>.json   each photo's report row (with its contact-sheet thumbnails)
+    batches/<id>/report.csv, <name>-results.zip, contact-sheet.png
 """
 
 from __future__ import annotations
@@ -88,6 +88,10 @@ class BatchLayout:
 
     def zip_key(self, zip_name: str) -> str:
         return self.root + zip_name
+
+    @property
+    def sheet_key(self) -> str:
+        return f"{self.root}contact-sheet.png"
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from bot.catalogue.archive import skip_reason_for_name
 from bot.catalogue.counters import BatchCounters, BatchCounts
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, S3MultipartWriter, put_json
+from bot.catalogue.sheet import SheetPicks, Thumbs
 from bot.errors import KnownError
 from handlers.errors import InvalidImage, ModelBusy
 from handlers.images import MAX_FILE_BYTES, open_image
@@ -46,6 +47,11 @@ class PhotoOutcome:
 
     outputs: tuple[PhotoOutput, ...]
     subject: str = ""  # e.g. what keep=auto kept, or the alt text for /describe alt
+
+    @property
+    def preview(self) -> bytes | None:
+        """The first result image, for the contact sheet (None when the results are not images)."""
+        return next((output.data for output in self.outputs if output.content_type.startswith("image/")), None)
 
 
 class PhotoProcessor(Protocol):
@@ -71,6 +77,9 @@ class BatchReport:
     zip_bytes: int
     results: int  # files in the ZIP, report.csv excluded
     listing_error: str | None = None  # the map could not list the prefix at all
+    sheet_key: str | None = None  # the contact sheet of the first photos (None when no photo ran)
+    sheet_alt: str = ""
+    sheet_note: str = ""  # said with the files when the sheet shows only the first photos
 
 
 class ReportPoster(Protocol):
@@ -144,14 +153,16 @@ def process_photo(batch: BatchSpec, source: dict[str, str], item: dict[str, Any]
     except ModelBusy:
         raise  # Step Functions retries it with backoff
     except InvalidImage as error:
-        return _finish(batch, source, key, deps, row("failed", error.code), ())
+        return _finish(batch, source, key, deps, row("failed", error.code), (), Thumbs.of(data, None))
     except KnownError as error:
-        return _finish(batch, source, key, deps, row("failed", _reason(error)), ())
-    return _finish(batch, source, key, deps, row("done", subject=outcome.subject), outcome.outputs)
+        return _finish(batch, source, key, deps, row("failed", _reason(error)), (), Thumbs.of(data, None))
+    return _finish(batch, source, key, deps, row("done", subject=outcome.subject), outcome.outputs,
+                   Thumbs.of(data, outcome.preview))
 
 
 def _finish(batch: BatchSpec, source: dict[str, str], key: str, deps: StepDeps, row: ReportRow,
-            outputs: tuple[PhotoOutput, ...]) -> dict[str, Any]:
+            outputs: tuple[PhotoOutput, ...], thumbs: Thumbs | None = None) -> dict[str, Any]:
+    """Write the photo's results and its row (with its thumbnails, a few KB, for the report's contact sheet)."""
     layout = BatchLayout(batch.id)
     keys = []
     for output in outputs:
@@ -159,19 +170,29 @@ def _finish(batch: BatchSpec, source: dict[str, str], key: str, deps: StepDeps, 
         deps.s3.put_object(Bucket=batch.results_bucket, Key=result_key, Body=output.data,
                            ContentType=output.content_type)
         keys.append(result_key)
-    put_json(deps.s3, batch.results_bucket, layout.row_key(key), {**asdict(row), "outputs": keys})
+    put_json(deps.s3, batch.results_bucket, layout.row_key(key),
+             {**asdict(row), "outputs": keys, "thumbs": thumbs.to_json() if thumbs else {}})
     counts, counted = deps.counters.record(batch.id, key, failed=row.outcome != "done")
     return {"photo": row.photo, "outcome": row.outcome, "reason": row.reason, "counted": counted,
             "done": counts.done, "failed": counts.failed, "total": counts.total}
 
 
 def report_batch(batch: BatchSpec, deps: StepDeps, listing_error: str | None = None) -> BatchReport:
-    """Write ``report.csv`` and ``<name>-results.zip`` (streamed to S3 in parts), then post the report."""
+    """Write ``report.csv``, the contact sheet and ``<name>-results.zip`` (streamed to S3 in parts),
+    then post the report."""
     layout = BatchLayout(batch.id)
     bucket = batch.results_bucket
-    rows = sorted(_rows(deps.s3, bucket, layout), key=lambda r: r[0].photo)
+    sheet = SheetPicks(batch.command)  # only the first photos' thumbnails stay in memory, however many rows there are
+    rows = []
+    for row, outputs, thumbs in _rows(deps.s3, bucket, layout):
+        sheet.offer(row, thumbs)
+        rows.append((row, outputs))
+    rows.sort(key=lambda r: r[0].photo)
     report_csv = csv_bytes((row for row, _ in rows), deps.subject_column(batch))
     deps.s3.put_object(Bucket=bucket, Key=layout.report_key, Body=report_csv, ContentType="text/csv")
+    png = sheet.png()
+    if png is not None:
+        deps.s3.put_object(Bucket=bucket, Key=layout.sheet_key, Body=png, ContentType="image/png")
     zip_name = results_zip_name(batch.name)
     writer = S3MultipartWriter(deps.s3, bucket, layout.zip_key(zip_name))
     with writer, ResultsZip(writer) as results:
@@ -186,7 +207,8 @@ def report_batch(batch: BatchSpec, deps: StepDeps, listing_error: str | None = N
         results.add("report.csv", report_csv)
     zip_bytes = writer.tell()
     report = BatchReport(batch, deps.counters.counts(batch.id), bucket, layout.report_key,
-                         layout.zip_key(zip_name), zip_name, zip_bytes, count, listing_error)
+                         layout.zip_key(zip_name), zip_name, zip_bytes, count, listing_error,
+                         layout.sheet_key if png is not None else None, sheet.alt_text(), sheet.note())
     deps.poster(report)
     return report
 
@@ -195,15 +217,16 @@ def asdict_report(report: BatchReport) -> dict[str, Any]:
     """The report step's output: small, without the batch's request."""
     return {"batch": report.batch.id, "counts": asdict(report.counts), "csv_key": report.csv_key,
             "zip_key": report.zip_key, "zip_bytes": report.zip_bytes, "results": report.results,
-            "listing_error": report.listing_error}
+            "listing_error": report.listing_error, "sheet_key": report.sheet_key}
 
 
-def _rows(s3: Any, bucket: str, layout: BatchLayout) -> Iterator[tuple[ReportRow, list[str]]]:
+def _rows(s3: Any, bucket: str, layout: BatchLayout) -> Iterator[tuple[ReportRow, list[str], Thumbs]]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=layout.rows_prefix):
         for entry in page.get("Contents", []):
             data = json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
             outputs = data.pop("outputs", [])
-            yield ReportRow(**data), outputs
+            thumbs = Thumbs.from_json(data.pop("thumbs", None))
+            yield ReportRow(**data), outputs, thumbs
 
 
 def _photo_name(source: dict[str, str], key: str) -> str:

@@ -28,6 +28,7 @@ from bot.catalogue.plan import check_batch_quota
 from bot.catalogue.progress import ProgressPacer
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, put_json, stage_photos, start_batch
+from bot.catalogue.sheet import SheetPicks, Thumbs
 from bot.catalogue.state_machine_step import PhotoOutcome, PhotoOutput
 from bot.clients import PREPARING_JOBS, jobs_in_flight
 from bot.context import WorkerContext
@@ -48,6 +49,8 @@ QUEUE_POLL_SECONDS = 2.0
 
 # What a command does to one photo of a ZIP: (ctx, photo name, photo bytes, model caller) -> its result files.
 PhotoWork = Callable[[WorkerContext, str, bytes, ModelCaller], PhotoOutcome]
+# One photo's part in the batch: its report row, its results (None if it failed), its contact-sheet thumbnails.
+Finished = tuple[ReportRow, PhotoOutcome | None, Thumbs | None]
 
 
 @dataclass(frozen=True)
@@ -141,16 +144,18 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
     progress.show(messages.progress_text(0, total))
     report = ArchiveReport()
     rows: list[ReportRow] = []
+    sheet = SheetPicks(batch.command)  # the first photos' thumbnails, for the contact sheet
     failed = 0
     # The same sizing as the local worker pool: every model's slots busy, the next photos getting ready.
     threads = jobs_in_flight(ctx.settings.worker_concurrency)
     with tempfile.TemporaryFile() as out:
         with ResultsZip(out) as results:
-            def collect(finished: Future[tuple[ReportRow, PhotoOutcome | None]]) -> None:
-                # Only this thread writes the ZIP and the rows.
+            def collect(finished: Future[Finished]) -> None:
+                # Only this thread writes the ZIP, the rows and the sheet's picks.
                 nonlocal failed
-                row, outcome = finished.result()
+                row, outcome, thumbs = finished.result()
                 rows.append(row)
+                sheet.offer(row, thumbs)
                 failed += row.outcome != "done"
                 for output in outcome.outputs if outcome else ():
                     results.add(posixpath.join(posixpath.dirname(row.photo), output.name), output.data)
@@ -159,9 +164,9 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
                     progress.show(line)
 
             with ThreadPoolExecutor(threads, thread_name_prefix="studio-catalogue") as pool:
-                pending: set[Future[tuple[ReportRow, PhotoOutcome | None]]] = set()
+                pending: set[Future[Finished]] = set()
                 for photo in read_photos(zipped, limits, report):
-                    pending.add(pool.submit(_one_photo, job, ctx, batch, photo))
+                    pending.add(pool.submit(_one_photo, job, ctx, batch, photo, sheet.wants(photo.name)))
                     if len(pending) >= threads + PREPARING_JOBS:  # bounded: memory flat in the photos
                         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for future in finished:
@@ -175,12 +180,15 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
         size = out.tell()
         out.seek(0)
         _deliver(job, ctx, archive, progress, rows, len(skipped), report_csv,
-                 out.read() if made and size <= ctx.settings.catalogue_upload_bytes else None, made,
+                 out.read() if made and size <= ctx.settings.catalogue_upload_bytes else None, made, sheet,
                  note=batch.results_note)
 
 
-def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo) -> tuple[ReportRow, PhotoOutcome | None]:
-    """One photo through the command's pipeline; any failure becomes its row, never the batch's end."""
+def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo, thumbnails: bool) -> Finished:
+    """One photo through the command's pipeline; any failure becomes its row, never the batch's end.
+
+    With ``thumbnails`` (the photo may be on the contact sheet), its before/after thumbnails too.
+    """
     started = time.monotonic()
 
     def row(outcome: str, reason: str = "", subject: str = "") -> ReportRow:
@@ -191,11 +199,16 @@ def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo) -> t
             outcome = batch.work(ctx, photo.name, photo.data, _quiet_retries(ctx))
             reservation.use(len(outcome.outputs))
     except (ModelError, StudioError) as error:
-        return row("failed", messages.plain_reason(error)), None
+        return row("failed", messages.plain_reason(error)), None, _thumbs(photo.data, None, thumbnails)
     except Exception as error:
         log.exception("catalogue photo crashed", extra={"job_id": job.id})
-        return row("failed", messages.plain_reason(error)), None
-    return row("done", subject=outcome.subject), outcome
+        return row("failed", messages.plain_reason(error)), None, _thumbs(photo.data, None, thumbnails)
+    return row("done", subject=outcome.subject), outcome, _thumbs(photo.data, outcome, thumbnails)
+
+
+def _thumbs(data: bytes, outcome: PhotoOutcome | None, wanted: bool) -> Thumbs | None:
+    # Made here, on the photo's own thread, while its bytes are still in memory.
+    return Thumbs.of(data, outcome.preview if outcome else None) if wanted else None
 
 
 def _quiet_retries(ctx: WorkerContext) -> ModelCaller:
@@ -207,8 +220,10 @@ def _quiet_retries(ctx: WorkerContext) -> ModelCaller:
 
 
 def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progress, rows: list[ReportRow],
-             skipped: int, report_csv: bytes, results_zip: bytes | None, made: int, note: str = "") -> None:
-    """The CSV (and the results ZIP when it fits Slack's limit) in the thread; the progress line's final count."""
+             skipped: int, report_csv: bytes, results_zip: bytes | None, made: int, sheet: SheetPicks,
+             note: str = "") -> None:
+    """The CSV, the contact sheet (and the results ZIP when it fits Slack's limit) in the thread;
+    the progress line's final count."""
     stem = posixpath.splitext(archive.name)[0]
     zip_name = results_zip_name(stem)
     failed = sum(row.outcome != "done" for row in rows)
@@ -218,9 +233,19 @@ def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progres
         where = messages.zip_results_attached(zip_name)
     else:
         where = messages.zip_results_too_big() if made else note or messages.zip_nothing_made()
+    png = sheet.png()
+    if png is not None:
+        uploads.append(sheet_upload(zip_name, png, sheet.alt_text()))
+        where = f"{where} {sheet.note()}".rstrip()
     ctx.slack.upload(job.channel_id, progress.thread_ts, uploads,
                      comment=messages.zip_done(job.user_id, len(rows) - failed, failed, skipped, where))
     progress.show(messages.progress_text(len(rows), len(rows), failed), final=True)
+
+
+def sheet_upload(zip_name: str, png: bytes, alt_text: str) -> Upload:
+    """A batch's contact sheet as a file, named like its results ZIP (here and from the AWS report step)."""
+    return Upload(png, f"{zip_name.removesuffix('-results.zip')}-contact-sheet.png", "Contact sheet",
+                  alt_text=alt_text)
 
 
 def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch, finder: PhotoFinder) -> None:

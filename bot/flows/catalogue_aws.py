@@ -26,7 +26,7 @@ from bot.catalogue.state_machine_step import (
 from bot.context import WorkerContext
 from bot.errors import StudioError
 from bot.flows import describe, formats, remove_bg, replace_bg, upscale
-from bot.flows.catalogue import ZipBatchFor
+from bot.flows.catalogue import ZipBatchFor, sheet_upload
 from bot.slack.blocks import text_blocks
 from bot.slack.io import Upload
 
@@ -93,7 +93,8 @@ def show_progress(ctx: WorkerContext, batch: BatchSpec, done: int, failed: int) 
 
 
 def report_poster(ctx: WorkerContext) -> ReportPoster:
-    """Post the finished batch once: the CSV, the results ZIP (or a presigned link), and the final count."""
+    """Post the finished batch once: the CSV, the contact sheet, the results ZIP (or a presigned link),
+    and the final count."""
     def post(report: BatchReport) -> None:
         aws = ctx.catalogue
         assert aws is not None
@@ -113,6 +114,10 @@ def report_poster(ctx: WorkerContext) -> ReportPoster:
                 where = messages.zip_results_attached(report.zip_name)
             else:
                 where = messages.zip_results_link(*aws.link(report.zip_key, ctx.store))
+            if report.sheet_key is not None:
+                sheet = aws.s3.get_object(Bucket=report.bucket, Key=report.sheet_key)["Body"].read()
+                uploads.append(sheet_upload(report.zip_name, sheet, report.sheet_alt))
+                where = f"{where} {report.sheet_note}".rstrip()
             counts = report.counts
             ctx.slack.upload(batch.channel_id, batch.thread_ts, uploads, comment=messages.zip_done(
                 batch.user_id, counts.done - counts.failed, counts.failed, int(batch.extra.get("skipped") or 0),

@@ -55,6 +55,7 @@ from bot.messages.progress import (
     zip_results_attached,
     zip_results_link,
     zip_results_too_big,
+    zip_sheet_shows_first,
 )
 from bot.messages.usage import (
     DESCRIBE_CHOICES,
@@ -100,4 +101,5 @@ __all__ = [
     "usage_today", "working", "zip_alt_started", "zip_alt_texts_in_report", "zip_done", "zip_edit_started",
     "zip_formats_started", "zip_nothing_made", "zip_queued", "zip_reading", "zip_replace_started",
     "zip_results_attached", "zip_results_link", "zip_results_too_big",
+    "zip_sheet_shows_first",
 ]

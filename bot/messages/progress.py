@@ -189,17 +189,24 @@ def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBack
     return line + " The report lists every photo."
 
 
-def sheet_outcome(row: dict[str, object]) -> str:
-    """One photo's line on a batch's contact sheet: what was kept, or why it failed."""
+def sheet_outcome(row: dict[str, object], command: str = "replace-bg") -> str:
+    """One photo's line on a batch's contact sheet: what was kept (or the command's subject), or why it failed."""
     if row["outcome"] == "done":
-        return f"done · kept: {row['subject']}" if row.get("subject") else "done"
+        kept = "kept: " if command in ("replace-bg", "remove-bg") else ""  # others' subject is e.g. an alt text
+        return f"done · {kept}{row['subject']}" if row.get("subject") else "done"
     return f"{row['outcome']}: {row['reason']}" if row.get("reason") else str(row["outcome"])
 
 
-def contact_sheet_alt(rows: list[dict[str, object]]) -> str:
-    """Alt text for a batch's contact sheet."""
+def contact_sheet_alt(rows: list[dict[str, object]], total: int | None = None) -> str:
+    """Alt text for a batch's contact sheet of ``rows`` (the first of ``total`` photos, when there were more)."""
     done = sum(1 for row in rows if row["outcome"] == "done")
-    return f"Contact sheet: {len(rows)} photos before and after, {done} done, {len(rows) - done} failed"
+    shown = f"the first {len(rows):,} of {total:,} photos" if total and total > len(rows) else f"{len(rows):,} photos"
+    return f"Contact sheet: {shown} before and after, {done:,} done, {len(rows) - done:,} failed"
+
+
+def zip_sheet_shows_first(shown: int, total: int) -> str:
+    """Said with a ZIP batch's files when its contact sheet could not show every photo."""
+    return f"The contact sheet shows the first {shown:,} of the {total:,} photos, in the report's order."
 
 
 def formats_started(user_id: str, photo_name: str, targets: tuple[FormatTarget, ...]) -> str:
