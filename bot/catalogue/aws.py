@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from bot.catalogue.archive import ArchiveRefused
 from bot.catalogue.counters import BatchCounters
 from bot.catalogue.s3_batch import BatchLayout, S3MultipartWriter
+from bot.catalogue.turns import BatchTurns
 
 # Presigned links are SigV4: never valid for more than 7 days.
 MAX_LINK_SECONDS = 7 * 86400
@@ -32,6 +33,11 @@ class CatalogueAws:
     bucket: str
     state_machine_arn: str
     retention_days: int = 7
+
+    @property
+    def turns(self) -> BatchTurns:
+        """Whose batch runs, and which wait (on the same table as the counters)."""
+        return BatchTurns(self.counters.client, self.counters.table_name, self.counters.clock)
 
     def upload_zip(self, layout: BatchLayout, chunks: Iterable[bytes], max_bytes: int) -> int:
         """Copy a download to ``<batch>/source.zip`` in parts; refuses (and drops the parts) past ``max_bytes``."""
