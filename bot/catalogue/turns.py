@@ -35,8 +35,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-# Longer than any batch Studio runs (2,000 photos at the slowest pace); the state machine times out before.
-TURN_SECONDS = 12 * 3600
+# The state machine's TimeoutSeconds (infra/template.yaml): a batch never outlives its turn.
+TURN_SECONDS = 24 * 3600
 # Waiting batches and the turn itself are kept this long after their last change.
 KEEP_SECONDS = 14 * 86400
 _ATTEMPTS = 8  # each failed try means another writer changed the item in between: rare, and bounded
