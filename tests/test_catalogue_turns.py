@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bot.catalogue.turns import BatchTurns
+from bot.catalogue.turns import BatchTurns, Handover
 from tests.aws_resources import create_state_table
 
 
@@ -39,11 +39,11 @@ def test_a_second_batch_waits_and_the_first_ones_end_starts_it_in_order(turns: B
     assert turns.admit("T1", "U2", "other", execution("other")) is True, "someone else's batch does not wait"
     assert turns.waiting("T1", "U1") == ["b", "c"]
 
-    assert turns.pass_on("T1", "U1", "a") == execution("b")
+    assert turns.pass_on("T1", "U1", "a") == Handover(execution("b"))
     assert turns.waiting("T1", "U1") == ["c"]
     assert turns.admit("T1", "U1", "d", execution("d")) is False, "b runs now"
-    assert turns.pass_on("T1", "U1", "b") == execution("c")
-    assert turns.pass_on("T1", "U1", "c") == execution("d")
+    assert turns.pass_on("T1", "U1", "b") == Handover(execution("c"))
+    assert turns.pass_on("T1", "U1", "c") == Handover(execution("d"))
     assert turns.pass_on("T1", "U1", "d") is None
     assert turns.admit("T1", "U1", "e", execution("e")) is True, "the turn is free again"
 
@@ -55,9 +55,9 @@ def test_retries_change_nothing_twice(turns: BatchTurns) -> None:
     assert turns.admit("T1", "U1", "b", execution("b")) is False
     assert turns.waiting("T1", "U1") == ["b"], "listed once"
 
-    assert turns.pass_on("T1", "U1", "a") == execution("b")
+    assert turns.pass_on("T1", "U1", "a") == Handover(execution("b"))
     # The report step retried: it hands back the batch it passed the turn to (starting it again is a no-op).
-    assert turns.pass_on("T1", "U1", "a") == execution("b")
+    assert turns.pass_on("T1", "U1", "a") == Handover(execution("b"), again=True)
     assert turns.waiting("T1", "U1") == []
     assert turns.pass_on("T1", "U1", "b") is None
     assert turns.pass_on("T1", "U1", "b") is None
@@ -71,7 +71,7 @@ def test_a_turn_whose_batch_died_expires(turns: BatchTurns) -> None:
     clock.now += 3601
     assert turns.admit("T1", "U1", "c", execution("c")) is True, "past its time the turn is free"
     assert turns.pass_on("T1", "U1", "dead") is None, "the dead batch no longer holds it"
-    assert turns.pass_on("T1", "U1", "c") == execution("b"), "the batch that waited is not lost"
+    assert turns.pass_on("T1", "U1", "c") == Handover(execution("b")), "the batch that waited is not lost"
 
 
 def test_a_turn_released_between_the_two_writes_is_taken_not_missed(turns: BatchTurns) -> None:

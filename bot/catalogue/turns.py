@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -40,6 +41,16 @@ TURN_SECONDS = 24 * 3600
 # Waiting batches and the turn itself are kept this long after their last change.
 KEEP_SECONDS = 14 * 86400
 _ATTEMPTS = 8  # each failed try means another writer changed the item in between: rare, and bounded
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The batch whose turn it is now: its execution input, and whether it was handed over before."""
+
+    execution: dict[str, Any]
+    # A retried step found the turn passed on already: the batch may be running or done since,
+    # so start it (a no-op if it ran) but tell its person nothing new.
+    again: bool = False
 
 
 class BatchTurns:
@@ -77,8 +88,8 @@ class BatchTurns:
             # The turn was passed on or expired in between: try to take it.
         raise RuntimeError(f"could not admit batch {batch_id}: its turn item kept changing")
 
-    def pass_on(self, team_id: str, user_id: str, batch_id: str) -> dict[str, Any] | None:
-        """End ``batch_id``'s turn; the next waiting batch's execution input (start it), or None."""
+    def pass_on(self, team_id: str, user_id: str, batch_id: str) -> Handover | None:
+        """End ``batch_id``'s turn; the next waiting batch to start, or None."""
         key = self._turn_key(team_id, user_id)
         for _ in range(_ATTEMPTS):
             item = self._item(key)
@@ -87,7 +98,7 @@ class BatchTurns:
                 # Not (or no longer) this batch's turn. A retry of the step that passed it on restarts
                 # the batch it went to, in case the first try stopped before starting it.
                 handed_to = running if running and item.get("previous", {}).get("S") == batch_id else None
-                return self._input(handed_to) if handed_to else None
+                return self._handover(handed_to, again=True) if handed_to else None
             waiting = self._waiting(item)
             now = int(self.clock())
             values = {":id": _s(batch_id), ":keep": _n(now + KEEP_SECONDS)}
@@ -102,17 +113,17 @@ class BatchTurns:
                                  " REMOVE waiting[0]",
                             "running = :id AND waiting[0] = :next",
                             {**values, ":next": _s(following), ":until": _n(now + self.turn_seconds)}):
-                return self._input(following)
+                return self._handover(following, again=False)
         raise RuntimeError(f"could not pass on the turn of batch {batch_id}: its item kept changing")
 
     def waiting(self, team_id: str, user_id: str) -> list[str]:
         """The batches waiting for this person's turn, oldest first."""
         return self._waiting(self._item(self._turn_key(team_id, user_id)))
 
-    def _input(self, batch_id: str) -> dict[str, Any] | None:
+    def _handover(self, batch_id: str, again: bool) -> Handover | None:
         item = self.client.get_item(TableName=self.table_name, Key={"id": _s(_waiting_key(batch_id))},
                                     ConsistentRead=True).get("Item")
-        return dict(json.loads(item["input"]["S"])) if item else None
+        return Handover(dict(json.loads(item["input"]["S"])), again) if item else None
 
     def _item(self, key: dict[str, Any]) -> dict[str, Any]:
         item: dict[str, Any] = self.client.get_item(TableName=self.table_name, Key=key,

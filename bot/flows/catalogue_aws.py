@@ -104,9 +104,9 @@ def pass_turn_on(ctx: WorkerContext, batch: BatchSpec) -> None:
     following = aws.turns.pass_on(batch.team_id, batch.user_id, batch.id)
     if following is None:
         return
-    start_execution(aws.sfn, aws.state_machine_arn, following)
-    spec = BatchSpec.from_dict(following["batch"])
-    if spec.progress_ts is not None:
+    start_execution(aws.sfn, aws.state_machine_arn, following.execution)
+    spec = BatchSpec.from_dict(following.execution["batch"])
+    if spec.progress_ts is not None and not following.again:
         heading = str(spec.extra.get("heading") or "")
         ctx.slack.update(spec.channel_id, spec.progress_ts, heading,
                          text_blocks(heading, messages.progress_text(0, spec.total)), best_effort=True)
