@@ -66,7 +66,7 @@ def worker_context(settings: Settings, store: Store, *, bedrock: Any = None, tel
 
 def catalogue_aws(settings: Settings) -> CatalogueAws | None:
     """The stack's catalogue bucket, state machine and counters; None where the stack has none."""
-    if not settings.catalogue_bucket or not settings.catalogue_state_machine:
+    if not settings.catalogue_on_aws:
         return None
     from bot.catalogue.aws import CatalogueAws
     from bot.catalogue.counters import BatchCounters

@@ -32,6 +32,8 @@ class Job:
     response_url: str | None = None
     # For one photo of a batch: {"id", "index", "total", "progress_ts"}.
     batch: dict[str, Any] | None = None
+    # A catalogue batch over an S3 folder (``s3://bucket/prefix/``) instead of photos posted in Slack.
+    s3_uri: str | None = None
     created_at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:

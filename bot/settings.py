@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cached_property
 
+from bot.catalogue.source import READABLE_BUCKETS_SETTING, readable_buckets
 from bot.errors import NoModelForRole
 from handlers.formats import DEFAULT_FORMATS, FormatTarget, parse_format_setting
 from handlers.model_table import DEFAULT_STACK, ROLES, Role, resolve_models
@@ -109,6 +110,8 @@ class Settings:
     catalogue_retention_days: int = 7
     # The ingress Function URL, where results links too big for Slack point (set by the stack).
     results_link_url: str = ""
+    # The buckets an ``s3://bucket/prefix/`` batch may name (the stack's CatalogueReadableBuckets).
+    catalogue_readable_buckets: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         # Keep tokens out of logs and tracebacks that print the settings.
@@ -166,7 +169,13 @@ class Settings:
             catalogue_state_machine=env.get("STUDIO_CATALOGUE_STATE_MACHINE", ""),
             catalogue_retention_days=int(env.get("STUDIO_CATALOGUE_RETENTION_DAYS") or "7"),
             results_link_url=env.get("STUDIO_RESULTS_LINK_URL", ""),
+            catalogue_readable_buckets=readable_buckets(env.get(READABLE_BUCKETS_SETTING, "")),
         )
+
+    @property
+    def catalogue_on_aws(self) -> bool:
+        """Whether batches run on the stack's S3 bucket and state machine (else on this process's threads)."""
+        return bool(self.catalogue_bucket and self.catalogue_state_machine)
 
     def require_slack(self) -> None:
         """Raise ``MissingSettings`` unless the Slack credentials for this runtime are set.

@@ -18,14 +18,11 @@ from bot.catalogue.counters import BatchCounters
 from bot.catalogue.s3_batch import (
     BatchLayout,
     BatchSpec,
-    PrefixNotAllowed,
     S3MultipartWriter,
-    check_readable,
     execution_input,
-    parse_s3_uri,
-    readable_buckets,
     stage_photos,
 )
+from bot.catalogue.source import PrefixNotAllowed, check_readable, parse_s3_uri, readable_buckets
 from bot.catalogue.state_machine_step import (
     BatchReport,
     PhotoOutcome,

@@ -649,8 +649,12 @@ def test_sam_transform_generates_the_url_permissions_and_event_source(rendered: 
     version = resources[alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]]
     assert version["Type"] == "AWS::Lambda::Version"
     assert resources["IngressFunction"]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
-    permissions = {r["Properties"]["Action"]: r["Properties"] for r in resources.values()
-                   if r["Type"] == "AWS::Lambda::Permission"}
+    every = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
+    # EventBridge may invoke the worker (a catalogue batch that stopped); everything else is the URL's.
+    [stopped] = [p for p in every if p["Principal"] == "events.amazonaws.com"]
+    assert stopped["FunctionName"] == {"Ref": "WorkerFunction"} and stopped["Action"] == "lambda:InvokeFunction"
+    permissions = {p["Action"]: p for p in every if p is not stopped}
+    assert len(permissions) == len(every) - 1
     assert set(permissions) == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}  # both needed since Oct 2025
     assert all(p["FunctionName"] == {"Ref": "IngressFunctionAliaslive"} for p in permissions.values())
     mapping = next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping")
@@ -750,6 +754,21 @@ def test_state_machine_may_only_invoke_the_worker_run_its_children_and_list_batc
     shared = statements(rendered, "CatalogueStateMachine", CatalogueReadableBuckets="shots,archive-2027")
     assert grants(shared, "s3:ListBucket") == {"<CatalogueBucket.Arn>": {"StringLike": {"s3:prefix": "batches/*"}},
                                                "arn:aws:s3:::shots": None, "arn:aws:s3:::archive-2027": None}
+
+
+def test_a_batch_that_dies_passes_its_turn_on_and_never_outlives_it(template: dict[str, Any]) -> None:
+    from bot.catalogue.turns import TURN_SECONDS
+    from bot.flows.catalogue_aws import STOPPED_DETAIL_TYPE
+
+    assert catalogue_definition(template)["TimeoutSeconds"] == TURN_SECONDS
+    rule = props(template, "WorkerFunction")["Events"]["CatalogueBatchStopped"]
+    assert rule["Type"] == "EventBridgeRule"
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.states"] and pattern["detail-type"] == [STOPPED_DETAIL_TYPE]
+    assert set(pattern["detail"]["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}, "not SUCCEEDED: the report did it"
+    # Only this stack's machine (its map's children have ARNs of their own), the one the worker starts.
+    machine = function_environment("WorkerFunction")["STUDIO_CATALOGUE_STATE_MACHINE"]
+    assert pattern["detail"]["stateMachineArn"] == [machine]
 
 
 def worker_catalogue_statements(rendered: dict[str, Any], **parameters: str) -> list[dict[str, Any]]:

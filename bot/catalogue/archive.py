@@ -31,6 +31,8 @@ _CHUNK = 256 * 1024
 # the classic way to multiply a bomb), only reported.
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".jar", ".apk")
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"BZh", b"\xfd7zXZ\x00")
+# Photo files by name (an S3 folder's keys); HEIC is one so the report can say how to export it.
+_PHOTO_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif")
 # Reasons that are housekeeping rather than news to the person (folders, Finder files).
 QUIET_REASONS = frozenset({"directory", "macos_junk"})
 
@@ -209,6 +211,19 @@ def skip_reason_for_name(name: str) -> str | None:
     if base.lower().endswith(_ARCHIVE_SUFFIXES):
         return "nested_archive"
     return None
+
+
+def folder_skip_reason(name: str) -> str | None:
+    """Why a key under an S3 folder is not a photo to process, from its name alone.
+
+    Unlike a ZIP entry (whose bytes are read anyway), a key is listed before it
+    is read, so its suffix decides: only photo files are counted, checked against
+    the quota, and read; the rest are listed in the report as skipped.
+    """
+    reason = skip_reason_for_name(name)
+    if reason is None and not name.lower().endswith(_PHOTO_SUFFIXES):
+        return "not_an_image"
+    return reason
 
 
 def _skip_reason_from_header(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:

@@ -16,6 +16,7 @@ from bot.catalogue.archive import ArchiveRefused
 from bot.catalogue.counters import BatchCounters
 from bot.catalogue.links import presigned_url, share_results
 from bot.catalogue.s3_batch import BatchLayout, S3MultipartWriter
+from bot.catalogue.turns import BatchTurns
 from bot.store import StateStore
 
 # Presigned links are SigV4: never valid for more than 7 days.
@@ -36,6 +37,11 @@ class CatalogueAws:
     retention_days: int = 7
     # The ingress Function URL, which serves results links (``bot.catalogue.links``); empty outside AWS.
     links_url: str = ""
+
+    @property
+    def turns(self) -> BatchTurns:
+        """Whose batch runs, and which wait (on the same table as the counters)."""
+        return BatchTurns(self.counters.client, self.counters.table_name, self.counters.clock)
 
     def upload_zip(self, layout: BatchLayout, chunks: Iterable[bytes], max_bytes: int) -> int:
         """Copy a download to ``<batch>/source.zip`` in parts; refuses (and drops the parts) past ``max_bytes``."""

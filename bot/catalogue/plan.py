@@ -11,12 +11,13 @@ from bot.quota import Quota
 class BatchTooBig(StudioError):
     """The batch needs more images than the person (or workspace) has left today; nothing ran."""
 
-    def __init__(self, photos: int, needed: int, left: int, scope: str) -> None:
+    def __init__(self, photos: int, needed: int, left: int, scope: str, source: str = "zip") -> None:
         super().__init__(f"batch of {photos} photos needs {needed} images, {scope} has {left} left")
         self.photos = photos
         self.needed = needed
         self.left = left
         self.scope = scope  # "user" or "team": whichever limit is tighter
+        self.source = source  # "zip" or "folder" (an S3 prefix): what the person is told to split
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ def images_needed(photos: int, images_per_photo: int) -> int:
     return max(0, photos) * max(0, images_per_photo)
 
 
-def check_batch_quota(quota: Quota, team_id: str, user_id: str, photos: int, images_per_photo: int = 1) -> BatchPlan:
+def check_batch_quota(quota: Quota, team_id: str, user_id: str, photos: int, images_per_photo: int = 1,
+                      source: str = "zip") -> BatchPlan:
     """The batch's cost, or ``BatchTooBig`` naming what is left (admins are never limited).
 
     Only a check: each photo still reserves its own images when it runs, so a
@@ -50,5 +52,5 @@ def check_batch_quota(quota: Quota, team_id: str, user_id: str, photos: int, ima
     scope, left = min(room, key=lambda item: item[1])
     left = max(0, left)
     if needed > left:
-        raise BatchTooBig(photos, needed, left, scope)
+        raise BatchTooBig(photos, needed, left, scope, source)
     return BatchPlan(photos, needed, left - needed)

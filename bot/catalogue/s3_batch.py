@@ -13,23 +13,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from bot.catalogue.archive import Photo
-from bot.errors import StudioError
 
 PART_BYTES = 8 * 1024 * 1024  # S3 multipart parts: at least 5 MB except the last
-
-
-class PrefixNotAllowed(StudioError):
-    """An ``s3://`` prefix outside the buckets the stack may read (``CatalogueReadableBuckets``)."""
-
-    def __init__(self, uri: str, allowed: Collection[str]) -> None:
-        super().__init__(f"{uri} is not in an allowed bucket")
-        self.uri = uri
-        self.allowed = sorted(allowed)
 
 
 @dataclass(frozen=True)
@@ -94,31 +86,6 @@ class BatchLayout:
         return f"{self.root}contact-sheet.png"
 
 
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/some/prefix/`` → (``bucket``, ``some/prefix/``); a non-empty prefix ends with ``/``."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri}")
-    bucket, _, prefix = uri[5:].partition("/")
-    if not bucket:
-        raise ValueError(f"no bucket in {uri}")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return bucket, prefix
-
-
-def readable_buckets(setting: str) -> frozenset[str]:
-    """The stack parameter's comma-separated bucket names (``STUDIO_CATALOGUE_READABLE_BUCKETS``)."""
-    return frozenset(name.strip() for name in setting.split(",") if name.strip())
-
-
-def check_readable(uri: str, allowed: Collection[str]) -> tuple[str, str]:
-    """(bucket, prefix) of ``uri`` if the stack may read that bucket, else ``PrefixNotAllowed``."""
-    bucket, prefix = parse_s3_uri(uri)
-    if bucket not in allowed:
-        raise PrefixNotAllowed(uri, allowed)
-    return bucket, prefix
-
-
 def stage_photos(s3: Any, bucket: str, layout: BatchLayout, photos: Iterable[Photo]) -> int:
     """Put each photo under the batch's photos prefix as it is read (one in memory at a time)."""
     count = 0
@@ -133,16 +100,36 @@ def put_json(s3: Any, bucket: str, key: str, value: Any) -> None:
                   ContentType="application/json")
 
 
-def execution_input(spec: BatchSpec, source_bucket: str, source_prefix: str) -> dict[str, Any]:
-    """The state machine's input: the batch, and the S3 prefix its Distributed Map lists."""
-    return {"batch": asdict(spec), "source": {"bucket": source_bucket, "prefix": source_prefix}}
+def execution_input(spec: BatchSpec, source_bucket: str, source_prefix: str, folder: bool = False) -> dict[str, Any]:
+    """The state machine's input: the batch, and the S3 prefix its Distributed Map lists.
+
+    ``folder``: the prefix is a person's S3 folder, read where it is (not photos staged from a ZIP),
+    so the photo step goes by each key's name first (``folder_skip_reason``).
+    """
+    source: dict[str, Any] = {"bucket": source_bucket, "prefix": source_prefix}
+    if folder:
+        source["folder"] = True
+    return {"batch": asdict(spec), "source": source}
 
 
-def start_batch(sfn: Any, state_machine_arn: str, spec: BatchSpec, source_bucket: str, source_prefix: str) -> str:
-    """Start the batch's execution, named after the batch so a retried start is not a second batch."""
-    response = sfn.start_execution(stateMachineArn=state_machine_arn, name=spec.id[:80],
-                                   input=json.dumps(execution_input(spec, source_bucket, source_prefix)))
-    return str(response["executionArn"])
+def start_batch(sfn: Any, state_machine_arn: str, spec: BatchSpec, source_bucket: str, source_prefix: str) -> None:
+    """Start the batch's execution (see ``start_execution``)."""
+    start_execution(sfn, state_machine_arn, execution_input(spec, source_bucket, source_prefix))
+
+
+def start_execution(sfn: Any, state_machine_arn: str, execution: dict[str, Any]) -> None:
+    """Start an execution, named after its batch so a retried start is not a second batch.
+
+    Step Functions answers a second start with the same name and input as the running
+    execution with that execution, and ``ExecutionAlreadyExists`` once it has ended:
+    either way the batch has run or runs.
+    """
+    try:
+        sfn.start_execution(stateMachineArn=state_machine_arn, name=str(execution["batch"]["id"])[:80],
+                            input=json.dumps(execution))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
 
 
 class S3MultipartWriter(io.RawIOBase):

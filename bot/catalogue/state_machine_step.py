@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from bot.catalogue.archive import skip_reason_for_name
+from bot.catalogue.archive import folder_skip_reason, skip_reason_for_name
 from bot.catalogue.counters import BatchCounters, BatchCounts
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
 from bot.catalogue.s3_batch import BatchLayout, BatchSpec, S3MultipartWriter, put_json
@@ -135,9 +135,10 @@ def process_photo(batch: BatchSpec, source: dict[str, str], item: dict[str, Any]
     def row(outcome: str, reason: str = "", subject: str = "") -> ReportRow:
         return ReportRow(name, subject, outcome, reason, round(deps.clock() - started, 2))
 
-    skip = skip_reason_for_name(name)
+    skip = folder_skip_reason(name) if source.get("folder") else skip_reason_for_name(name)
     if skip is not None:
-        # Folder markers and Finder files under a prefix are not photos; they are not counted either.
+        # Folder markers, Finder files and (in a person's folder) other files are not photos: not counted
+        # here; a folder's batch listed the ones worth telling as skipped before it started.
         return {"photo": name, "outcome": "ignored", "reason": skip}
     if int(item.get("Size", 0)) > deps.max_photo_bytes:
         return _finish(batch, source, key, deps, row("skipped", "too_large"), ())

@@ -24,6 +24,8 @@ _SLACK_MARKUP = re.compile(r"<([^<>]+)>")  # <url>, <@U123> -> inner text
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 # Control characters (other than whitespace) are never part of a prompt; models reject some.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# An S3 folder as a word of its own (bare, or as Slack markup ``<s3://…>`` / ``<s3://…|label>``).
+_S3_FOLDER = re.compile(r"(?<!\S)<?(s3://[^\s<>|]+)(?:\|[^<>]*)?>?(?!\S)")
 _TOKEN = re.compile(
     r"""
       (?P<key>[A-Za-z][\w-]*)=(?P<value>"[^"]*"|'[^']*'|\S*)
@@ -64,6 +66,16 @@ def clean_slack_text(text: str) -> str:
     text = _SLACK_LINK.sub(r"\2", text)
     text = _SLACK_MARKUP.sub(r"\1", text)
     return _CONTROL.sub(" ", html.unescape(text).translate(_QUOTES)).strip()
+
+
+def split_s3_folder(command: str, text: str) -> tuple[str | None, str]:
+    """The ``s3://bucket/prefix/`` word in ``text`` (a batch's photos, never prompt words) and the rest."""
+    folders = _S3_FOLDER.findall(text)
+    if len(folders) > 1:
+        raise UsageError(command, "one_s3_folder")
+    if not folders:
+        return None, text
+    return folders[0], _S3_FOLDER.sub("", text).strip()
 
 
 def field_text(fields: Mapping[str, str], name: str) -> str:

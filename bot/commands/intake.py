@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
-from bot.commands.grammar import clean_slack_text
+from bot.catalogue.source import check_s3_source
+from bot.commands.grammar import clean_slack_text, split_s3_folder
 from bot.commands.table import COMMANDS
 from bot.errors import NoImageFound, UsageError
 from bot.flows.results import Result
@@ -131,10 +132,25 @@ def job_for_result_image(command: str, request: Any, result: Result, index: int,
                image_source="files", file_ids=(result.file_ids[index],))
 
 
+def s3_folder(command: str, text: str, settings: Settings) -> tuple[str | None, str]:
+    """The ``s3://`` folder a batch names in ``text`` (None if none) and the command's own text.
+
+    The folder is checked here, before the job is queued: the person hears at once
+    that S3 folders need the AWS stack, or that the stack may not read that bucket.
+    """
+    uri, rest = split_s3_folder(command, text)
+    if uri is not None:
+        if not COMMANDS[command].uses_photo:
+            raise UsageError(command, "s3_needs_photo_command")
+        check_s3_source(uri, settings.catalogue_on_aws, settings.catalogue_readable_buckets)
+    return uri, rest
+
+
 def job_from_slash_command(body: dict[str, Any], settings: Settings) -> Job:
-    """A job from a slash-command payload; photo commands use the person's newest photo."""
+    """A job from a slash-command payload; photo commands use the person's newest photo (or an S3 folder)."""
     command = str(body["command"]).lstrip("/")
-    request = parse_request(command, body.get("text", ""), settings)
+    uri, text = s3_folder(command, body.get("text", ""), settings)
+    request = parse_request(command, text, settings)
     return Job(
         id=delivery_id(body),
         command=command,
@@ -143,6 +159,8 @@ def job_from_slash_command(body: dict[str, Any], settings: Settings) -> Job:
         channel_id=body["channel_id"],
         user_id=body["user_id"],
         response_url=body.get("response_url") or None,
+        image_source="s3" if uri else "recent",
+        s3_uri=uri,
     )
 
 
@@ -163,14 +181,15 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings, jo
         raise MentionHelp()
     if word == "replace" and rest.lower().startswith("background"):
         rest = rest[len("background"):]  # "@Studio replace background keep=car …"
+    uri, rest = s3_folder(command, rest, settings)
     request = parse_request(command, rest, settings)
-    photos = message_photos(event)
-    if event.get("files") and not photos and COMMANDS[command].uses_photo:
+    photos = [] if uri else message_photos(event)  # a folder's batch ignores files on the message
+    if not uri and event.get("files") and not photos and COMMANDS[command].uses_photo:
         names = non_image_names(event)
         raise NoImageFound("not_image", names[0])
     # In a thread, /replace-bg takes every photo there (a shoot); the others take the newest.
     in_thread = "thread_all" if command == "replace-bg" else "thread"
-    source = "files" if photos else (in_thread if event.get("thread_ts") else "recent")
+    source = "s3" if uri else "files" if photos else (in_thread if event.get("thread_ts") else "recent")
     return Job(
         id=job_id or f"{team_id}-{event['channel']}-{event['ts']}",
         command=command,
@@ -181,6 +200,7 @@ def job_from_mention(event: dict[str, Any], team_id: str, settings: Settings, jo
         thread_ts=event.get("thread_ts") or event["ts"],
         image_source=source,
         file_ids=tuple(photo.file_id for photo in photos),
+        s3_uri=uri,
     )
 
 

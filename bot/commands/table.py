@@ -50,6 +50,9 @@ from handlers.requests import (
 if TYPE_CHECKING:
     from bot.context import WorkerContext
 
+# A job over an S3 folder (``s3://bucket/prefix/``) is a catalogue batch of its command, whichever it is.
+S3_BATCH_FLOW = "bot.flows.catalogue_s3:run_s3_batch"
+
 
 @dataclass(frozen=True)
 class Specs:
@@ -105,15 +108,15 @@ class Command:
         return spec_for(settings, self.model_role)
 
     def run(self, job: Job, ctx: WorkerContext) -> None:
-        """Run ``job`` with this command's flow."""
-        module, _, function = self.flow.partition(":")
+        """Run ``job`` with this command's flow (or as a batch over the S3 folder it names)."""
+        module, _, function = (S3_BATCH_FLOW if job.s3_uri else self.flow).partition(":")
         getattr(importlib.import_module(module), function)(job, ctx)
 
 
 def load_flows() -> None:
     """Import every flow now, so a worker's first job does not pay for Pillow and the handlers."""
-    for command in COMMANDS.values():
-        importlib.import_module(command.flow.partition(":")[0])
+    for flow in (*(command.flow for command in COMMANDS.values()), S3_BATCH_FLOW):
+        importlib.import_module(flow.partition(":")[0])
 
 
 def _not_typed(text: str, specs: Specs) -> Any:

@@ -27,7 +27,7 @@ from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, count_pho
 from bot.catalogue.plan import check_batch_quota
 from bot.catalogue.progress import ProgressPacer
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
-from bot.catalogue.s3_batch import BatchLayout, BatchSpec, put_json, stage_photos, start_batch
+from bot.catalogue.s3_batch import BatchLayout, BatchSpec, execution_input, put_json, stage_photos, start_execution
 from bot.catalogue.sheet import SheetPicks, Thumbs
 from bot.catalogue.state_machine_step import PhotoOutcome, PhotoOutput
 from bot.clients import PREPARING_JOBS, jobs_in_flight
@@ -253,7 +253,7 @@ def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
     aws = ctx.catalogue
     assert aws is not None
     limits = limits_from(ctx)
-    layout = BatchLayout(_batch_id(job))
+    layout = BatchLayout(batch_id_of(job))
     aws.upload_zip(layout, finder.download_chunks(archive), ctx.settings.catalogue_max_bytes)
     report = ArchiveReport()
     with aws.open_zip(layout) as zipped:
@@ -274,11 +274,24 @@ def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
                      results_bucket=aws.bucket,
                      extra={"heading": progress.heading, "started": time.time(), "skipped": len(report.to_tell)})
     aws.counters.start(spec.id, staged)
-    progress.show(messages.progress_text(0, staged))
-    start_batch(aws.sfn, aws.state_machine_arn, spec, aws.bucket, layout.photos_prefix)
+    start_or_queue(ctx, progress, spec, execution_input(spec, aws.bucket, layout.photos_prefix))
 
 
-def _batch_id(job: Job) -> str:
+def start_or_queue(ctx: WorkerContext, progress: Progress, spec: BatchSpec, execution: dict[str, Any]) -> None:
+    """Start the batch's execution now, or queue it behind the same person's running batch (its line says so).
+
+    The queue is durable (``bot.catalogue.turns``): the running batch's report step starts the next one.
+    """
+    aws = ctx.catalogue
+    assert aws is not None
+    if aws.turns.admit(spec.team_id, spec.user_id, spec.id, execution):
+        progress.show(messages.progress_text(0, spec.total))
+        start_execution(aws.sfn, aws.state_machine_arn, execution)
+    else:
+        progress.show(messages.zip_queued())
+
+
+def batch_id_of(job: Job) -> str:
     # The job id is unique per request and safe in a key; a redelivered job reuses its batch.
     return job.id[:64]
 

@@ -8,12 +8,13 @@ goes back to Step Functions, which retries the child with backoff.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot import messages
-from bot.catalogue.s3_batch import BatchSpec
+from bot.catalogue.s3_batch import BatchSpec, start_execution
 from bot.catalogue.state_machine_step import (
     STEP_KEY,
     BatchReport,
@@ -42,6 +43,8 @@ ZIP_BATCHES: dict[str, ZipBatchFor] = {
 # The Lambda reads the results ZIP into memory to upload it to Slack; past this it posts a link.
 LAMBDA_UPLOAD_BYTES = 256 * 1024 * 1024
 REPORT_CLAIM_SECONDS = 14 * 86400
+# What Step Functions sends EventBridge when an execution's status changes.
+STOPPED_DETAIL_TYPE = "Step Functions Execution Status Change"
 
 
 def step_deps(ctx: WorkerContext) -> StepDeps:
@@ -53,7 +56,16 @@ def step_deps(ctx: WorkerContext) -> StepDeps:
 
 
 def run_step(event: dict[str, Any], ctx: WorkerContext, deps: StepDeps) -> dict[str, Any]:
-    """Run one step; after a photo, move the progress line on (at most once per interval across Lambdas)."""
+    """Run one step; after a photo, move the progress line on (at most once per interval across Lambdas).
+
+    The report step ends the batch however it goes (posted, or failed posting): the person's turn
+    passes on either way, so a report Slack refused cannot hold their next batch back.
+    """
+    if event[STEP_KEY] == "report":
+        try:
+            return handle_step(event, deps)
+        finally:
+            pass_turn_on(ctx, BatchSpec.from_dict(event["batch"]))
     result = handle_step(event, deps)
     if event[STEP_KEY] in ("photo", "photo_failed") and result.get("counted"):
         show_progress(ctx, BatchSpec.from_dict(event["batch"]), int(result["done"]), int(result["failed"]))
@@ -90,6 +102,41 @@ def show_progress(ctx: WorkerContext, batch: BatchSpec, done: int, failed: int) 
     heading = str(batch.extra.get("heading") or "")
     ctx.slack.update(batch.channel_id, batch.progress_ts, heading,
                      text_blocks(heading, messages.progress_text(done, batch.total, failed, left)), best_effort=True)
+
+
+def pass_turn_on(ctx: WorkerContext, batch: BatchSpec) -> None:
+    """End ``batch``'s turn: start the same person's next waiting batch, if any, and say it has started."""
+    aws = ctx.catalogue
+    assert aws is not None
+    following = aws.turns.pass_on(batch.team_id, batch.user_id, batch.id)
+    if following is None:
+        return
+    start_execution(aws.sfn, aws.state_machine_arn, following.execution)
+    spec = BatchSpec.from_dict(following.execution["batch"])
+    if spec.progress_ts is not None and not following.again:
+        heading = str(spec.extra.get("heading") or "")
+        ctx.slack.update(spec.channel_id, spec.progress_ts, heading,
+                         text_blocks(heading, messages.progress_text(0, spec.total)), best_effort=True)
+
+
+def is_batch_stopped_event(event: Any) -> bool:
+    """An EventBridge event: a catalogue execution failed, was stopped or timed out (see the template)."""
+    return isinstance(event, dict) and event.get("detail-type") == STOPPED_DETAIL_TYPE
+
+
+def batch_stopped(event: dict[str, Any], ctx: WorkerContext) -> None:
+    """A batch's execution ended without its report step: say so on its line, and pass the turn on."""
+    detail = event.get("detail") or {}
+    execution = json.loads(detail.get("input") or "{}")
+    if not isinstance(execution, dict) or "batch" not in execution or STEP_KEY in execution:
+        return  # not a batch's own execution (a map child's input names its step)
+    batch = BatchSpec.from_dict(execution["batch"])
+    if batch.progress_ts is not None:
+        heading = str(batch.extra.get("heading") or "")
+        ctx.slack.finish(batch.channel_id, batch.progress_ts, heading,
+                         text_blocks(heading, messages.batch_stopped(str(detail.get("status") or "FAILED"))),
+                         batch.thread_ts)
+    pass_turn_on(ctx, batch)
 
 
 def report_poster(ctx: WorkerContext) -> ReportPoster:

@@ -21,6 +21,7 @@ from bot.messages.progress import (
     batch_done,
     batch_progress,
     batch_started,
+    batch_stopped,
     contact_sheet_alt,
     describe_answer,
     describe_started,
@@ -91,6 +92,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DESCRIBE_CHOICES", "admin_model_unavailable", "alt_text", "batch_done", "batch_progress", "batch_started",
+    "batch_stopped",
     "progress_text",
     "brand_alt_text", "brand_changed", "brand_kit", "brand_logo_set", "brand_style_set", "contact_sheet_alt",
     "describe_answer", "describe_started", "edit_alt_text", "edit_started", "edit_summary", "enhancing",

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalogue.plan import BatchTooBig
+from bot.catalogue.source import (
+    READABLE_BUCKETS_PARAMETER,
+    FolderUnreadable,
+    NotABatchCommand,
+    PrefixNotAllowed,
+    PrefixTooLarge,
+    S3NeedsAws,
+)
 from bot.errors import (
     AlreadyReported,
     ArchiveRefused,
@@ -91,6 +99,9 @@ MODEL_FAILED = {
     "unknown_model": "The configured model {model} is not one Studio can drive. An admin should choose "
                      "Titan Image Generator, Nova Canvas or a Stability AI model (see `python -m bot doctor`).",
 }
+# The commands that run on every photo of a ZIP or an S3 folder, as people type them
+# (tests/test_catalogue_commands.py keeps it in step with ``bot.flows.catalogue_aws.ZIP_BATCHES``).
+BATCH_COMMANDS = "`/replace-bg`, `/remove-bg`, `/upscale`, `/formats` and `/describe alt`"
 NO_IMAGE_REASONS = {
     "none_recent": "I could not find a photo you posted in this channel in the last 15 minutes. "
                    "Post the photo first (or reply to its thread), then run the command again.",
@@ -100,9 +111,11 @@ NO_IMAGE_REASONS = {
     "deleted": "The photo was deleted from Slack, so Studio cannot use it any more.",
     "result_expired": "That result is too old to reuse; run the command again.",
     "result_image_gone": "That image is no longer part of the result.",
-    "zip_not_supported": "`{name}` is a ZIP. ZIP batches work with `/replace-bg`, `/remove-bg`, `/upscale`, "
-                         "`/formats` and `/describe alt`; for this command post the photo itself.",
+    "zip_not_supported": f"`{{name}}` is a ZIP. ZIP batches work with {BATCH_COMMANDS}; for this command post "
+                         "the photo itself.",
     "none_in_zip": "`{name}` holds no photo Studio can read (JPEG, PNG, WebP or GIF).",
+    "none_in_folder": "`{name}` holds no photo (JPEG, PNG, WebP or GIF files). Check the folder's name: "
+                      "S3 names are case-sensitive.",
 }
 ARCHIVE_REFUSED = {
     "not_a_zip": "That file is not a ZIP Studio can open. Zip the photos again and post the ZIP.",
@@ -215,6 +228,24 @@ def _timed_out(error: BedrockTimedOut, settings: Settings | None) -> str:
             "please try again later.")
 
 
+def _prefix_not_allowed(error: PrefixNotAllowed, settings: Settings | None) -> str:
+    allowed = ", ".join(f"`{escape(name)}`" for name in error.allowed) or "none yet"
+    return (f":lock: Studio may not read `{escape(error.uri)}`: it reads S3 folders only in the buckets its AWS "
+            f"admin named in the stack parameter `{READABLE_BUCKETS_PARAMETER}` (now: {allowed}). Ask them to add "
+            "the bucket and redeploy, or post the photos as a ZIP here.")
+
+
+def _s3_needs_aws(error: S3NeedsAws, settings: Settings | None) -> str:
+    return (f":cloud: S3 folders such as `{escape(error.uri)}` need Studio's AWS stack, and this Studio runs "
+            "without it. Zip the photos, post the ZIP in this channel, then run the command again without the "
+            "`s3://` folder: Studio takes the newest ZIP you posted.")
+
+
+def _not_a_batch_command(error: NotABatchCommand, settings: Settings | None) -> str:
+    return (f":warning: `/{error.command}` does not run on a whole folder; S3 folders work with {BATCH_COMMANDS}. "
+            "For this command post the photo itself.")
+
+
 def _slack_rejected(error: SlackRejected, settings: Settings | None) -> str:
     if error.code == "missing_scope":
         return (":lock: Studio is missing a Slack permission for this. "
@@ -286,9 +317,18 @@ REGISTRY: dict[type[BaseException], Wording] = {
     BatchTooLarge: Wording(":warning: That is {count} photos; Studio replaces backgrounds on up to {limit} at "
                            "once. Split them over several threads."),
     BatchTooBig: Wording(lambda error, settings: (
-        f":warning: That ZIP holds {error.photos:,} photos, which makes {error.needed:,} images; "
+        f":warning: That {'folder' if error.source == 'folder' else 'ZIP'} holds {error.photos:,} photos, which "
+        f"makes {error.needed:,} images; "
         f"{'you have' if error.scope == 'user' else 'this workspace has'} {error.left:,} left today. "
-        "Nothing was started: split the ZIP, or try again tomorrow."), "quota"),
+        f"Nothing was started: split the {'folder' if error.source == 'folder' else 'ZIP'}, or try again "
+        "tomorrow."), "quota"),
+    PrefixNotAllowed: Wording(_prefix_not_allowed, "s3_folder"),
+    S3NeedsAws: Wording(_s3_needs_aws, "s3_folder"),
+    NotABatchCommand: Wording(_not_a_batch_command, "usage"),
+    PrefixTooLarge: Wording(":warning: `{uri}` holds more than {limit:,} photos (or files), more than Studio takes "
+                            "in one batch. Nothing was started: split the photos into smaller folders.", "s3_folder"),
+    FolderUnreadable: Wording(":lock: S3 did not let Studio list `{uri}` ({code}). Check the bucket's name; if it "
+                              "is right, an AWS admin must let Studio's role list and read it.", "s3_folder"),
     ArchiveRefused: Wording(lambda error, settings: ":file_folder: " + ARCHIVE_REFUSED.get(
         error.reason, ARCHIVE_REFUSED["not_a_zip"]).format(
         limit=f"{settings.catalogue_max_bytes // 1_048_576:,} MB" if settings else "the limit"), "bad_image"),

@@ -313,6 +313,13 @@ def zip_queued() -> str:
     return ":hourglass: Queued: this batch starts when your batch in progress finishes."
 
 
+def batch_stopped(status: str) -> str:
+    """A catalogue batch's execution ended before its report (``status``: FAILED, ABORTED, TIMED_OUT)."""
+    why = {"ABORTED": "was stopped", "TIMED_OUT": "ran out of time"}.get(status, "failed")
+    return (f":warning: This batch {why} before it finished, so no results were posted. "
+            "Run the command again; an admin can see why in the state machine's executions.")
+
+
 def zip_reading(zip_name: str) -> str:
     """While a ZIP is copied and its photos staged (AWS)."""
     return f"Reading `{escape(zip_name)}`…"

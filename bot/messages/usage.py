@@ -55,6 +55,8 @@ PROBLEMS = {
                      "(only with `logo=on`), not `{value}`.",
     "formats_need_stability": "`/formats` needs the Stability stack: {model} cannot extend a photo to an exact "
                               "format. Ask an admin to set `STUDIO_MODELS=stability` (the default).",
+    "one_s3_folder": "Name one S3 folder per batch (`s3://bucket/prefix/`); run the command again for the next.",
+    "s3_needs_photo_command": "`/{command}` does not work on photos, so it takes no S3 folder.",
     "edit_needs_mask": "Say what to repaint with `mask=`, or post the photo together with a black-and-white mask "
                        "image (black = repaint) and mention @Studio.",
 }

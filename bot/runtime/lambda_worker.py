@@ -1,7 +1,8 @@
 """AWS Lambda worker on the SQS job queue.
 
 Each record is one job. The same function runs the catalogue state machine's
-steps (an event with ``catalogue_step``, see ``bot.flows.catalogue_aws``).
+steps (an event with ``catalogue_step``, see ``bot.flows.catalogue_aws``), and
+hears from EventBridge when a batch's execution ended without its report.
 A job runs at most once to completion (Powertools
 Idempotency keyed on the job id, so an SQS redelivery never posts twice);
 a job whose result could not be delivered is reported as a batch item failure,
@@ -26,7 +27,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from bot.bootstrap import lambda_worker
 from bot.catalogue.state_machine_step import is_step_event
 from bot.clients import aws_client
-from bot.flows.catalogue_aws import run_step, step_deps
+from bot.flows.catalogue_aws import batch_stopped, is_batch_stopped_event, run_step, step_deps
 from bot.jobs import Job
 from bot.runtime.aws import structured_logging
 from bot.runtime.worker import Outcome, run_job
@@ -87,5 +88,10 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse |
             raise RuntimeError("a catalogue step, but STUDIO_CATALOGUE_BUCKET is not set")
         # Errors (ModelBusy included) propagate: the state machine retries or records the photo.
         return run_step(event, ctx, steps)
+    if is_batch_stopped_event(event):
+        # EventBridge: a batch's execution ended without its report; its person's next batch may start.
+        if ctx.catalogue is not None:
+            batch_stopped(event, ctx)
+        return {}
     idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
