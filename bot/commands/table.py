@@ -123,6 +123,9 @@ def _not_typed(text: str, specs: Specs) -> Any:
     raise UsageError("imagine", "variations_from_button")
 
 
+# Said in the usage of every command that also runs on a whole ZIP or S3 folder.
+_WHOLE_BATCH = "A ZIP of photos (the newest you posted) or `s3://bucket/folder/` (on AWS) runs it on every photo."
+
 _ROWS = (
     Command(
         name="imagine",
@@ -155,7 +158,8 @@ _ROWS = (
             "*/replace-bg* [keep=_subject_] _new background_ [options]\n"
             "Uses the newest photo you posted in this channel (last 15 minutes).\n"
             "• `keep=` what to keep (`auto` lets Studio find the subject; the default)\n"
-            "• `mode=default|precise`  • `no=` what to leave out  • `n=` 1–5  • `seed=`"
+            "• `mode=default|precise`  • `no=` what to leave out  • `n=` 1–5  • `seed=`\n"
+            f"{_WHOLE_BATCH}"
         ),
         example="/replace-bg keep=car beach at sunset mode=precise",
         prompt_ask="Describe the new background",
@@ -171,7 +175,8 @@ _ROWS = (
             "*/describe* [preset | question]\n"
             "Presets: `caption` (default), `detail`, `alt`, `objects`, `classify`, `subject`, "
             "`story`, `text`, `social`, `translate=<language>`.\n"
-            "Or ask anything: `/describe what colour is the car?`"
+            "Or ask anything: `/describe what colour is the car?`\n"
+            "`/describe alt` on a ZIP of photos (or `s3://bucket/folder/` on AWS) answers with a CSV of alt texts."
         ),
         example="/describe alt",
     ),
@@ -210,7 +215,8 @@ _ROWS = (
         parse=lambda text, specs: parse_remove_background(text),
         flow="bot.flows.remove_bg:run_remove_background",
         model_role=Role.REMOVE_BG,
-        usage="*/remove-bg* — cuts the subject of your newest photo out onto a transparent PNG.",
+        usage=("*/remove-bg* — cuts the subject of your newest photo out onto a transparent PNG.\n"
+               f"{_WHOLE_BATCH}"),
         example="/remove-bg",
         verb="a cut-out",
     ),
@@ -224,7 +230,8 @@ _ROWS = (
             "*/upscale* [mode=fast|conservative|creative] [_prompt_]\n"
             "Enlarges your newest photo: `fast` 4× (the default; photos over 1 MP are shrunk first), "
             "`conservative` to about 4 MP keeping every detail, `creative` to about 4 MP re-imagining "
-            "fine detail (a prompt guides the last two)."
+            "fine detail (a prompt guides the last two).\n"
+            f"{_WHOLE_BATCH}"
         ),
         example="/upscale mode=conservative",
         verb="an upscale",
@@ -256,7 +263,8 @@ _ROWS = (
             "*/formats* [_format names_]\n"
             "Makes every social format from your newest photo, each at its exact size: the subject is kept "
             "whole, and the canvas is extended where the photo is too narrow or too short.\n"
-            "Name some to make only those (`story,square`); the set is the `STUDIO_FORMATS` setting."
+            "Name some to make only those (`story,square`); the set is the `STUDIO_FORMATS` setting.\n"
+            f"{_WHOLE_BATCH}"
         ),
         example="/formats story,square",
         verb="every format",
