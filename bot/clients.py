@@ -6,8 +6,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import boto3
@@ -38,6 +38,10 @@ _BEDROCK_CONFIG = Config(
     read_timeout=300,
     retries={"mode": "standard", "max_attempts": 3},
     user_agent_extra="studio-slack",
+    # Bedrock checks every request (so does the fake in tests); botocore's walk of each parameter
+    # against the service model is CPU spent again on each of a batch's thousands of calls, for
+    # requests Studio builds itself. botocore offers the switch for this reason.
+    parameter_validation=False,
 )
 
 
@@ -131,24 +135,26 @@ class MeteredBedrock:
         self.meta = client.meta
 
     def invoke_model(self, **kwargs: Any) -> Any:
-        with self._slot(str(kwargs.get("modelId", ""))):
-            return self._measure(self._client.invoke_model, **kwargs)
+        return self._in_slot(self._client.invoke_model, kwargs)
 
     def converse(self, **kwargs: Any) -> Any:
-        with self._slot(str(kwargs.get("modelId", ""))):
-            return self._measure(self._client.converse, **kwargs)
+        return self._in_slot(self._client.converse, kwargs)
 
-    @contextmanager
-    def _slot(self, model_id: str) -> Iterator[None]:
-        if self._limit is None:
-            slot: AbstractContextManager[Any] = nullcontext()
-        else:
-            with self._slots_lock:
-                slot = self._slots.setdefault(model_id, threading.BoundedSemaphore(self._limit))
-        with slot:
+    def _in_slot(self, call: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        with self._slot(str(kwargs.get("modelId", ""))):
             if self._on_slot is not None:
                 self._on_slot()
-            yield
+            return self._measure(call, **kwargs)
+
+    def _slot(self, model_id: str) -> AbstractContextManager[Any]:
+        # On every call of a batch's thousands: the model's semaphore itself, no generator around it.
+        if self._limit is None:
+            return _NO_LIMIT
+        slot = self._slots.get(model_id)
+        if slot is None:
+            with self._slots_lock:
+                slot = self._slots.setdefault(model_id, threading.BoundedSemaphore(self._limit))
+        return slot
 
     def _measure(self, call: Callable[..., Any], **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -159,6 +165,9 @@ class MeteredBedrock:
             return response
         finally:
             self._on_call(str(kwargs.get("modelId", "")), time.perf_counter() - started)
+
+
+_NO_LIMIT = nullcontext()
 
 
 class _ReadBody:

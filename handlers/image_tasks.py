@@ -83,8 +83,11 @@ def one_call_per_image(client: Any, model_id: str, body: Callable[[int], dict[st
         except ModelBlocked as refusal:
             return refusal
 
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        outcomes = list(pool.map(call, seeds))
+    if count == 1:
+        outcomes = [call(seeds[0])]  # no thread to start and join for a single call
+    else:
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            outcomes = list(pool.map(call, seeds))
     made = [(one_seed, outcome) for one_seed, outcome in zip(seeds, outcomes, strict=True)
             if isinstance(outcome, GeneratedImages)]
     if not made:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from bot import messages
@@ -28,6 +28,12 @@ from handlers.models import Task, image_model_spec
 from handlers.replace_bg import paint_background, replace_background
 from handlers.requests import AUTO_SUBJECT, ReplaceBackgroundRequest
 from handlers.stability import is_stability
+
+# The inpaint that runs beside each Stability photo's vision check. Threads are kept for the
+# process and started only as needed (one per photo in flight at most): starting and joining a
+# thread per photo cost more CPU than the rest of the photo's own work besides the model calls.
+# More photos in flight than this only queue their inpaints: nothing here waits on another task.
+_BESIDE = ThreadPoolExecutor(max_workers=64, thread_name_prefix="studio-beside")
 
 
 def run_replace_background(job: Job, ctx: WorkerContext) -> None:
@@ -119,10 +125,12 @@ def _replace_by_cutout(ctx: WorkerContext, model_id: str, request: ReplaceBackgr
     """
     remover = model_for(ctx.settings, Role.REMOVE_BG)
     cutout = call_model(lambda: remove_background(ctx.bedrock, remover, prepared)).images[0]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        painting = pool.submit(call_model, lambda: paint_background(ctx.bedrock, model_id, request, cutout, prepared))
+    painting = _BESIDE.submit(call_model, lambda: paint_background(ctx.bedrock, model_id, request, cutout, prepared))
+    try:
         subject = _kept_subject(ctx, request, cutout, call_model)
-        return subject, painting.result()
+    finally:
+        wait((painting,))  # a photo is over when all its calls are, even when the check failed
+    return subject, painting.result()
 
 
 def _kept_subject(ctx: WorkerContext, request: ReplaceBackgroundRequest, cutout: bytes,
