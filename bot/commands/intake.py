@@ -7,12 +7,11 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.commands.grammar import clean_slack_text
 from bot.commands.table import COMMANDS
 from bot.errors import NoImageFound, UsageError
-from bot.flows.results import Result
 from bot.jobs import Job
 from bot.settings import Settings
 from bot.slack.photo_refs import message_photos, non_image_names
@@ -24,6 +23,10 @@ from handlers.requests import (
     UpscaleRequest,
     VariationsRequest,
 )
+
+if TYPE_CHECKING:
+    # Only result buttons and the Extend form hand a result in; the ingress loads it on first use.
+    from bot.flows.results import Result
 
 # What a job id (also a state key and a log field) may contain.
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
