@@ -49,7 +49,8 @@ class MissingSettings(Exception):
         )
 
 
-@dataclass(frozen=True)
+# repr=False: the class writes its own (no secrets); dataclass would compile one for its 50 fields and drop it.
+@dataclass(frozen=True, repr=False)
 class Settings:
     """Everything configurable about Studio."""
 

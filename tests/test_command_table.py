@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import pytest
 
 from bot import errors, messages
-from bot.commands.intake import parse_request
+from bot.commands.intake import parse_request, request_fields
 from bot.commands.table import COMMANDS
 from bot.errors import KnownError, UsageError
 from bot.settings import Settings
@@ -31,6 +32,9 @@ def test_every_example_parses_with_its_own_row(name: str, stack: str) -> None:
         return
     request = parse_request(name, text, Settings.from_env({"STUDIO_MODELS": stack}))
     assert isinstance(request, command.request_type)
+    # What the job carries: the shallow copy must stay equal to the deep one (plain values only).
+    assert request_fields(request) == dataclasses.asdict(request)
+    assert command.request_type(**request_fields(request)) == request
 
 
 @pytest.mark.parametrize("name", SLASH)

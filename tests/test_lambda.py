@@ -213,9 +213,10 @@ NOT_IN_INGRESS = ('PIL', 'handlers.images', 'handlers.bedrock', 'bot.flows.imagi
                   'bot.slack.http_server', 'slack_bolt.adapter.wsgi', 'wsgiref.simple_server',
                   'aws_lambda_powertools', 'bot.runtime.terminal', 'bot.runtime.worker', 'bot.context')
 # What only answers mistakes and errors (the error registry and what it imports, brand and admin words, the
-# "did you mean" matcher): imported on first use, and before the SnapStart snapshot (FIRST_USE_MODULES).
+# "did you mean" matcher) or only result buttons and the Extend form (result records): imported on first
+# use, and before the SnapStart snapshot (FIRST_USE_MODULES).
 FIRST_USE_IN_INGRESS = ('bot.messages.errors', 'bot.messages.admin', 'bot.messages.brand', 'bot.catalogue.plan',
-                        'bot.brand', 'difflib')
+                        'bot.brand', 'difflib', 'bot.flows.results')
 _INGRESS_ENV = {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "AWS_REGION": "us-east-1",
                 "STUDIO_QUEUE_URL": "https://q", "STUDIO_TABLE_NAME": "t"}
 

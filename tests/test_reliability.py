@@ -349,6 +349,27 @@ def test_journal_holds_what_a_running_job_reserved() -> None:
     assert state.release_held("batch-parent") == 0 and state.usage("T", "U1", day).user == 8
 
 
+def test_a_claim_holds_until_it_expires_or_is_released(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each ack claims its job id: a redelivery is refused while the claim lives, and expired claims are purged."""
+    import sqlite3
+
+    from bot.runtime import sqlite_state
+
+    clock = [1000.0]
+    monkeypatch.setattr(sqlite_state.time, "time", lambda: clock[0])
+    state = sqlite_state.SqliteState(tmp_path / "state.db")
+    assert state.claim("job:1", 60) and not state.claim("job:1", 60), "a redelivery within the claim is refused"
+    state.release("job:1")
+    assert state.claim("job:1", 60), "a released claim can be taken again"
+    assert state.claim("job:2", 10)
+    clock[0] += 30
+    assert state.claim("job:2", 10) and not state.claim("job:1", 60), "only the expired claim is taken over"
+    clock[0] += sqlite_state.CLAIM_PURGE_SECONDS + 31  # both expired; the next claim purges them
+    assert state.claim("job:3", 10)
+    keys = [row[0] for row in sqlite3.connect(tmp_path / "state.db").execute("SELECT key FROM claims")]
+    assert keys == ["job:3"]
+
+
 def test_sigterm_lets_running_jobs_finish(start_process, slack: FakeSlack, bedrock: FakeBedrock) -> None:
     bedrock.latency = 2
     studio = start_process()

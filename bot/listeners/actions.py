@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError
 from bot import messages
 from bot.commands.intake import delivery_id, job_from_action
 from bot.errors import KnownError, NoImageFound, OutOfDate
-from bot.flows.results import load_result
 from bot.listeners.context import Listening
 from bot.listeners.replies import tell_clicker
 from bot.slack.blocks import ACTION_PREFIX, extend_modal, parse_action_value
@@ -40,6 +39,9 @@ def register(app: App, listening: Listening) -> None:
         # A double click (or Slack's redelivery) within a few seconds starts one job, not two.
         if not listening.state.claim(f"click:{ref}:{name}:{index}:{user_id}", CLICK_DEBOUNCE_SECONDS):
             return
+        # Result records are read only for a click (first use; in the SnapStart snapshot).
+        from bot.flows.results import load_result
+
         try:
             result = load_result(listening.state, ref)
             if result is None:

@@ -9,7 +9,6 @@ from slack_bolt import Ack, App
 
 from bot.commands.intake import delivery_id, job_for_message_photos, job_for_result_image, request_from_fields
 from bot.errors import KnownError, NoImageFound, OutOfDate
-from bot.flows.results import load_result
 from bot.listeners.context import Listening
 from bot.listeners.replies import form_error
 from bot.slack.blocks import form_metadata, modal_values
@@ -45,6 +44,8 @@ def register(app: App, listening: Listening) -> None:
 
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The Extend modal was submitted: outpaint that result image to the chosen format."""
+        from bot.flows.results import load_result  # first use, as for a click (bot.listeners.actions)
+
         try:
             metadata = form_metadata(view, ref=str, index=int)
             result = load_result(listening.state, metadata["ref"])

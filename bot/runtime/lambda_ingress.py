@@ -29,10 +29,12 @@ settings, queue, state, app = lambda_ingress()
 refresh_after_restore(queue.client, state.client)
 slack_handler = SlackRequestHandler(app)
 # Imported on first use, not here: words and helpers that only answer mistakes and errors
-# (~5-6 ms of this module's cold import, which a container without SnapStart pays on every
-# cold start). With SnapStart they are imported before the snapshot, so no restored environment
-# pays for them within Slack's 3 seconds; without, the first such answer in a container pays them once.
-FIRST_USE_MODULES = ("bot.messages.errors", "bot.messages.admin", "bot.messages.brand", "difflib")
+# (~5-6 ms of this module's cold import) and result records, read only for a result button or the
+# Extend form (~1.5 ms); a container without SnapStart would pay both on every cold start. With
+# SnapStart they are imported before the snapshot, so no restored environment pays for them within
+# Slack's 3 seconds; without, the first such answer in a container pays them once.
+FIRST_USE_MODULES = ("bot.messages.errors", "bot.messages.admin", "bot.messages.brand", "difflib",
+                     "bot.flows.results")
 warm_before_snapshot(FIRST_USE_MODULES)
 
 

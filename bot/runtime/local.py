@@ -23,8 +23,11 @@ from bot.slack.http_server import SlackHttpServer
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
-# Threads answering Slack's HTTP requests (each takes a few milliseconds).
-REQUEST_THREADS = 32
+# Threads answering Slack's HTTP requests. An ack is under a millisecond of CPU and the GIL
+# serialises them, so more threads than that do not ack sooner: every runnable one only adds GIL
+# hand-offs (a burst of 200 commands took 270-360 ms of CPU with 32 threads, 220-240 ms with 8).
+# Eight still leave room for a few clients that stall (each holds a thread up to READ_TIMEOUT_SECONDS).
+REQUEST_THREADS = 8
 
 
 @dataclass
