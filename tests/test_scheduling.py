@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot.clients import MODELS_AT_ONCE, MeteredBedrock, bedrock_runtime
 from bot.jobs import Job
 from bot.runtime.pool import WorkerPool
 from bot.settings import Settings
+from tests.conftest import Studio
 from tests.fakes.bedrock import FakeBedrock
 
 CORE = "stability.stable-image-core-v1:1"
@@ -186,3 +188,54 @@ def test_shutdown_reports_jobs_the_lookahead_had_not_started() -> None:
     assert pool.shutdown() == []
     assert jobs.started == ["job0"] and dropped == ["job1", "job2"]
     assert pool.idle()
+
+
+def test_a_job_waits_for_the_acks_being_answered_then_starts() -> None:
+    """Acks first: a job queued while requests are being answered starts once none is (or after the cap)."""
+    from bot.runtime.ack_first import AcksFirst
+
+    acks = AcksFirst(max_wait_seconds=WAIT)
+    started = threading.Event()
+    pool = WorkerPool(lambda job: started.set(), concurrency=2, on_dropped=lambda jobs: None,
+                      before_job=acks.wait_for_acks)
+    acks.begin()
+    acks.begin()  # two requests being answered; one queued the job
+    pool.submit(job(1))
+    assert not started.wait(0.3), "the job waits while acks are being answered"
+    acks.end()
+    assert not started.wait(0.2), "one request is still being answered"
+    acks.end()
+    assert started.wait(WAIT), "then it starts at once"
+    pool.shutdown()
+
+    capped = AcksFirst(max_wait_seconds=0.2)
+    capped.begin()  # a request that never ends (steady traffic) holds a job back only so long
+    started.clear()
+    pool = WorkerPool(lambda job: started.set(), concurrency=1, on_dropped=lambda jobs: None,
+                      before_job=capped.wait_for_acks)
+    pool.submit(job(2))
+    assert started.wait(WAIT)
+    pool.shutdown()
+
+
+def test_the_local_server_counts_each_request_until_its_answer_is_out(studio: Studio) -> None:
+    from bot.runtime.ack_first import AcksFirst
+    from tests.conftest import post
+    from tests.fakes.slack import signed_headers, slash_command_body
+
+    server = studio.runtime.server
+    assert server is not None and isinstance(server.answering, AcksFirst)
+    acks = server.answering
+    seen: list[int] = []
+    answer = server.answer
+
+    def answer_and_look(*args: Any) -> Any:
+        seen.append(acks.in_flight)
+        return answer(*args)
+
+    server.answer = answer_and_look  # type: ignore[method-assign]
+    body = slash_command_body("/imagine", "usage")
+    assert post(studio.runtime.url, body, signed_headers(body))[0] == 200
+    assert seen == [1], "counted while it is answered"
+    studio.wait_idle()
+    assert acks.in_flight == 0, "and no more once the answer is out"

@@ -14,6 +14,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.bootstrap import check_models, load_model_stack, slack_app, worker_context
 from bot.clients import PREPARING_JOBS, jobs_in_flight
 from bot.jobs import Job
+from bot.runtime.ack_first import AcksFirst
 from bot.runtime.pool import WorkerPool
 from bot.runtime.recovery import recover_unfinished
 from bot.runtime.sqlite_state import SqliteState
@@ -104,8 +105,10 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
 
     # Bedrock calls are bounded per model (the quotas are); the threads only need to be enough for a
     # photo job waiting on each of its models in turn, plus the next photos being prepared.
+    acks_first = AcksFirst()
     pool = WorkerPool(run=run, concurrency=jobs_in_flight(settings.worker_concurrency),
-                      on_dropped=dropped, lookahead=PREPARING_JOBS)
+                      on_dropped=dropped, lookahead=PREPARING_JOBS,
+                      before_job=acks_first.wait_for_acks if http else lambda: None)
     ctx = worker_context(settings, state, enqueue=submit, model_calls=settings.worker_concurrency,
                          on_model_slot=pool.reached_model)
     # Clean up after an earlier run's crash or kill, then journal what jobs post as they go.
@@ -116,7 +119,7 @@ def build_runtime(settings: Settings, host: str = "0.0.0.0", http: bool = True) 
     server = None
     if http:
         server = SlackHttpServer((host, settings.port), app, settings.slack_signing_secret, path=EVENTS_PATH,
-                                 threads=REQUEST_THREADS)
+                                 threads=REQUEST_THREADS, answering=acks_first)
     return LocalRuntime(app=app, pool=pool, state=state, server=server, grace_seconds=settings.shutdown_grace_seconds)
 
 

@@ -28,14 +28,18 @@ class WorkerPool:
     delay every one's first call. The next job starts the moment one leaves,
     not when a whole round of jobs has finished.
 
+    ``before_job`` runs on a job's thread before the job (the local runtime lets acks go first).
+
     On shutdown, running jobs get a grace period to finish; jobs not started
     are handed to ``on_dropped`` (all at once) so the people hear that their
     requests did not run.
     """
 
     def __init__(self, run: Callable[[Job], object], concurrency: int,
-                 on_dropped: Callable[[list[Job]], None], lookahead: int | None = None) -> None:
+                 on_dropped: Callable[[list[Job]], None], lookahead: int | None = None,
+                 before_job: Callable[[], None] = lambda: None) -> None:
         self._run = run
+        self._before_job = before_job
         self._on_dropped = on_dropped
         self._lookahead = lookahead
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="studio-worker")
@@ -99,6 +103,7 @@ class WorkerPool:
     def _run_ahead(self, job: Job) -> object:
         self._thread.ahead = True
         try:
+            self._before_job()
             return self._run(job)
         finally:
             self.reached_model()  # a job that never called Bedrock leaves the lookahead when it ends

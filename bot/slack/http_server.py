@@ -13,7 +13,7 @@ import logging
 import socketserver
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
@@ -29,6 +29,12 @@ MAX_HEADERS = 100
 READ_TIMEOUT_SECONDS = 10.0
 
 
+class RequestHooks(Protocol):
+    def begin(self) -> None: ...
+
+    def end(self) -> None: ...
+
+
 class SlackHttpServer(socketserver.TCPServer):
     """Serves Bolt's events ``path`` (POST only) on a pool of ``threads`` running threads.
 
@@ -42,15 +48,24 @@ class SlackHttpServer(socketserver.TCPServer):
     request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], app: App, signing_secret: str | None, path: str,
-                 threads: int) -> None:
+                 threads: int, answering: RequestHooks | None = None) -> None:
         super().__init__(address, _SlackRequestHandler)
         self.app = app
+        # Told when each request arrives and when its answer is out (the local runtime's acks-first).
+        self.answering = answering
         self.signing_secret = signing_secret
         self.path = path
         self._handlers = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="studio-http")
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        self._handlers.submit(self._handle, request, client_address)
+        if self.answering is not None:
+            self.answering.begin()
+        try:
+            self._handlers.submit(self._handle, request, client_address)
+        except RuntimeError:  # closing: the request is not answered
+            if self.answering is not None:
+                self.answering.end()
+            raise
 
     def _handle(self, request: Any, client_address: Any) -> None:
         try:
@@ -59,6 +74,8 @@ class SlackHttpServer(socketserver.TCPServer):
             self.handle_error(request, client_address)
         finally:
             self.shutdown_request(request)
+            if self.answering is not None:
+                self.answering.end()
 
     def server_close(self) -> None:
         super().server_close()
