@@ -85,11 +85,13 @@ def load_model_stack() -> None:
     load_flows()
 
 
-def slack_app(settings: Settings, submit: Callable[[Job], None], store: Store, socket_mode: bool = False) -> App:
+def slack_app(settings: Settings, submit: Callable[[Job], None], store: Store, socket_mode: bool = False,
+              claim_jobs: bool = True) -> App:
     """The Bolt app that acks Slack and hands each job to ``submit``."""
     from bot.listeners.app import build_app
 
-    return build_app(settings, slack_listener_client(settings), submit, store, socket_mode=socket_mode)
+    return build_app(settings, slack_listener_client(settings), submit, store, socket_mode=socket_mode,
+                     claim_jobs=claim_jobs)
 
 
 def check_models(settings: Settings, slack: WebClient, store: StateStore, once_a_day: bool = False) -> None:
@@ -127,15 +129,17 @@ def lambda_settings(want_signing_secret: bool) -> Settings:
 
 def lambda_ingress() -> LambdaIngress:
     """Settings, the job queue, state and the Bolt app for the ingress (no Pillow, no Bedrock)."""
-    from bot.clients import aws_client
+    from bot.clients import LazyClient, aws_client
     from bot.runtime.aws import SqsQueue
     from bot.runtime.dynamo_state import DynamoState
 
     settings = lambda_settings(want_signing_secret=True)
     settings.require_slack()
     queue = SqsQueue(aws_client("sqs", settings), settings.queue_url)
-    state = DynamoState(aws_client("dynamodb", settings), settings.table_name)
-    return LambdaIngress(settings, queue, state, slack_app(settings, queue.submit, state))
+    # Most acks never read the table (the worker dedups jobs), so its client is built on first use
+    # (a button, the usage, App Home): ~50 ms of cold start, mostly DynamoDB's endpoint rules.
+    state = DynamoState(LazyClient(lambda: aws_client("dynamodb", settings)), settings.table_name)
+    return LambdaIngress(settings, queue, state, slack_app(settings, queue.submit, state, claim_jobs=False))
 
 
 def lambda_worker() -> WorkerContext:

@@ -189,6 +189,30 @@ def aws_client(service: str, settings: Settings) -> Any:
     return boto3.client(service, region_name=settings.aws_region, config=config)
 
 
+class LazyClient:
+    """An AWS client built on its first use, for one that most requests never touch."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def build(self) -> Any:
+        """The client (built now if it was not yet)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._build()
+        return self._client
+
+    @property
+    def is_built(self) -> bool:
+        return self._client is not None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.build(), name)
+
+
 def bedrock_control(settings: Settings) -> Any:
     """A Bedrock control-plane client (model lifecycle and access; never invokes a model)."""
     return boto3.client("bedrock", region_name=settings.bedrock_region,

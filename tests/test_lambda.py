@@ -24,6 +24,7 @@ from tests.aws_resources import create_job_queues, create_state_table
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command_body
 from tests.lambda_events import LambdaContext, function_url_event, sqs_event
+from tests.photos import small_jpeg
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_PARAM, SECRET_PARAM = "/studio/slack-bot-token", "/studio/slack-signing-secret"
@@ -191,11 +192,14 @@ def test_a_forged_request_is_logged_as_one_line_without_its_body(aws: Aws, monke
     assert "signature" in lines[0]
 
 
-def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> None:
+def test_slack_retries_of_an_event_run_one_job(aws: Aws, slack: FakeSlack, bedrock: FakeBedrock) -> None:
+    """Slack repeats an event it thinks was lost; the worker (idempotent on the job id) runs it once,
+    and no ack waits on DynamoDB for that."""
     from tests.fakes.slack import event_body, retry_headers
 
     ingress = fresh("bot.runtime.lambda_ingress")
-    photo = slack.add_file(b"\xff\xd8\xff" + b"0" * 100, name="car.jpg")
+    bedrock.converse_answer = "A red car on a beach."
+    photo = slack.add_file(small_jpeg(), name="car.jpg")
     ts = slack.post_user_message("C1", "U1", "<@UBOT> describe", files=[photo])
     body = event_body(slack.message_event("C1", ts, event_type="app_mention"), event_id="Ev42")
     headers = signed_headers(body, content_type="application/json")
@@ -203,7 +207,14 @@ def test_slack_retries_of_an_event_queue_one_job(aws: Aws, slack: FakeSlack) -> 
         extra = retry_headers(attempt) if attempt else {}
         response = ingress.handler(function_url_event(body, {**headers, **extra}), LambdaContext())
         assert response["statusCode"] == 200
-    assert len(aws.queued_jobs()) == 1
+    jobs = aws.queued_jobs()
+    assert len(jobs) == 3 and len({job.id for job in jobs}) == 1, "each delivery queued under the same job id"
+    assert not ingress.state.client.is_built, "acking a command reads no DynamoDB"
+
+    worker = fresh("bot.runtime.lambda_worker")
+    assert worker.handler(sqs_event([job.to_json() for job in jobs]), LambdaContext()) == {"batchItemFailures": []}
+    assert len(bedrock.calls) == 1
+    assert len([m for m in slack.thread_messages("C1", ts) if m.get("bot_id")]) == 1, "answered once"
 
 
 # What acking never needs: Pillow and the model side, the flows, and what only workers, the local

@@ -26,13 +26,18 @@ def test_without_the_lambda_runtime_nothing_is_registered() -> None:
     assert snapstart.refresh_after_restore(sqs_client()) is False
 
 
-def test_before_snapshot_imports_the_modules_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_before_snapshot_imports_the_modules_and_builds_the_clients_it_is_given(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.clients import LazyClient
+
     hooks: list[Callable[[], None]] = []
-    assert snapstart.warm_before_snapshot(("colorsys",), register=hooks.append) is True
+    table = LazyClient(sqs_client)
+    assert snapstart.warm_before_snapshot(("colorsys",), clients=(table,), register=hooks.append) is True
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    assert not table.is_built, "built on first use, or for the snapshot"
     [hook] = hooks
     hook()
-    assert "colorsys" in sys.modules
+    assert "colorsys" in sys.modules and table.is_built
     assert snapstart.warm_before_snapshot(("colorsys",)) is False  # no Lambda runtime here: nothing registered
 
 

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 
 def build_app(settings: Settings, client: WebClient, submit: Submit, state: Store,
-              socket_mode: bool = False) -> App:
-    """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks."""
+              socket_mode: bool = False, claim_jobs: bool = True) -> App:
+    """A Bolt app wired to ``submit`` jobs; ``socket_mode`` skips HTTP signature checks; ``claim_jobs``
+    drops a job id seen before (see ``Listening``)."""
     bolt_logger = logging.getLogger("slack_bolt")
     # Added before the App exists: Bolt copies the base logger's filters to each of its component loggers.
     bolt_logger.addFilter(_bolt_log_filter)
@@ -44,7 +45,7 @@ def build_app(settings: Settings, client: WebClient, submit: Submit, state: Stor
         logger=bolt_logger,
     )
     access = AccessControl(AccessPolicy(settings.allowed_channels, settings.allowed_users, settings.admins), client)
-    listening = Listening(settings, submit, state, access, quota_from(settings, state))
+    listening = Listening(settings, submit, state, access, quota_from(settings, state), claim_jobs)
     for module in (commands, events, shortcuts, views, actions):
         module.register(app, listening)
     _acknowledge_the_rest(app)

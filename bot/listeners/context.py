@@ -31,19 +31,23 @@ class Listening:
     state: Store
     access: AccessControl
     quota: Quota
+    # Drop a job id seen before (Slack's retries repeat it). On AWS the worker's idempotency,
+    # keyed on the same id, runs a job once, so the ingress spares every ack a DynamoDB call.
+    claim_jobs: bool = True
 
     def enqueue(self, job: Job) -> None:
         """Check access, claim the job id (a redelivery is dropped) and hand the job to the queue."""
         self.access.check(job.user_id, job.channel_id)
         key = f"job:{job.id}"
         try:
-            if not self.state.claim(key, JOB_CLAIM_SECONDS):
+            if self.claim_jobs and not self.state.claim(key, JOB_CLAIM_SECONDS):
                 log.info("duplicate delivery ignored", extra={"job_id": job.id})
                 return
             self.submit(job)
         except Exception as error:
             log.exception("could not queue job", extra={"job_id": job.id})
-            self._release_quietly(key)  # so that Slack's retry of this event may succeed
+            if self.claim_jobs:
+                self._release_quietly(key)  # so that Slack's retry of this event may succeed
             raise QueueUnavailable() from error
 
     def usage_text(self, team_id: str, user_id: str) -> str:

@@ -21,7 +21,7 @@ from bot.slack.http_guard import lambda_refusal
 
 log_format = json_logging()
 # No X-Ray SDK here: importing it and patching botocore cost ~16 ms of cold import,
-# for two subsegments (the claim and the SQS send). Lambda's active tracing still records each request, and
+# for one subsegment (the SQS send). Lambda's active tracing still records each request, and
 # botocore passes its trace id on to SQS, so the worker's trace continues it.
 
 settings, queue, state, app = lambda_ingress()
@@ -32,10 +32,11 @@ slack_handler = SlackRequestHandler(app)
 # (~5-6 ms of this module's cold import) and result records, read only for a result button or the
 # Extend form (~1.5 ms); a container without SnapStart would pay both on every cold start. With
 # SnapStart they are imported before the snapshot, so no restored environment pays for them within
-# Slack's 3 seconds; without, the first such answer in a container pays them once.
+# Slack's 3 seconds; without, the first such answer in a container pays them once. The same holds for
+# the DynamoDB client (``bot.bootstrap.lambda_ingress``), built for the snapshot too.
 FIRST_USE_MODULES = ("bot.messages.errors", "bot.messages.admin", "bot.messages.brand", "difflib",
                      "bot.flows.results")
-warm_before_snapshot(FIRST_USE_MODULES)
+warm_before_snapshot(FIRST_USE_MODULES, clients=(state.client,))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

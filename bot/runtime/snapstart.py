@@ -47,14 +47,23 @@ def refresh_after_restore(*clients: Any, register: Callable[..., Any] | None = N
     return True
 
 
-def warm_before_snapshot(modules: tuple[str, ...], register: Callable[..., Any] | None = None) -> bool:
-    """Have ``modules`` imported just before the snapshot is taken; False where there are no snapshots.
+def warm_before_snapshot(modules: tuple[str, ...], clients: tuple[Any, ...] = (),
+                         register: Callable[..., Any] | None = None) -> bool:
+    """Have ``modules`` imported, and lazily built ``clients`` (``bot.clients.LazyClient``) built, just
+    before the snapshot is taken; False where there are no snapshots.
 
     Lambda runs before-snapshot hooks once per published version, after init: the
-    snapshot then holds the modules, and restored environments never import them.
+    snapshot then holds them, and restored environments never pay for them.
     """
     register = register or _register_before
     if register is None:
         return False
-    register(lambda: [importlib.import_module(name) for name in modules])
+
+    def warm() -> None:
+        for name in modules:
+            importlib.import_module(name)
+        for client in clients:
+            client.build()
+
+    register(warm)
     return True
