@@ -152,7 +152,7 @@ def test_a_folder_batch_reads_the_prefix_in_place_and_reports_other_files_as_ski
         assert sorted(archive.namelist()) == ["a-new-background-1.png", "report.csv", "sub/b-new-background-1.png"]
     [report] = [u for u in slack.uploads if u["filename"] == "spring-report.csv"]
     rows = {r["photo"]: r for r in csv.DictReader(io.StringIO(report["content"].decode("utf-8-sig")))}
-    assert rows["notes.pdf"]["outcome"] == "skipped" and rows["notes.pdf"]["reason"] == "not_an_image"
+    assert rows["notes.pdf"]["outcome"] == "skipped" and rows["notes.pdf"]["reason"].startswith("not a photo")
     assert rows["sub/b.JPG"]["outcome"] == "done" and rows["a.jpg"]["subject"] == "handbag"
     assert ".DS_Store" not in rows and "sub/" not in rows, "housekeeping files are not news"
 

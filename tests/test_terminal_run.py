@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,24 @@ def test_formats_writes_each_format_at_its_exact_size(cli: Path, bedrock: FakeBe
     assert main(["run", "/formats story,banner", "--image", "shoe.jpg", "--out", "out"]) == 0
     sizes = {path.name: Image.open(path).size for path in pngs(cli / "out")}
     assert sizes == {"shoe-story-1080x1920.png": (1080, 1920), "shoe-banner-1584x396.png": (1584, 396)}
+
+
+def test_a_zip_of_photos_runs_as_a_catalogue_batch(cli: Path, bedrock: FakeBedrock) -> None:
+    """The acceptance ZIP of the catalogue issue, without Slack: a JPEG runs, a PDF and a path escape are skipped."""
+    from tests.test_catalogue_zip import PDF, zip_of
+
+    bedrock.converse_answer = "sneaker"
+    (cli / "season.zip").write_bytes(zip_of({"shoe.jpg": small_jpeg(), "spec.pdf": PDF,
+                                              "../../etc/passwd": b"root:x:0:0"}))
+    assert main(["run", "/replace-bg keep=auto studio backdrop", "--image", "season.zip", "--out", "out"]) == 0
+    out = cli / "out"
+    with zipfile.ZipFile(out / "season-results.zip") as results:
+        assert [name for name in results.namelist() if name.endswith(".png")] == ["shoe-new-background-1.png"]
+    report = (out / "season-report.csv").read_text(encoding="utf-8-sig")
+    rows = {row["photo"]: row for row in csv.DictReader(io.StringIO(report))}
+    assert rows["shoe.jpg"]["outcome"] == "done" and rows["shoe.jpg"]["subject"] == "sneaker"
+    assert {rows[name]["outcome"] for name in ("spec.pdf", "../../etc/passwd")} == {"skipped"}
+    assert rows["spec.pdf"]["reason"].startswith("not a photo")
+    assert rows["../../etc/passwd"]["reason"].startswith("unsafe name"), "the report words each reason"
+    assert (out / "season-contact-sheet.png").exists()
+    assert not (cli.parent / "etc").exists() and not (out.parent / "etc").exists()

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
 from typing import IO
 
+from bot import messages
+
 
 @dataclass(frozen=True)
 class ReportRow:
@@ -23,6 +25,11 @@ class ReportRow:
 
 
 CSV_COLUMNS = tuple(f.name for f in fields(ReportRow))
+
+
+def skipped_row(name: str, reason: str) -> ReportRow:
+    """The report's line for a file the batch did not process (``reason``: a ``Skipped`` code, worded here)."""
+    return ReportRow(name, "", "skipped", messages.skipped_reason(reason), 0.0)
 
 
 def results_zip_name(batch_name: str) -> str:

@@ -19,7 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bot.catalogue.archive import Photo
+from bot.catalogue.archive import Photo, Skipped
+from bot.catalogue.results import skipped_row
 
 PART_BYTES = 8 * 1024 * 1024  # S3 multipart parts: at least 5 MB except the last
 
@@ -98,6 +99,13 @@ def stage_photos(s3: Any, bucket: str, layout: BatchLayout, photos: Iterable[Pho
 def put_json(s3: Any, bucket: str, key: str, value: Any) -> None:
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(value, separators=(",", ":")).encode(),
                   ContentType="application/json")
+
+
+def put_skipped_row(s3: Any, bucket: str, layout: BatchLayout, entry: Skipped) -> None:
+    """A skipped file's row, which the report step picks up with the photos' own (the photo step never
+    sees these keys, and skipped files are not counted as photos)."""
+    put_json(s3, bucket, layout.row_key(f"skipped:{entry.name}"),
+             {**asdict(skipped_row(entry.name, entry.reason)), "outputs": []})
 
 
 def execution_input(spec: BatchSpec, source_bucket: str, source_prefix: str, folder: bool = False) -> dict[str, Any]:

@@ -26,8 +26,15 @@ from bot import messages
 from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, count_photos, read_photos, spool
 from bot.catalogue.plan import check_batch_quota
 from bot.catalogue.progress import ProgressPacer
-from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name
-from bot.catalogue.s3_batch import BatchLayout, BatchSpec, execution_input, put_json, stage_photos, start_execution
+from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name, skipped_row
+from bot.catalogue.s3_batch import (
+    BatchLayout,
+    BatchSpec,
+    execution_input,
+    put_skipped_row,
+    stage_photos,
+    start_execution,
+)
 from bot.catalogue.sheet import SheetPicks, Thumbs
 from bot.catalogue.state_machine_step import PhotoOutcome, PhotoOutput
 from bot.clients import PREPARING_JOBS, jobs_in_flight
@@ -173,7 +180,7 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
                             collect(future)
                 for future in list(pending):
                     collect(future)
-            skipped = [ReportRow(entry.name, "", "skipped", entry.reason, 0.0) for entry in report.to_tell]
+            skipped = [skipped_row(entry.name, entry.reason) for entry in report.to_tell]
             report_csv = csv_bytes(sorted(rows, key=lambda row: row.photo) + skipped, batch.subject_column)
             made = results.count
             results.add("report.csv", report_csv)
@@ -262,10 +269,7 @@ def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
                                   status=messages.zip_reading(archive.name))
         staged = stage_photos(aws.s3, aws.bucket, layout, read_photos(zipped, limits, report))
     for entry in report.to_tell:
-        # Rows the report step picks up with the photos' own (skipped files are not counted as photos).
-        put_json(aws.s3, aws.bucket, layout.row_key(f"skipped:{entry.name}"),
-                 {"photo": entry.name, "subject": "", "outcome": "skipped", "reason": entry.reason,
-                  "seconds": 0.0, "outputs": []})
+        put_skipped_row(aws.s3, aws.bucket, layout, entry)
     if staged == 0:
         progress.fail(NoImageFound("none_in_zip", archive.name))
     spec = BatchSpec(id=layout.batch_id, name=posixpath.splitext(archive.name)[0], command=batch.command,

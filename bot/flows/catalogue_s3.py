@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from bot.catalogue.archive import QUIET_REASONS, ArchiveLimits, Skipped, folder_skip_reason
 from bot.catalogue.plan import check_batch_quota
-from bot.catalogue.s3_batch import BatchLayout, BatchSpec, execution_input, put_json
+from bot.catalogue.s3_batch import BatchLayout, BatchSpec, execution_input, put_skipped_row
 from bot.catalogue.source import FolderUnreadable, NotABatchCommand, PrefixTooLarge, check_s3_source, folder_name
 from bot.context import WorkerContext
 from bot.errors import NoImageFound
@@ -57,10 +57,7 @@ def run_s3_batch(job: Job, ctx: WorkerContext) -> None:
     heading = batch.heading(job.user_id, uri, listing.photos)
     progress = start_progress(job, ctx, heading, status=progress_text(0, listing.photos))
     for entry in listing.skipped:
-        # Rows the report step picks up with the photos' own (the photo step ignores these keys).
-        put_json(aws.s3, aws.bucket, layout.row_key(f"skipped:{entry.name}"),
-                 {"photo": entry.name, "subject": "", "outcome": "skipped", "reason": entry.reason,
-                  "seconds": 0.0, "outputs": []})
+        put_skipped_row(aws.s3, aws.bucket, layout, entry)
     spec = BatchSpec(id=layout.batch_id, name=folder_name(bucket, prefix), command=batch.command,
                      request=job.request, team_id=job.team_id, channel_id=job.channel_id, user_id=job.user_id,
                      thread_ts=progress.thread_ts, progress_ts=progress.ts, total=listing.photos,

@@ -44,6 +44,7 @@ from bot.messages.progress import (
     replaced_alt_text,
     retrying,
     sheet_outcome,
+    skipped_reason,
     zip_alt_started,
     zip_alt_texts_in_report,
     zip_done,
@@ -103,5 +104,6 @@ __all__ = [
     "usage_today", "working", "zip_alt_started", "zip_alt_texts_in_report", "zip_done", "zip_edit_started",
     "zip_formats_started", "zip_nothing_made", "zip_queued", "zip_reading", "zip_replace_started",
     "zip_results_attached", "zip_results_link", "zip_results_too_big",
+    "skipped_reason",
     "zip_sheet_shows_first",
 ]

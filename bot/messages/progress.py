@@ -204,6 +204,28 @@ def contact_sheet_alt(rows: list[dict[str, object]], total: int | None = None) -
     return f"Contact sheet: {shown} before and after, {done:,} done, {len(rows) - done:,} failed"
 
 
+# Why a file in a ZIP or S3 folder was not processed, as the batch report says it.
+_SKIPPED = {
+    "directory": "a folder",
+    "macos_junk": "macOS metadata, not a photo",
+    "unsafe_name": "unsafe name (it points outside the ZIP, or is absolute)",
+    "symlink": "a symbolic link",
+    "encrypted": "password-protected",
+    "nested_archive": "an archive inside the batch; unzip it first",
+    "not_an_image": "not a photo Studio can read (JPEG, PNG, WebP or GIF)",
+    "zip_bomb": "compressed far more than a photo can be (a ZIP bomb?)",
+    "too_large": "too large for one photo",
+    "damaged": "damaged or incomplete",
+    "over_photo_limit": "over the batch's photo limit",
+    "over_size_limit": "over the batch's size limit",
+}
+
+
+def skipped_reason(code: str) -> str:
+    """The report's words for a skipped file's reason code (``bot.catalogue.archive.Skipped``)."""
+    return _SKIPPED.get(code, code.replace("_", " "))
+
+
 def zip_sheet_shows_first(shown: int, total: int) -> str:
     """Said with a ZIP batch's files when its contact sheet could not show every photo."""
     return f"The contact sheet shows the first {shown:,} of the {total:,} photos, in the report's order."

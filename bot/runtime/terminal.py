@@ -13,7 +13,7 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -33,7 +33,7 @@ from bot.runtime.sqlite_state import SqliteState
 from bot.runtime.worker import Outcome, run_job
 from bot.settings import Settings
 from bot.slack.io import SlackIO, Upload
-from bot.slack.photo_refs import Photo
+from bot.slack.photo_refs import Photo, is_zip
 from bot.slack.photos import PhotoFinder
 from handlers.errors import InvalidImage
 from handlers.images import MAX_FILE_BYTES
@@ -59,7 +59,13 @@ class LocalPhotos(PhotoFinder):
     @staticmethod
     def _photo(file_id: str, path: Path, thread_ts: str) -> Photo:
         return Photo(file_id=file_id, name=path.name.replace("`", "'"), mimetype="", size=path.stat().st_size,
-                     url=path.resolve().as_uri(), thread_ts=thread_ts)
+                     url=path.resolve().as_uri(), thread_ts=thread_ts, is_archive=is_zip({"name": path.name}))
+
+    def download_chunks(self, archive: Photo, chunk_bytes: int = 1024 * 1024) -> Iterator[bytes]:
+        """A ZIP of photos in chunks, as from Slack (the batch spools and checks it)."""
+        with self.paths[archive.file_id].open("rb") as file:
+            while chunk := file.read(chunk_bytes):
+                yield chunk
 
     def download(self, photo: Photo) -> bytes:
         """The file's bytes (with Slack's size limit, so the terminal accepts what Slack would)."""
