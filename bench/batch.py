@@ -41,7 +41,7 @@ def batch_end_to_end(model_stack: str) -> dict[str, float]:
             assert post(url, body, signed_headers(body, content_type="application/json"))[0] == 200
             slack.wait_for(lambda: any(u["filename"].endswith(".csv") for u in slack.uploads), timeout=120)
             elapsed = time.monotonic() - started
-        results = [u for u in slack.uploads if u["filename"].endswith(".png")]
+        results = [u for u in slack.uploads if "-new-background-" in u["filename"]]  # not the contact sheet
         assert len(results) == PHOTOS, f"{len(results)} results"
     return {f"batch_{PHOTOS}_photos_{model_stack}_s": elapsed}
 
