@@ -55,9 +55,17 @@ def test_the_acceptance_archive_processes_the_jpeg_and_lists_the_pdf_and_the_tra
     photos = list(read_photos(archive, report=report))
     assert [(p.index, p.name, p.data) for p in photos] == [(0, "shoe.jpg", small_jpeg())]
     assert {s.name: s.reason for s in report.skipped} == {"price-list.pdf": "not_an_image", "../../etc/passwd": "unsafe_name"}
-    assert next(s for s in report.skipped if s.name == "price-list.pdf").detail == "pdf"
     assert [s.name for s in report.to_tell] == ["price-list.pdf", "../../etc/passwd"]
     assert report.photos == 1 and report.bytes_read == len(small_jpeg())
+    assert count_photos(archive) == 1, "counted by name, as an S3 folder's photos are: the PDF is not a photo"
+
+
+def test_a_file_named_like_a_photo_is_still_checked_by_its_bytes() -> None:
+    archive = build_zip([("shoe.jpg", small_jpeg()), ("scan.jpg", PDF)])
+    report = ArchiveReport()
+    assert [p.name for p in read_photos(archive, report=report)] == ["shoe.jpg"]
+    [skipped] = report.skipped
+    assert (skipped.name, skipped.reason, skipped.detail) == ("scan.jpg", "not_an_image", "pdf")
 
 
 @pytest.mark.parametrize("name", ["/etc/x.jpg", "C:/x.jpg", "C:\\Windows\\x.jpg", "a/../../x.jpg", "..\\x.jpg"])

