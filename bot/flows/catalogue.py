@@ -16,14 +16,14 @@ import logging
 import posixpath
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar, cast
 
 from bot import messages
-from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, count_photos, read_photos, spool
+from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, Skipped, count_photos, read_photos, spool
 from bot.catalogue.plan import check_batch_quota
 from bot.catalogue.progress import ProgressPacer
 from bot.catalogue.results import ReportRow, ResultsZip, csv_bytes, results_zip_name, skipped_row
@@ -268,28 +268,32 @@ def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
         progress = start_progress(job, ctx, batch.heading(job.user_id, archive.name, total), [archive],
                                   status=messages.zip_reading(archive.name))
         staged = stage_photos(aws.s3, aws.bucket, layout, read_photos(zipped, limits, report))
-    for entry in report.to_tell:
-        put_skipped_row(aws.s3, aws.bucket, layout, entry)
     if staged == 0:
         progress.fail(NoImageFound("none_in_zip", archive.name))
-    spec = BatchSpec(id=layout.batch_id, name=posixpath.splitext(archive.name)[0], command=batch.command,
-                     request=job.request, team_id=job.team_id, channel_id=job.channel_id, user_id=job.user_id,
-                     thread_ts=progress.thread_ts, progress_ts=progress.ts, total=staged,
-                     results_bucket=aws.bucket,
-                     extra={"heading": progress.heading, "started": time.time(), "skipped": len(report.to_tell)})
-    aws.counters.start(spec.id, staged)
-    start_or_queue(ctx, progress, spec, execution_input(spec, aws.bucket, layout.photos_prefix))
+    launch_on_aws(job, ctx, progress, batch, layout, posixpath.splitext(archive.name)[0], staged, report.to_tell,
+                  (aws.bucket, layout.photos_prefix))
 
 
-def start_or_queue(ctx: WorkerContext, progress: Progress, spec: BatchSpec, execution: dict[str, Any]) -> None:
-    """Start the batch's execution now, or queue it behind the same person's running batch (its line says so).
+def launch_on_aws(job: Job, ctx: WorkerContext, progress: Progress, batch: ZipBatch, layout: BatchLayout,
+                  name: str, total: int, skipped: Sequence[Skipped], source: tuple[str, str],
+                  folder: bool = False) -> None:
+    """Write the skipped files' rows, create the counters, and start the batch's execution over ``source``
+    (bucket, prefix), or queue it behind the same person's running batch (its line says so).
 
     The queue is durable (``bot.catalogue.turns``): the running batch's report step starts the next one.
     """
     aws = ctx.catalogue
     assert aws is not None
+    for entry in skipped:
+        put_skipped_row(aws.s3, aws.bucket, layout, entry)
+    spec = BatchSpec(id=layout.batch_id, name=name, command=batch.command, request=job.request,
+                     team_id=job.team_id, channel_id=job.channel_id, user_id=job.user_id,
+                     thread_ts=progress.thread_ts, progress_ts=progress.ts, total=total, results_bucket=aws.bucket,
+                     extra={"heading": progress.heading, "started": time.time(), "skipped": len(skipped)})
+    aws.counters.start(spec.id, total)
+    execution = execution_input(spec, *source, folder=folder)
     if aws.turns.admit(spec.team_id, spec.user_id, spec.id, execution):
-        progress.show(messages.progress_text(0, spec.total))
+        progress.show(messages.progress_text(0, total))
         start_execution(aws.sfn, aws.state_machine_arn, execution)
     else:
         progress.show(messages.zip_queued())

@@ -12,7 +12,6 @@ behind the same person's running batch.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +19,11 @@ from botocore.exceptions import ClientError
 
 from bot.catalogue.archive import QUIET_REASONS, ArchiveLimits, Skipped, folder_skip_reason
 from bot.catalogue.plan import check_batch_quota
-from bot.catalogue.s3_batch import BatchLayout, BatchSpec, execution_input, put_skipped_row
+from bot.catalogue.s3_batch import BatchLayout
 from bot.catalogue.source import FolderUnreadable, NotABatchCommand, PrefixTooLarge, check_s3_source, folder_name
 from bot.context import WorkerContext
 from bot.errors import NoImageFound
-from bot.flows.catalogue import batch_id_of, start_or_queue
+from bot.flows.catalogue import batch_id_of, launch_on_aws
 from bot.flows.catalogue_aws import ZIP_BATCHES
 from bot.flows.progress import start_progress
 from bot.jobs import Job
@@ -53,18 +52,10 @@ def run_s3_batch(job: Job, ctx: WorkerContext) -> None:
     if listing.photos == 0:
         raise NoImageFound("none_in_folder", uri)
     check_batch_quota(ctx.quota, job.team_id, job.user_id, listing.photos, batch.images_per_photo, source="folder")
-    layout = BatchLayout(batch_id_of(job))
     heading = batch.heading(job.user_id, uri, listing.photos)
     progress = start_progress(job, ctx, heading, status=progress_text(0, listing.photos))
-    for entry in listing.skipped:
-        put_skipped_row(aws.s3, aws.bucket, layout, entry)
-    spec = BatchSpec(id=layout.batch_id, name=folder_name(bucket, prefix), command=batch.command,
-                     request=job.request, team_id=job.team_id, channel_id=job.channel_id, user_id=job.user_id,
-                     thread_ts=progress.thread_ts, progress_ts=progress.ts, total=listing.photos,
-                     results_bucket=aws.bucket,
-                     extra={"heading": heading, "started": time.time(), "skipped": len(listing.skipped)})
-    aws.counters.start(spec.id, listing.photos)
-    start_or_queue(ctx, progress, spec, execution_input(spec, bucket, prefix, folder=True))
+    launch_on_aws(job, ctx, progress, batch, BatchLayout(batch_id_of(job)), folder_name(bucket, prefix),
+                  listing.photos, listing.skipped, (bucket, prefix), folder=True)
 
 
 def list_folder(s3: Any, uri: str, bucket: str, prefix: str, max_photos: int,

@@ -11,7 +11,7 @@ from bot.catalogue.state_machine_step import PhotoOutcome as ZipPhotoOutcome
 from bot.context import WorkerContext
 from bot.errors import KnownError, SubjectMismatch
 from bot.flows.batch import PhotoOutcome, run_batch_photo, start_batch
-from bot.flows.catalogue import ZipBatch, numbered_outputs, run_zip_batch
+from bot.flows.catalogue import ZipBatch, numbered_outputs, run_zip_batch_if_any
 from bot.flows.photo_io import locate_photos, result_uploads
 from bot.flows.progress import start_progress
 from bot.flows.retry import ModelCaller
@@ -45,10 +45,9 @@ def run_replace_background(job: Job, ctx: WorkerContext) -> None:
             ctx, job, str(job.thread_ts), request, data, photo, call_model))
         return
     photos = locate_photos(job, finder, archives=True)
-    archives = [photo for photo in photos if photo.is_archive]
-    if archives:
-        run_zip_batch(job, ctx, archives[0], zip_batch(job.request))
-    elif len(photos) > 1:
+    if run_zip_batch_if_any(job, ctx, photos, zip_batch):
+        return
+    if len(photos) > 1:
         start_batch(job, ctx, request, photos)
     else:
         _replace_single(job, ctx, request, finder, photos[0])
