@@ -9,7 +9,6 @@ KB each), so no job holds more than its own photo, whatever the batch's size.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -20,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from bot import messages
+from bot.catalogue.sheet import Thumbs
 from bot.context import WorkerContext
 from bot.errors import BatchTooLarge, KnownError, PhotoInterrupted, QueueUnavailable, StudioError
 from bot.flows.photo_io import locate_photos
@@ -31,7 +31,7 @@ from bot.slack.io import Upload
 from bot.slack.photo_refs import MAX_PHOTOS, Photo
 from bot.slack.photos import PhotoFinder
 from bot.store import BatchProgress
-from handlers.contact_sheet import SheetEntry, contact_sheet, thumbnail
+from handlers.contact_sheet import SheetEntry, contact_sheet
 from handlers.requests import ReplaceBackgroundRequest
 
 T = TypeVar("T")
@@ -104,29 +104,27 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
         return
     outcome: PhotoOutcome | None = None
     error: BaseException | None = None
-    thumbs: dict[str, bytes | None] = {}
+    data: bytes | None = None
     try:
         photo = locate_photos(job, finder)[0]
         name = photo.name
         data = finder.download(photo)
-        thumbs["before"] = thumbnail(data)
         outcome = step(photo, data, call_model)
-        thumbs["after"] = thumbnail(outcome.preview) if outcome.preview else None
     except KnownError as failure:
         error = failure
     except Exception as failure:
         log.exception("batch photo crashed", extra={"job_id": job.id})
         error = failure
-    _keep_thumbnails(ctx, job, thumbs)
+    _keep_thumbnails(ctx, job, Thumbs.of(data, outcome.preview if outcome else None))
     record_batch_photo(job, ctx, request, name, outcome, error)
 
 
-def _keep_thumbnails(ctx: WorkerContext, job: Job, thumbs: dict[str, bytes | None]) -> None:
+def _keep_thumbnails(ctx: WorkerContext, job: Job, thumbs: Thumbs) -> None:
     """Store the photo's before/after thumbnails for the contact sheet; a sheet without them shows placeholders."""
     batch = job.batch or {}
-    value = {side: base64.b64encode(data).decode() for side, data in thumbs.items() if data}
     try:
-        ctx.store.put(f"batch-thumbs:{batch['id']}:{batch['index']}", json.dumps(value), BATCH_TTL_SECONDS)
+        ctx.store.put(f"batch-thumbs:{batch['id']}:{batch['index']}", json.dumps(thumbs.to_json()),
+                      BATCH_TTL_SECONDS)
     except Exception:  # noqa: BLE001 - the sheet is a bonus; the photo's outcome must still be recorded
         log.warning("could not keep the contact-sheet thumbnails", extra={"job_id": job.id})
 
@@ -222,8 +220,8 @@ def batch_contact_sheet(ctx: WorkerContext, batch_id: str, rows: list[dict[str, 
     entries = []
     for index, row in enumerate(rows):
         raw = ctx.store.get(f"batch-thumbs:{batch_id}:{index}")
-        thumbs = {side: base64.b64decode(data) for side, data in json.loads(raw).items()} if raw else {}
-        entries.append(SheetEntry(name=row["photo"], before=thumbs.get("before"), after=thumbs.get("after"),
+        thumbs = Thumbs.from_json(json.loads(raw)) if raw else Thumbs()
+        entries.append(SheetEntry(name=row["photo"], before=thumbs.before, after=thumbs.after,
                                   outcome=messages.sheet_outcome(row), failed=row["outcome"] != "done"))
     return contact_sheet(entries)
 
