@@ -116,7 +116,7 @@ def run_zip_batch(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
         total = _checked_total(job, ctx, archive, batch, zipped, limits)
         progress = start_progress(job, ctx, batch.heading(job.user_id, archive.name, total), [archive],
                                   status=messages.progress_text(0, total))
-        with _one_batch_at_a_time(job, ctx, progress):
+        with _one_batch_at_a_time(job, ctx, progress, total):
             _run_here(job, ctx, archive, batch, zipped, limits, progress, total)
 
 
@@ -131,13 +131,14 @@ def _checked_total(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipB
 
 
 @contextmanager
-def _one_batch_at_a_time(job: Job, ctx: WorkerContext, progress: Progress) -> Iterator[None]:
+def _one_batch_at_a_time(job: Job, ctx: WorkerContext, progress: Progress, total: int) -> Iterator[None]:
     """Wait (saying so) while the same person's earlier batch runs; a second batch is queued, not refused."""
     key = f"catalogue-running:{job.team_id}:{job.user_id}"
     if not ctx.store.claim(key, RUNNING_TTL_SECONDS):
         progress.show(messages.zip_queued())
         while not ctx.store.claim(key, RUNNING_TTL_SECONDS):
             ctx.sleep(QUEUE_POLL_SECONDS)
+        progress.show(messages.progress_text(0, total))  # its turn: the line counts again
     try:
         yield
     finally:
@@ -148,7 +149,6 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
               limits: ArchiveLimits, progress: Progress, total: int) -> None:
     """Each photo on the pool; results into a ZIP on disk as they finish; then the files in the thread."""
     pacer = ProgressPacer(total, ctx.settings.catalogue_progress_seconds)
-    progress.show(messages.progress_text(0, total))
     report = ArchiveReport()
     rows: list[ReportRow] = []
     sheet = SheetPicks(batch.command)  # the first photos' thumbnails, for the contact sheet
