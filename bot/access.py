@@ -31,7 +31,8 @@ class AccessPolicy:
         return frozenset(entry for entry in self.allowed_users if entry.startswith("S"))
 
 
-@dataclass
+# eq=False: a service (or counter) is equal only to itself; nor is comparison code built at cold start.
+@dataclass(eq=False)
 class AccessControl:
     """Checks requests against an ``AccessPolicy``, expanding user groups through Slack."""
 

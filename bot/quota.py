@@ -46,7 +46,8 @@ def resets_at(now: dt.datetime | None = None) -> dt.datetime:
     return dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
+# eq=False: a service (or counter) is equal only to itself; nor is comparison code built at cold start.
+@dataclass(eq=False)
 class Quota:
     """Limits (0 = unlimited) applied to everyone but admins."""
 
@@ -86,7 +87,8 @@ class Quota:
             self.give_back(team_id, user_id, count - reservation.used, day)
 
 
-@dataclass
+# eq=False: a service (or counter) is equal only to itself; nor is comparison code built at cold start.
+@dataclass(eq=False)
 class Reservation:
     """Images reserved for one model call; ``use`` records how many were delivered."""
 

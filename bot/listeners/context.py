@@ -22,7 +22,8 @@ Submit = Callable[[Job], None]
 JOB_CLAIM_SECONDS = 3600
 
 
-@dataclass(frozen=True)
+# eq=False: a service (or counter) is equal only to itself; nor is comparison code built at cold start.
+@dataclass(eq=False)
 class Listening:
     """The shared state of the listeners; ``enqueue`` is the only way a job leaves them."""
 
