@@ -134,6 +134,7 @@ def test_a_folder_batch_reads_the_prefix_in_place_and_reports_other_files_as_ski
     assert bedrock.calls == [], "nothing runs before the state machine does"
     [progress] = slack.channel_messages("C1")
     assert "0/2 done" in json.dumps(progress["blocks"]) and f"s3://{SHOTS}/spring/" in progress["text"]
+    assert slack.calls_to("chat.update") == [], "posted at 0/2 already: no second message says it again"
 
     # The map's ItemReader lists every key under the prefix; each becomes a photo step.
     listed = shots.list_objects_v2(Bucket=SHOTS, Prefix="spring/")["Contents"]

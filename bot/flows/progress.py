@@ -30,12 +30,17 @@ class Progress:
     thread_ts: str
     # The photos the job works on (none for /imagine).
     photos: list[Photo] = field(default_factory=list)
+    # The words on show (text, context line), when known: the same update is not sent twice.
+    shown: tuple[str, str] | None = None
 
     def show(self, context: str, body: str | None = None, final: bool = False,
              images: Sequence[InlineImage] = ()) -> None:
         """Replace the message: ``body`` (or the heading) plus a context line; ``final`` for the outcome,
         which may show ``images`` inline (or not, when Slack refuses them)."""
         text = body if body is not None else self.heading
+        if not final and self.shown == (text, context):
+            return
+        self.shown = (text, context)
         if final:
             self.ctx.slack.finish(self.job.channel_id, self.ts, text, text_blocks(text, context, images),
                                   self.thread_ts, text_blocks(text, context) if images else None)
@@ -79,4 +84,4 @@ def start_progress(job: Job, ctx: WorkerContext, heading: str, photos: Sequence[
     """Post ``heading`` with ``status``: in the job's or the photos' thread, else as a new channel message."""
     thread_ts = job.thread_ts or (photos[0].thread_ts if photos else None)
     ts = ctx.slack.post(job.channel_id, heading, text_blocks(heading, status), thread_ts=thread_ts)
-    return Progress(ctx, job, heading, ts, thread_ts or ts, list(photos))
+    return Progress(ctx, job, heading, ts, thread_ts or ts, list(photos), shown=(heading, status))
