@@ -144,6 +144,16 @@ def test_usage_errors_and_help_never_reach_bedrock(cli: Path, bedrock: FakeBedro
     assert bedrock.calls == []
 
 
+@pytest.mark.parametrize("command", ["/upscale help", "/replace-bg help", "/describe help"])
+def test_help_of_a_photo_command_needs_no_photo(cli: Path, bedrock: FakeBedrock,
+                                                capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """The README: "`/upscale help` prints the usage" (regression: it asked for --image first, exit 2)."""
+    assert main(["run", command, "--out", "out"]) == 0
+    err = capsys.readouterr().err
+    assert "Example: `" + command.split()[0] in err and "--image" not in err, err
+    assert bedrock.calls == [] and not (cli / "out").exists()
+
+
 def test_missing_aws_credentials_are_explained(cli: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):

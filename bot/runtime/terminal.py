@@ -25,7 +25,7 @@ from bot import messages
 from bot.bootstrap import worker_context
 from bot.clients import aws_credentials_hint
 from bot.commands.intake import parse_request
-from bot.commands.table import COMMANDS
+from bot.commands.table import COMMANDS, Command
 from bot.errors import HelpRequested, KnownError
 from bot.jobs import Job
 from bot.messages import terminal as words
@@ -169,18 +169,21 @@ def run_command(settings: Settings, command_text: str, images: Sequence[Path], o
     """
     err = err or sys.stderr
     name, _, text = command_text.strip().lstrip("/").partition(" ")
-    problem = _misuse(name, images)
-    if problem:
-        print(problem, file=err)
+    command = COMMANDS.get(name.lower())
+    if command is None or not command.slash:
+        print(words.unknown_command(name, [each.name for each in COMMANDS.values() if each.slash]), file=err)
         return 2
-    command = COMMANDS[name.lower()]
     # Nobody to DM and no daily quota: the person at the terminal is the admin, with their own account.
     settings = replace(settings, admins=frozenset(), user_daily_images=0, team_daily_images=0)
-    try:
+    try:  # before the photos are checked: `/upscale help` needs none
         request = parse_request(command.name, text, settings)
     except KnownError as error:
         print(plain(messages.error_message(error, settings)), file=err)
         return 0 if isinstance(error, HelpRequested) else 1
+    problem = _misuse(command, images)
+    if problem:
+        print(problem, file=err)
+        return 2
     aws_hint = aws_credentials_hint(settings)
     if aws_hint:
         print(aws_hint, file=err)
@@ -205,11 +208,8 @@ def run_command(settings: Settings, command_text: str, images: Sequence[Path], o
     return 0 if all(outcome is Outcome.SUCCEEDED for outcome in outcomes) else 1
 
 
-def _misuse(name: str, images: Sequence[Path]) -> str | None:
-    """Why the command line cannot run as given, before anything is parsed or sent."""
-    command = COMMANDS.get(name.lower())
-    if command is None or not command.slash:
-        return words.unknown_command(name, [each.name for each in COMMANDS.values() if each.slash])
+def _misuse(command: Command, images: Sequence[Path]) -> str | None:
+    """Why the ``--image`` files do not fit the command, before anything is sent."""
     if command.uses_photo and not images:
         return words.needs_image(command.name)
     if not command.uses_photo and images:
