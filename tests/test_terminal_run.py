@@ -111,6 +111,16 @@ def test_a_file_that_is_not_an_image_is_explained(cli: Path, capsys: pytest.Capt
     assert bedrock.invocations() == []
 
 
+def test_a_web_page_saved_as_jpg_is_not_blamed_on_slack(cli: Path, capsys: pytest.CaptureFixture[str],
+                                                        bedrock: FakeBedrock) -> None:
+    """A local file is never Slack's login page (regression: "Studio is missing the files:read permission")."""
+    (cli / "page.jpg").write_text("<!DOCTYPE html><html><body>Sign in</body></html>")
+    assert main(["run", "/remove-bg", "--image", "page.jpg", "--out", "out"]) == 1
+    out = capsys.readouterr().out
+    assert "`page.jpg` is not an image" in out and "files:read" not in out, out
+    assert bedrock.invocations() == []
+
+
 def test_model_refusal_is_told_not_crashed(cli: Path, bedrock: FakeBedrock,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     bedrock.fail_next(1, "ValidationException", "The provided model identifier is invalid.")

@@ -26,7 +26,7 @@ from bot.bootstrap import worker_context
 from bot.clients import aws_credentials_hint
 from bot.commands.intake import parse_request
 from bot.commands.table import COMMANDS, Command
-from bot.errors import HelpRequested, KnownError
+from bot.errors import HelpRequested, KnownError, NoImageFound
 from bot.jobs import Job
 from bot.messages import terminal as words
 from bot.runtime.sqlite_state import SqliteState
@@ -36,7 +36,7 @@ from bot.slack.io import SlackIO, Upload
 from bot.slack.photo_refs import Photo, is_zip
 from bot.slack.photos import PhotoFinder
 from handlers.errors import InvalidImage
-from handlers.images import MAX_FILE_BYTES
+from handlers.images import MAX_FILE_BYTES, looks_like_html
 
 # The ids a job carries; they only have to be consistent within one run.
 TEAM, CHANNEL, USER = "TTERMINAL", "CTERMINAL", "UTERMINAL"
@@ -71,7 +71,10 @@ class LocalPhotos(PhotoFinder):
         """The file's bytes (with Slack's size limit, so the terminal accepts what Slack would)."""
         if photo.size > MAX_FILE_BYTES:
             raise InvalidImage("file_too_large", megabytes=photo.size // 1_048_576, limit=MAX_FILE_BYTES // 1_048_576)
-        return self.paths[photo.file_id].read_bytes()
+        data = self.paths[photo.file_id].read_bytes()
+        if looks_like_html(data):  # a page saved under a photo's name: here it cannot be Slack's login page
+            raise NoImageFound("not_image", name=photo.name)
+        return data
 
 
 class TerminalSlack(SlackIO):
