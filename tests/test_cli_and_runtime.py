@@ -36,6 +36,16 @@ def test_missing_settings_are_named_with_where_to_find_them(tmp_path: Path) -> N
     assert "No AWS credentials found" in result.stderr and "AWS_PROFILE" in result.stderr
 
 
+def test_an_aws_profile_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    """Regression: botocore's ProfileNotFound escaped as a traceback from serve, run and doctor."""
+    env = {"AWS_PROFILE": "studio-typo", "AWS_EC2_METADATA_DISABLED": "true"}  # no Slack token: no network
+    for args, code in (([], 2), (["run", "/imagine a red car"], 2), (["doctor"], 1)):
+        result = run_cli(args, env, tmp_path)
+        output = result.stderr + result.stdout
+        assert result.returncode == code and "Traceback" not in output, output
+        assert "AWS_PROFILE=studio-typo" in output and "aws configure --profile studio-typo" in output, output
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_cli([], {}, tmp_path)
