@@ -11,8 +11,9 @@ from pathlib import Path
 from dotenv import find_dotenv, load_dotenv
 
 from bot.clients import aws_credentials_hint, bedrock_control, slack_web_client
-from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
+from bot.settings import WHERE_TO_FIND, BadSetting, MissingSettings, Settings
 from bot.slack.manifest import http_manifest, load_manifest
+from handlers.formats import FormatSettingError
 from handlers.model_table import UnknownStack
 
 
@@ -40,10 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.WARNING if args.action == "run" else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials in …" is noise
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         settings.models  # noqa: B018 - resolve once, so a wrong STUDIO_MODELS stops here with its reason
-    except UnknownStack as error:
+    except (BadSetting, FormatSettingError, UnknownStack) as error:
         print(f"Studio cannot start: {error}.", file=sys.stderr)
         return 2
     if args.action == "run":

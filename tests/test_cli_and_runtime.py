@@ -46,6 +46,17 @@ def test_an_aws_profile_that_does_not_exist_is_named(tmp_path: Path) -> None:
         assert "AWS_PROFILE=studio-typo" in output and "aws configure --profile studio-typo" in output, output
 
 
+def test_a_setting_that_does_not_parse_is_named(tmp_path: Path) -> None:
+    """Regression: int("abc") and FormatSettingError escaped as tracebacks before anything could start."""
+    for env, words in (({"STUDIO_WORKERS": "four"}, "STUDIO_WORKERS must be a whole number, not 'four'"),
+                       ({"STUDIO_RETRY_BASE_SECONDS": "2s"}, "STUDIO_RETRY_BASE_SECONDS must be a number, not '2s'"),
+                       ({"STUDIO_FORMATS": "pin=10x10"}, "STUDIO_FORMATS: 'pin=10x10' needs sides of 64-4096 px")):
+        for args in ([], ["run", "/imagine a red car"], ["doctor"]):
+            result = run_cli(args, env, tmp_path)
+            assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+            assert f"Studio cannot start: {words}" in result.stderr, result.stderr
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_cli([], {}, tmp_path)
