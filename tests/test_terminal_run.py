@@ -135,6 +135,9 @@ def test_model_refusal_is_told_not_crashed(cli: Path, bedrock: FakeBedrock,
     (["/imagine a car", "--image", "car.jpg"], "--image is for the photo commands"),
     (["/frobnicate x", "--image", "car.jpg"], "Unknown command /frobnicate. Studio's commands: /imagine,"),
     (["/variations", "--image", "car.jpg"], "Unknown command /variations"),  # a button, not a command
+    # Regression: /brand asked for --image, then called Slack and said "Slack did not accept the result".
+    (["/brand"], "/brand keeps a Slack channel's brand kit, so it runs only in Slack"),
+    (["/brand style", "--image", "car.jpg"], "/brand keeps a Slack channel's brand kit"),
     (["/describe", "--image", "missing.jpg"], "Cannot read the image missing.jpg: No such file or directory"),
 ])
 def test_misuse_is_explained_before_anything_runs(cli: Path, bedrock: FakeBedrock,

@@ -10,6 +10,11 @@ def unknown_command(name: str, known: Iterable[str]) -> str:
     return f"Unknown command /{name}. Studio's commands: {', '.join('/' + each for each in known)}."
 
 
+def slack_only(name: str) -> str:
+    """A command about a Slack channel itself, run on the terminal."""
+    return f"/{name} keeps a Slack channel's brand kit, so it runs only in Slack; try the other commands here."
+
+
 def needs_image(name: str) -> str:
     """A photo command was run without a photo."""
     return f"/{name} works on a photo: add --image photo.jpg (several --image for a batch or a mask)."

@@ -41,6 +41,8 @@ from handlers.images import MAX_FILE_BYTES, looks_like_html
 # The ids a job carries; they only have to be consistent within one run.
 TEAM, CHANNEL, USER = "TTERMINAL", "CTERMINAL", "UTERMINAL"
 REPORT_NAME = "report.txt"
+# Commands about a Slack channel itself (its brand kit): the terminal has no channel to keep it for.
+SLACK_ONLY = frozenset({"brand"})
 _MENTION = re.compile(r"<[@#!][^>]*>")
 _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
 
@@ -175,6 +177,9 @@ def run_command(settings: Settings, command_text: str, images: Sequence[Path], o
     command = COMMANDS.get(name.lower())
     if command is None or not command.slash:
         print(words.unknown_command(name, [each.name for each in COMMANDS.values() if each.slash]), file=err)
+        return 2
+    if command.name in SLACK_ONLY:
+        print(words.slack_only(command.name), file=err)
         return 2
     # Nobody to DM and no daily quota: the person at the terminal is the admin, with their own account.
     settings = replace(settings, admins=frozenset(), user_daily_images=0, team_daily_images=0)
