@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help='run one command against Bedrock without Slack, e.g. "/imagine a red car"')
     run.add_argument("command_text", help='the command as typed in Slack, e.g. "/replace-bg keep=car beach"')
     run.add_argument("--image", type=Path, action="append", default=[], dest="images",
-                     help="a photo for a photo command; repeat it for a batch, or for /edit's mask (second)")
+                     help="a photo, or a ZIP of photos, for a photo command; repeat it for a /replace-bg batch, "
+                          "/describe's photos, or /edit's mask (second)")
     run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images and report.txt")
     sub.add_parser("doctor", help="check the Slack token and scopes, model access and model lifecycle")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (for HTTP mode: --url)")

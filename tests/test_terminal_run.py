@@ -135,6 +135,12 @@ def test_model_refusal_is_told_not_crashed(cli: Path, bedrock: FakeBedrock,
     (["/imagine a car", "--image", "car.jpg"], "--image is for the photo commands"),
     (["/frobnicate x", "--image", "car.jpg"], "Unknown command /frobnicate. Studio's commands: /imagine,"),
     (["/variations", "--image", "car.jpg"], "Unknown command /variations"),  # a button, not a command
+    # Regression: the photos after the first were dropped without a word (exit 0) where a command uses one.
+    (["/remove-bg", "--image", "car.jpg", "--image", "car.jpg"], "/remove-bg uses one photo, not 2;"),
+    (["/formats", "--image", "car.jpg", "--image", "car.jpg"], "for a batch, give a ZIP of the photos"),
+    (["/edit a truck", "--image", "car.jpg", "--image", "car.jpg", "--image", "car.jpg"],
+     "/edit uses a photo and its mask, not 3."),  # no ZIP batch for /edit
+    (["/replace-bg keep=car beach", "--image", "car.jpg", "--image", "season.zip"], "give a ZIP alone"),
     # Regression: /brand asked for --image, then called Slack and said "Slack did not accept the result".
     (["/brand"], "/brand keeps a Slack channel's brand kit, so it runs only in Slack"),
     (["/brand style", "--image", "car.jpg"], "/brand keeps a Slack channel's brand kit"),
@@ -143,6 +149,7 @@ def test_model_refusal_is_told_not_crashed(cli: Path, bedrock: FakeBedrock,
 def test_misuse_is_explained_before_anything_runs(cli: Path, bedrock: FakeBedrock,
                                                   capsys: pytest.CaptureFixture[str], args: list[str],
                                                   words: str) -> None:
+    (cli / "season.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty ZIP
     assert main(["run", *args, "--out", "out"]) == 2
     assert words in capsys.readouterr().err
     assert bedrock.calls == [] and not (cli / "out").exists()

@@ -20,6 +20,18 @@ def needs_image(name: str) -> str:
     return f"/{name} works on a photo: add --image photo.jpg (several --image for a batch or a mask)."
 
 
+def too_many_images(name: str, count: int, takes_zip: bool) -> str:
+    """More ``--image`` files than the command uses."""
+    uses = "a photo and its mask" if name == "edit" else "one photo"
+    batch = "; for a batch, give a ZIP of the photos (--image photos.zip)" if takes_zip else ""
+    return f"/{name} uses {uses}, not {count}{batch}."
+
+
+def zip_alone(name: str) -> str:
+    """A ZIP given beside other ``--image`` files."""
+    return f"A ZIP is a batch of its own: give a ZIP alone (/{name} --image photos.zip), or the photos without it."
+
+
 def takes_no_image(name: str) -> str:
     """``--image`` given to a command that makes images from words only."""
     return f"/{name} makes new images from words; --image is for the photo commands."

@@ -27,6 +27,7 @@ from bot.clients import aws_credentials_hint
 from bot.commands.intake import parse_request
 from bot.commands.table import COMMANDS, Command
 from bot.errors import HelpRequested, KnownError, NoImageFound
+from bot.flows.catalogue_aws import ZIP_BATCHES
 from bot.jobs import Job
 from bot.messages import terminal as words
 from bot.runtime.sqlite_state import SqliteState
@@ -41,6 +42,9 @@ from handlers.images import MAX_FILE_BYTES, looks_like_html
 # The ids a job carries; they only have to be consistent within one run.
 TEAM, CHANNEL, USER = "TTERMINAL", "CTERMINAL", "UTERMINAL"
 REPORT_NAME = "report.txt"
+# How many --image files a command uses when more than one (None: any, as a batch or one answer); the
+# others use one, and a photo after it would be dropped without a word (a ZIP is their batch).
+PHOTOS_USED: dict[str, int | None] = {"replace-bg": None, "describe": None, "edit": 2}
 # Commands about a Slack channel itself (its brand kit): the terminal has no channel to keep it for.
 SLACK_ONLY = frozenset({"brand"})
 _MENTION = re.compile(r"<[@#!][^>]*>")
@@ -227,4 +231,9 @@ def _misuse(command: Command, images: Sequence[Path]) -> str | None:
             path.open("rb").close()
         except OSError as error:
             return words.unreadable_image(str(path), error.strerror or type(error).__name__)
+    if len(images) > 1 and any(is_zip({"name": path.name}) for path in images):
+        return words.zip_alone(command.name)
+    most = PHOTOS_USED.get(command.name, 1)
+    if most is not None and len(images) > most:
+        return words.too_many_images(command.name, len(images), takes_zip=command.name in ZIP_BATCHES)
     return None
