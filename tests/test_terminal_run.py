@@ -81,6 +81,20 @@ def test_several_images_are_a_batch_with_its_csv_report(cli: Path, bedrock: Fake
     assert "2 of 2 photos" in (cli / "out" / "report.txt").read_text()
 
 
+def test_a_batch_with_a_failed_photo_exits_1(cli: Path, bedrock: FakeBedrock) -> None:
+    """Regression: a batch exited 0 even when every photo failed, so a script could not tell."""
+    from tests.test_catalogue_zip import PDF, zip_of
+
+    (cli / "broken.jpg").write_bytes(small_jpeg()[:400])
+    assert main(["run", "/replace-bg keep=car beach", "--image", "car.jpg", "--image", "broken.jpg",
+                 "--out", "out"]) == 1
+    (cli / "shoot.zip").write_bytes(zip_of({"shoe.jpg": small_jpeg(), "spec.pdf": PDF}))
+    assert main(["run", "/remove-bg", "--image", "shoot.zip", "--out", "out"]) == 0, "a skipped file is no failure"
+    torn = small_jpeg()[:len(small_jpeg()) // 2]  # a photo by its header, that fails to decode
+    (cli / "shoot.zip").write_bytes(zip_of({"shoe.jpg": small_jpeg(), "torn.jpg": torn}))
+    assert main(["run", "/remove-bg", "--image", "shoot.zip", "--out", "out"]) == 1
+
+
 def test_describe_prints_the_answer_and_keeps_it_in_the_report(
         cli: Path, bedrock: FakeBedrock, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "/describe alt", "--image", "car.jpg", "--out", "out"]) == 0

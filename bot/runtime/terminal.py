@@ -9,6 +9,8 @@ files (``LocalPhotos``) instead of in a channel.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import sys
 import threading
@@ -99,6 +101,8 @@ class TerminalSlack(SlackIO):
         # What the report repeats: every outcome and private note, and the files written.
         self.lines: list[str] = []
         self.files: list[Path] = []
+        # Photos a batch's CSV report lists as failed: the job itself succeeds, the exit code must not.
+        self.failed_photos = 0
 
     def photos(self) -> PhotoFinder:
         return self._photos
@@ -129,6 +133,8 @@ class TerminalSlack(SlackIO):
                 path = _free_path(self.out_dir / Path(upload.filename).name)
                 path.write_bytes(upload.content)
                 self.files.append(path)
+                if path.suffix == ".csv":
+                    self.failed_photos += _failed_rows(upload.content)
                 self._say(self._out, str(path))
             if comment:
                 self._say(self._out, plain(comment), keep=True)
@@ -159,6 +165,12 @@ def plain(mrkdwn: str) -> str:
     """Slack markup as a terminal shows it: mentions as "@you", links as their label, entities decoded."""
     text = _LINK.sub(r"\2", _MENTION.sub("@you", mrkdwn))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _failed_rows(report: bytes) -> int:
+    """How many photos a batch's CSV report lists as failed (skipped files are not failures)."""
+    rows = csv.DictReader(io.StringIO(report.decode("utf-8-sig")))
+    return sum(row.get("outcome") == "failed" for row in rows)
 
 
 def _free_path(path: Path) -> Path:
@@ -217,7 +229,7 @@ def run_command(settings: Settings, command_text: str, images: Sequence[Path], o
     report.write_text(words.report(command_text.strip(), [str(path) for path in images], slack.lines,
                                    [path.name for path in slack.files]), encoding="utf-8")
     print(report, file=out or sys.stdout)
-    return 0 if all(outcome is Outcome.SUCCEEDED for outcome in outcomes) else 1
+    return 0 if all(outcome is Outcome.SUCCEEDED for outcome in outcomes) and not slack.failed_photos else 1
 
 
 def _misuse(command: Command, images: Sequence[Path]) -> str | None:
