@@ -11,8 +11,9 @@ from pathlib import Path
 from dotenv import find_dotenv, load_dotenv
 
 from bot.clients import aws_credentials_hint, bedrock_control, slack_web_client
-from bot.settings import WHERE_TO_FIND, MissingSettings, Settings
+from bot.settings import WHERE_TO_FIND, BadSetting, MissingSettings, Settings
 from bot.slack.manifest import http_manifest, load_manifest
+from handlers.formats import FormatSettingError
 from handlers.model_table import UnknownStack
 
 
@@ -24,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help='run one command against Bedrock without Slack, e.g. "/imagine a red car"')
     run.add_argument("command_text", help='the command as typed in Slack, e.g. "/replace-bg keep=car beach"')
     run.add_argument("--image", type=Path, action="append", default=[], dest="images",
-                     help="a photo for a photo command; repeat it for a batch, or for /edit's mask (second)")
+                     help="a photo, or a ZIP of photos, for a photo command; repeat it for a /replace-bg batch, "
+                          "/describe's photos, or /edit's mask (second)")
     run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images and report.txt")
     sub.add_parser("doctor", help="check the Slack token and scopes, model access and model lifecycle")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (for HTTP mode: --url)")
@@ -40,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.WARNING if args.action == "run" else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials in …" is noise
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         settings.models  # noqa: B018 - resolve once, so a wrong STUDIO_MODELS stops here with its reason
-    except UnknownStack as error:
+    except (BadSetting, FormatSettingError, UnknownStack) as error:
         print(f"Studio cannot start: {error}.", file=sys.stderr)
         return 2
     if args.action == "run":

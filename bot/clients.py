@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ProfileNotFound, ReadTimeoutError
 from slack_sdk import WebClient
 from slack_sdk.http_retry import BackoffRetryIntervalCalculator, Jitter, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
@@ -277,8 +277,15 @@ def slack_listener_client(settings: Settings) -> WebClient:
 
 def aws_credentials_hint(settings: Settings) -> str | None:
     """A sentence telling the admin how to provide AWS credentials, or None if present."""
-    if boto3.Session(region_name=settings.aws_region).get_credentials() is not None:
-        return None
+    try:
+        if boto3.Session(region_name=settings.aws_region).get_credentials() is not None:
+            return None
+    except ProfileNotFound as error:
+        profile = error.kwargs["profile"]
+        return (
+            f"AWS_PROFILE={profile} names no profile in ~/.aws/config or ~/.aws/credentials. Create it with "
+            f"`aws configure --profile {profile}` (or `aws configure sso`), or set AWS_PROFILE to one that exists."
+        )
     return (
         "No AWS credentials found. Set AWS_PROFILE (after `aws configure` or `aws sso login`), "
         "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, for an identity allowed to call "

@@ -140,14 +140,14 @@ class Settings:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
             slack_app_token=env.get("SLACK_APP_TOKEN", ""),
             slack_api_url=env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
-            port=int(env.get("PORT", "3000")),
+            port=_whole(env, "PORT", "3000"),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             bedrock_region=env.get("STUDIO_BEDROCK_REGION") or DEFAULT_BEDROCK_REGION,
             bedrock_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or None,
             bedrock_control_endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK") or None,
             model_stack=(env.get("STUDIO_MODELS") or DEFAULT_STACK).strip().lower(),
             **model_settings,
-            worker_concurrency=int(env.get("STUDIO_WORKERS", "4")),
+            worker_concurrency=_whole(env, "STUDIO_WORKERS", "4"),
             state_path=env.get("STUDIO_STATE_PATH", ".studio/state.db"),
             queue_url=env.get("STUDIO_QUEUE_URL", ""),
             table_name=env.get("STUDIO_TABLE_NAME", ""),
@@ -156,19 +156,19 @@ class Settings:
             allowed_channels=_id_set(env.get("STUDIO_ALLOWED_CHANNELS", "")),
             allowed_users=_id_set(env.get("STUDIO_ALLOWED_USERS", "")),
             admins=_id_set(env.get("STUDIO_ADMINS", "")),
-            user_daily_images=int(env.get("STUDIO_USER_DAILY_IMAGES", "50")),
-            team_daily_images=int(env.get("STUDIO_TEAM_DAILY_IMAGES", "1000")),
-            job_retries=int(env.get("STUDIO_JOB_RETRIES", "4")),
-            retry_base_seconds=float(env.get("STUDIO_RETRY_BASE_SECONDS", "2")),
-            shutdown_grace_seconds=float(env.get("STUDIO_SHUTDOWN_GRACE_SECONDS", "25")),
+            user_daily_images=_whole(env, "STUDIO_USER_DAILY_IMAGES", "50"),
+            team_daily_images=_whole(env, "STUDIO_TEAM_DAILY_IMAGES", "1000"),
+            job_retries=_whole(env, "STUDIO_JOB_RETRIES", "4"),
+            retry_base_seconds=_number(env, "STUDIO_RETRY_BASE_SECONDS", "2"),
+            shutdown_grace_seconds=_number(env, "STUDIO_SHUTDOWN_GRACE_SECONDS", "25"),
             formats=parse_format_setting(env.get("STUDIO_FORMATS", "")),
-            catalogue_max_photos=int(env.get("STUDIO_CATALOGUE_MAX_PHOTOS", "2000")),
-            catalogue_max_bytes=int(env.get("STUDIO_CATALOGUE_MAX_BYTES", str(1024**3))),
-            catalogue_upload_bytes=int(env.get("STUDIO_CATALOGUE_UPLOAD_BYTES", str(1024**3))),
-            catalogue_progress_seconds=float(env.get("STUDIO_CATALOGUE_PROGRESS_SECONDS", "5")),
+            catalogue_max_photos=_whole(env, "STUDIO_CATALOGUE_MAX_PHOTOS", "2000"),
+            catalogue_max_bytes=_whole(env, "STUDIO_CATALOGUE_MAX_BYTES", str(1024**3)),
+            catalogue_upload_bytes=_whole(env, "STUDIO_CATALOGUE_UPLOAD_BYTES", str(1024**3)),
+            catalogue_progress_seconds=_number(env, "STUDIO_CATALOGUE_PROGRESS_SECONDS", "5"),
             catalogue_bucket=env.get("STUDIO_CATALOGUE_BUCKET", ""),
             catalogue_state_machine=env.get("STUDIO_CATALOGUE_STATE_MACHINE", ""),
-            catalogue_retention_days=int(env.get("STUDIO_CATALOGUE_RETENTION_DAYS") or "7"),
+            catalogue_retention_days=_whole(env, "STUDIO_CATALOGUE_RETENTION_DAYS", "7"),
             results_link_url=env.get("STUDIO_RESULTS_LINK_URL", ""),
             catalogue_readable_buckets=readable_buckets(env.get(READABLE_BUCKETS_SETTING, "")),
         )
@@ -189,6 +189,28 @@ class Settings:
             missing.append(SOCKET_OR_HTTP)
         if missing:
             raise MissingSettings(missing)
+
+
+class BadSetting(ValueError):
+    """A setting's value does not parse; the message names the setting and the value."""
+
+
+def _whole(env: Mapping[str, str], name: str, default: str) -> int:
+    """The whole number in setting ``name`` (empty: ``default``)."""
+    value = env.get(name) or default
+    try:
+        return int(value)
+    except ValueError:
+        raise BadSetting(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: str) -> float:
+    """The number in setting ``name`` (empty: ``default``)."""
+    value = env.get(name) or default
+    try:
+        return float(value)
+    except ValueError:
+        raise BadSetting(f"{name} must be a number, not {value!r}") from None
 
 
 def _field_for(setting: str) -> str:

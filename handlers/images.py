@@ -53,14 +53,19 @@ def upright_size(data: bytes) -> tuple[int, int]:
         return (image.height, image.width) if turned else image.size
 
 
+def looks_like_html(data: bytes) -> bool:
+    """Whether ``data`` is a web page (from Slack's file host: its login page) rather than a file's bytes."""
+    head = data[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+
+
 def sniff(data: bytes) -> None:
     """Refuse bytes that are clearly not a usable image, with a reason a person can act on."""
     if not data:
         raise InvalidImage("empty")
     if len(data) > MAX_FILE_BYTES:
         raise InvalidImage("file_too_large", megabytes=len(data) // 1_048_576, limit=MAX_FILE_BYTES // 1_048_576)
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+    if looks_like_html(data):
         raise InvalidImage("login_page")
     if data.startswith(b"%PDF"):
         raise InvalidImage("pdf")

@@ -36,6 +36,27 @@ def test_missing_settings_are_named_with_where_to_find_them(tmp_path: Path) -> N
     assert "No AWS credentials found" in result.stderr and "AWS_PROFILE" in result.stderr
 
 
+def test_an_aws_profile_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    """Regression: botocore's ProfileNotFound escaped as a traceback from serve, run and doctor."""
+    env = {"AWS_PROFILE": "studio-typo", "AWS_EC2_METADATA_DISABLED": "true"}  # no Slack token: no network
+    for args, code in (([], 2), (["run", "/imagine a red car"], 2), (["doctor"], 1)):
+        result = run_cli(args, env, tmp_path)
+        output = result.stderr + result.stdout
+        assert result.returncode == code and "Traceback" not in output, output
+        assert "AWS_PROFILE=studio-typo" in output and "aws configure --profile studio-typo" in output, output
+
+
+def test_a_setting_that_does_not_parse_is_named(tmp_path: Path) -> None:
+    """Regression: int("abc") and FormatSettingError escaped as tracebacks before anything could start."""
+    for env, words in (({"STUDIO_WORKERS": "four"}, "STUDIO_WORKERS must be a whole number, not 'four'"),
+                       ({"STUDIO_RETRY_BASE_SECONDS": "2s"}, "STUDIO_RETRY_BASE_SECONDS must be a number, not '2s'"),
+                       ({"STUDIO_FORMATS": "pin=10x10"}, "STUDIO_FORMATS: 'pin=10x10' needs sides of 64-4096 px")):
+        for args in ([], ["run", "/imagine a red car"], ["doctor"]):
+            result = run_cli(args, env, tmp_path)
+            assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+            assert f"Studio cannot start: {words}" in result.stderr, result.stderr
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_cli([], {}, tmp_path)

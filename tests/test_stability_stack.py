@@ -133,6 +133,17 @@ def test_imagine_4_3_maps_to_the_nearest_ratio_and_says_so(studio: Studio, slack
     assert f"has no 4:3; the nearest it offers is {call.body['aspect_ratio']}." in result, result
 
 
+@pytest.mark.parametrize("ratio", ["16:9", "9:16", "21:9", "9:21"])
+def test_imagine_a_ratio_the_model_offers_gets_no_nearest_note(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock,
+                                                                 ratio: str) -> None:
+    studio.slash("/imagine", f"sneaker ar={ratio}")
+    studio.wait_idle()
+    [call] = invokes(bedrock, CORE)
+    assert call.body["aspect_ratio"] == ratio
+    # Regression: "Stable Image Core has no 16:9; the nearest it offers is 16:9." (16:9 read as 7:4).
+    assert "nearest it offers" not in blocks_text(result_message(slack))
+
+
 def test_imagine_cfg_is_a_private_usage_error_on_stability(studio: Studio, slack: FakeSlack, bedrock: FakeBedrock) -> None:
     ack = studio.slash("/imagine", "sneaker cfg=7")
     studio.wait_idle()

@@ -81,6 +81,20 @@ def test_several_images_are_a_batch_with_its_csv_report(cli: Path, bedrock: Fake
     assert "2 of 2 photos" in (cli / "out" / "report.txt").read_text()
 
 
+def test_a_batch_with_a_failed_photo_exits_1(cli: Path, bedrock: FakeBedrock) -> None:
+    """Regression: a batch exited 0 even when every photo failed, so a script could not tell."""
+    from tests.test_catalogue_zip import PDF, zip_of
+
+    (cli / "broken.jpg").write_bytes(small_jpeg()[:400])
+    assert main(["run", "/replace-bg keep=car beach", "--image", "car.jpg", "--image", "broken.jpg",
+                 "--out", "out"]) == 1
+    (cli / "shoot.zip").write_bytes(zip_of({"shoe.jpg": small_jpeg(), "spec.pdf": PDF}))
+    assert main(["run", "/remove-bg", "--image", "shoot.zip", "--out", "out"]) == 0, "a skipped file is no failure"
+    torn = small_jpeg()[:len(small_jpeg()) // 2]  # a photo by its header, that fails to decode
+    (cli / "shoot.zip").write_bytes(zip_of({"shoe.jpg": small_jpeg(), "torn.jpg": torn}))
+    assert main(["run", "/remove-bg", "--image", "shoot.zip", "--out", "out"]) == 1
+
+
 def test_describe_prints_the_answer_and_keeps_it_in_the_report(
         cli: Path, bedrock: FakeBedrock, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "/describe alt", "--image", "car.jpg", "--out", "out"]) == 0
@@ -111,6 +125,16 @@ def test_a_file_that_is_not_an_image_is_explained(cli: Path, capsys: pytest.Capt
     assert bedrock.invocations() == []
 
 
+def test_a_web_page_saved_as_jpg_is_not_blamed_on_slack(cli: Path, capsys: pytest.CaptureFixture[str],
+                                                        bedrock: FakeBedrock) -> None:
+    """A local file is never Slack's login page (regression: "Studio is missing the files:read permission")."""
+    (cli / "page.jpg").write_text("<!DOCTYPE html><html><body>Sign in</body></html>")
+    assert main(["run", "/remove-bg", "--image", "page.jpg", "--out", "out"]) == 1
+    out = capsys.readouterr().out
+    assert "`page.jpg` is not an image" in out and "files:read" not in out, out
+    assert bedrock.invocations() == []
+
+
 def test_model_refusal_is_told_not_crashed(cli: Path, bedrock: FakeBedrock,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     bedrock.fail_next(1, "ValidationException", "The provided model identifier is invalid.")
@@ -125,11 +149,21 @@ def test_model_refusal_is_told_not_crashed(cli: Path, bedrock: FakeBedrock,
     (["/imagine a car", "--image", "car.jpg"], "--image is for the photo commands"),
     (["/frobnicate x", "--image", "car.jpg"], "Unknown command /frobnicate. Studio's commands: /imagine,"),
     (["/variations", "--image", "car.jpg"], "Unknown command /variations"),  # a button, not a command
+    # Regression: the photos after the first were dropped without a word (exit 0) where a command uses one.
+    (["/remove-bg", "--image", "car.jpg", "--image", "car.jpg"], "/remove-bg uses one photo, not 2;"),
+    (["/formats", "--image", "car.jpg", "--image", "car.jpg"], "for a batch, give a ZIP of the photos"),
+    (["/edit a truck", "--image", "car.jpg", "--image", "car.jpg", "--image", "car.jpg"],
+     "/edit uses a photo and its mask, not 3."),  # no ZIP batch for /edit
+    (["/replace-bg keep=car beach", "--image", "car.jpg", "--image", "season.zip"], "give a ZIP alone"),
+    # Regression: /brand asked for --image, then called Slack and said "Slack did not accept the result".
+    (["/brand"], "/brand keeps a Slack channel's brand kit, so it runs only in Slack"),
+    (["/brand style", "--image", "car.jpg"], "/brand keeps a Slack channel's brand kit"),
     (["/describe", "--image", "missing.jpg"], "Cannot read the image missing.jpg: No such file or directory"),
 ])
 def test_misuse_is_explained_before_anything_runs(cli: Path, bedrock: FakeBedrock,
                                                   capsys: pytest.CaptureFixture[str], args: list[str],
                                                   words: str) -> None:
+    (cli / "season.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty ZIP
     assert main(["run", *args, "--out", "out"]) == 2
     assert words in capsys.readouterr().err
     assert bedrock.calls == [] and not (cli / "out").exists()
@@ -142,6 +176,16 @@ def test_usage_errors_and_help_never_reach_bedrock(cli: Path, bedrock: FakeBedro
     assert main(["run", "/upscale help", "--image", "car.jpg"]) == 0
     assert "mode=fast|conservative|creative" in capsys.readouterr().err
     assert bedrock.calls == []
+
+
+@pytest.mark.parametrize("command", ["/upscale help", "/replace-bg help", "/describe help"])
+def test_help_of_a_photo_command_needs_no_photo(cli: Path, bedrock: FakeBedrock,
+                                                capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """The README: "`/upscale help` prints the usage" (regression: it asked for --image first, exit 2)."""
+    assert main(["run", command, "--out", "out"]) == 0
+    err = capsys.readouterr().err
+    assert "Example: `" + command.split()[0] in err and "--image" not in err, err
+    assert bedrock.calls == [] and not (cli / "out").exists()
 
 
 def test_missing_aws_credentials_are_explained(cli: Path, monkeypatch: pytest.MonkeyPatch,

@@ -39,7 +39,8 @@ def generation_summary(
     seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(seed) for seed in seeds)
     line = f"{model_label} · {seed_text} · {width}×{height} · {seconds:.1f}s"
     made = made_ratio or _ratio_of(width, height)
-    if asked_ratio and _ratio_of(*_parts(asked_ratio)) != made:
+    # Both sides go through _ratio_of: it reads 16:9 as 7:4 (within 2 %), so only like compares with like.
+    if asked_ratio and _ratio_of(*_parts(asked_ratio)) != _ratio_of(*_parts(made)):
         line += f"\n:information_source: {model_label} has no {asked_ratio}; the nearest it offers is {made}."
     if blocked:
         line += f"\n:warning: {blocked} of {count} images were withheld by the content filter."

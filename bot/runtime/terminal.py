@@ -9,6 +9,8 @@ files (``LocalPhotos``) instead of in a channel.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import sys
 import threading
@@ -25,8 +27,9 @@ from bot import messages
 from bot.bootstrap import worker_context
 from bot.clients import aws_credentials_hint
 from bot.commands.intake import parse_request
-from bot.commands.table import COMMANDS
-from bot.errors import HelpRequested, KnownError
+from bot.commands.table import COMMANDS, Command
+from bot.errors import HelpRequested, KnownError, NoImageFound
+from bot.flows.catalogue_aws import ZIP_BATCHES
 from bot.jobs import Job
 from bot.messages import terminal as words
 from bot.runtime.sqlite_state import SqliteState
@@ -36,11 +39,16 @@ from bot.slack.io import SlackIO, Upload
 from bot.slack.photo_refs import Photo, is_zip
 from bot.slack.photos import PhotoFinder
 from handlers.errors import InvalidImage
-from handlers.images import MAX_FILE_BYTES
+from handlers.images import MAX_FILE_BYTES, looks_like_html
 
 # The ids a job carries; they only have to be consistent within one run.
 TEAM, CHANNEL, USER = "TTERMINAL", "CTERMINAL", "UTERMINAL"
 REPORT_NAME = "report.txt"
+# How many --image files a command uses when more than one (None: any, as a batch or one answer); the
+# others use one, and a photo after it would be dropped without a word (a ZIP is their batch).
+PHOTOS_USED: dict[str, int | None] = {"replace-bg": None, "describe": None, "edit": 2}
+# Commands about a Slack channel itself (its brand kit): the terminal has no channel to keep it for.
+SLACK_ONLY = frozenset({"brand"})
 _MENTION = re.compile(r"<[@#!][^>]*>")
 _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
 
@@ -71,7 +79,10 @@ class LocalPhotos(PhotoFinder):
         """The file's bytes (with Slack's size limit, so the terminal accepts what Slack would)."""
         if photo.size > MAX_FILE_BYTES:
             raise InvalidImage("file_too_large", megabytes=photo.size // 1_048_576, limit=MAX_FILE_BYTES // 1_048_576)
-        return self.paths[photo.file_id].read_bytes()
+        data = self.paths[photo.file_id].read_bytes()
+        if looks_like_html(data):  # a page saved under a photo's name: here it cannot be Slack's login page
+            raise NoImageFound("not_image", name=photo.name)
+        return data
 
 
 class TerminalSlack(SlackIO):
@@ -90,6 +101,8 @@ class TerminalSlack(SlackIO):
         # What the report repeats: every outcome and private note, and the files written.
         self.lines: list[str] = []
         self.files: list[Path] = []
+        # Photos a batch's CSV report lists as failed: the job itself succeeds, the exit code must not.
+        self.failed_photos = 0
 
     def photos(self) -> PhotoFinder:
         return self._photos
@@ -120,6 +133,8 @@ class TerminalSlack(SlackIO):
                 path = _free_path(self.out_dir / Path(upload.filename).name)
                 path.write_bytes(upload.content)
                 self.files.append(path)
+                if path.suffix == ".csv":
+                    self.failed_photos += _failed_rows(upload.content)
                 self._say(self._out, str(path))
             if comment:
                 self._say(self._out, plain(comment), keep=True)
@@ -152,6 +167,12 @@ def plain(mrkdwn: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def _failed_rows(report: bytes) -> int:
+    """How many photos a batch's CSV report lists as failed (skipped files are not failures)."""
+    rows = csv.DictReader(io.StringIO(report.decode("utf-8-sig")))
+    return sum(row.get("outcome") == "failed" for row in rows)
+
+
 def _free_path(path: Path) -> Path:
     """``path``, or ``name-2.png``, ``name-3.png``… when taken: a run never overwrites earlier results."""
     candidate, number = path, 1
@@ -169,18 +190,24 @@ def run_command(settings: Settings, command_text: str, images: Sequence[Path], o
     """
     err = err or sys.stderr
     name, _, text = command_text.strip().lstrip("/").partition(" ")
-    problem = _misuse(name, images)
-    if problem:
-        print(problem, file=err)
+    command = COMMANDS.get(name.lower())
+    if command is None or not command.slash:
+        print(words.unknown_command(name, [each.name for each in COMMANDS.values() if each.slash]), file=err)
         return 2
-    command = COMMANDS[name.lower()]
+    if command.name in SLACK_ONLY:
+        print(words.slack_only(command.name), file=err)
+        return 2
     # Nobody to DM and no daily quota: the person at the terminal is the admin, with their own account.
     settings = replace(settings, admins=frozenset(), user_daily_images=0, team_daily_images=0)
-    try:
+    try:  # before the photos are checked: `/upscale help` needs none
         request = parse_request(command.name, text, settings)
     except KnownError as error:
         print(plain(messages.error_message(error, settings)), file=err)
         return 0 if isinstance(error, HelpRequested) else 1
+    problem = _misuse(command, images)
+    if problem:
+        print(problem, file=err)
+        return 2
     aws_hint = aws_credentials_hint(settings)
     if aws_hint:
         print(aws_hint, file=err)
@@ -202,14 +229,11 @@ def run_command(settings: Settings, command_text: str, images: Sequence[Path], o
     report.write_text(words.report(command_text.strip(), [str(path) for path in images], slack.lines,
                                    [path.name for path in slack.files]), encoding="utf-8")
     print(report, file=out or sys.stdout)
-    return 0 if all(outcome is Outcome.SUCCEEDED for outcome in outcomes) else 1
+    return 0 if all(outcome is Outcome.SUCCEEDED for outcome in outcomes) and not slack.failed_photos else 1
 
 
-def _misuse(name: str, images: Sequence[Path]) -> str | None:
-    """Why the command line cannot run as given, before anything is parsed or sent."""
-    command = COMMANDS.get(name.lower())
-    if command is None or not command.slash:
-        return words.unknown_command(name, [each.name for each in COMMANDS.values() if each.slash])
+def _misuse(command: Command, images: Sequence[Path]) -> str | None:
+    """Why the ``--image`` files do not fit the command, before anything is sent."""
     if command.uses_photo and not images:
         return words.needs_image(command.name)
     if not command.uses_photo and images:
@@ -219,4 +243,9 @@ def _misuse(name: str, images: Sequence[Path]) -> str | None:
             path.open("rb").close()
         except OSError as error:
             return words.unreadable_image(str(path), error.strerror or type(error).__name__)
+    if len(images) > 1 and any(is_zip({"name": path.name}) for path in images):
+        return words.zip_alone(command.name)
+    most = PHOTOS_USED.get(command.name, 1)
+    if most is not None and len(images) > most:
+        return words.too_many_images(command.name, len(images), takes_zip=command.name in ZIP_BATCHES)
     return None
