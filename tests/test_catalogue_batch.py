@@ -53,7 +53,7 @@ def test_progress_text_reads_like_the_design() -> None:
     assert progress_text(312, 1000, 3, 6 * 60 - 20) == "312/1,000 done, 3 failed, ~6 min left"
     assert progress_text(0, 40) == "0/40 done"
     assert progress_text(40, 40, 2, 100) == "40/40 done, 2 failed"  # no time left when finished
-    assert progress_text(10, 20, 0, 20) == "10/20 done, ~under a minute left"
+    assert progress_text(10, 20, 0, 20) == "10/20 done, under a minute left"  # not "~under"
     assert progress_text(10, 2000, 0, 2 * 3600 + 60) == "10/2,000 done, ~2 h 1 min left"
 
 

@@ -76,6 +76,17 @@ def test_the_zip_job_streams_the_zip_to_s3_stages_photos_and_starts_the_state_ma
     assert "0/2 done" in json.dumps(progress["blocks"])
 
 
+def test_a_file_named_as_a_photo_that_is_not_leaves_the_heading_and_the_count(
+        aws: Aws, catalogue: dict[str, Any], slack: FakeSlack) -> None:
+    worker = fresh("bot.runtime.lambda_worker")
+    job, ts = zip_job(slack, {"a.jpg": small_jpeg(), "page.jpg": b"<!doctype html><html>sign in</html>"})
+    assert worker.handler(sqs_event([job.to_json()]), LambdaContext()) == {"batchItemFailures": []}
+
+    assert started_execution(catalogue)["batch"]["total"] == 1
+    [progress] = [m for m in slack.thread_messages("C1", ts) if m.get("bot_id")]
+    assert "0/1 done" in json.dumps(progress["blocks"]) and "in the 1 photo of `spring.zip`" in progress["text"]
+
+
 def test_the_steps_run_the_per_photo_flow_and_the_report_posts_zip_and_csv(
         aws: Aws, catalogue: dict[str, Any], slack: FakeSlack, bedrock: FakeBedrock) -> None:
     bedrock.converse_answer = "sneaker"

@@ -121,6 +121,27 @@ def test_unsafe_and_non_photo_entries_are_skipped_and_listed(studio: Studio, sla
         assert sorted(archive.namelist()) == ["bottle-new-background-1.png", "report.csv"]
 
 
+def test_files_named_as_photos_that_are_not_keep_one_count_on_the_line(make_studio: Any, slack: FakeSlack,
+                                                                       bedrock: FakeBedrock) -> None:
+    # Counted by name before the run, found out when read: the line's count must shrink with them,
+    # not say 1/4 and then 2/2.
+    bedrock.converse_answer = "bottle"
+    studio = make_studio(catalogue_progress_seconds=0)
+    ts = post_zip(slack, zip_of({"a.jpg": small_jpeg(), "page.jpg": b"<!doctype html><html>sign in</html>",
+                                 "empty.jpg": b"", "b.jpg": small_jpeg(90, 70)}), name="mixed.zip")
+    studio.slash("/remove-bg", "")
+    studio.wait_idle(timeout=60)
+
+    [progress] = progress_messages(slack, ts)
+    lines = [json.dumps(call["blocks"]) for call in slack.calls_to("chat.update") if call["ts"] == progress["ts"]]
+    counts = [line for line in lines if " done" in line]
+    assert counts and all("/2 done" in line for line in counts), counts
+    assert "each of the 2 photos" in progress["text"], "the heading ends with the count that ran"
+    [report] = uploads_in(slack, ts, ".csv")
+    assert {row["photo"]: row["outcome"] for row in csv_rows(report)} == {
+        "a.jpg": "done", "b.jpg": "done", "page.jpg": "skipped", "empty.jpg": "skipped"}
+
+
 def test_the_replace_background_shortcut_on_a_zip_runs_the_batch(studio: Studio, slack: FakeSlack,
                                                                 bedrock: FakeBedrock) -> None:
     bedrock.converse_answer = "lamp"

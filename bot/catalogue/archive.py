@@ -82,6 +82,8 @@ class ArchiveReport:
     photos: int = 0
     bytes_read: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    # Entries ``count_photos`` counted, skipped once read (a web page named .jpg, an empty file, a bomb).
+    dropped: int = 0
 
     @property
     def to_tell(self) -> list[Skipped]:
@@ -145,9 +147,11 @@ def read_photos(file: BinaryIO, limits: ArchiveLimits = ArchiveLimits(),
                 open_image(data).close()  # the same sniffing and pixel limits as a single photo
             except _EntrySkipped as skipped:
                 report.skipped.append(Skipped(name, skipped.reason, skipped.detail))
+                report.dropped += 1
                 continue
             except InvalidImage as error:
                 report.skipped.append(Skipped(name, "not_an_image", error.code))
+                report.dropped += 1
                 continue
             report.bytes_read += len(data)
             yield Photo(report.photos, name, data)

@@ -166,8 +166,10 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
                 failed += row.outcome != "done"
                 for output in outcome.outputs if outcome else ():
                     results.add(posixpath.join(posixpath.dirname(row.photo), output.name), output.data)
+                # Photos counted by name but found unreadable leave the count (the report lists them).
+                pacer.total = total - report.dropped
                 line = pacer.update(len(rows), failed)
-                if line is not None and len(rows) < total:
+                if line is not None and len(rows) < pacer.total:
                     progress.show(line)
 
             with ThreadPoolExecutor(threads, thread_name_prefix="studio-catalogue") as pool:
@@ -180,6 +182,8 @@ def _run_here(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBatch,
                             collect(future)
                 for future in list(pending):
                     collect(future)
+            if report.dropped:
+                progress.heading = batch.heading(job.user_id, archive.name, len(rows))
             skipped = [skipped_row(entry.name, entry.reason) for entry in report.to_tell]
             report_csv = csv_bytes(sorted(rows, key=lambda row: row.photo) + skipped, batch.subject_column)
             made = results.count
@@ -270,6 +274,8 @@ def _start_on_aws(job: Job, ctx: WorkerContext, archive: SlackFile, batch: ZipBa
         staged = stage_photos(aws.s3, aws.bucket, layout, read_photos(zipped, limits, report))
     if staged == 0:
         progress.fail(NoImageFound("none_in_zip", archive.name))
+    if staged != total:  # photos counted by name but unreadable: the report lists them, the count leaves them
+        progress.heading = batch.heading(job.user_id, archive.name, staged)
     launch_on_aws(job, ctx, progress, batch, layout, posixpath.splitext(archive.name)[0], staged, report.to_tell,
                   (aws.bucket, layout.photos_prefix))
 

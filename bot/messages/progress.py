@@ -167,7 +167,8 @@ def progress_text(done: int, total: int, failed: int = 0, seconds_left: float | 
     if failed:
         parts.append(f"{failed:,} failed")
     if done < total and seconds_left is not None:
-        parts.append(f"~{_duration(seconds_left)} left")
+        duration = _duration(seconds_left)
+        parts.append(f"{'' if duration.startswith('under') else '~'}{duration} left")  # not "~under a minute"
     return ", ".join(parts)
 
 
@@ -301,28 +302,37 @@ def interrupted_line(label: str) -> str:
 def zip_replace_started(user_id: str, request: ReplaceBackgroundRequest, zip_name: str, count: int) -> str:
     """The progress message of a ZIP batch of /replace-bg."""
     keep = "each photo's subject" if request.keep == AUTO_SUBJECT else f"*{quote(request.keep)}*"
-    return (f"<@{user_id}> asked to put {keep} on a new background in the {count:,} photos of "
-            f"`{escape(zip_name)}`:\n> {quote(request.prompt)}")
+    return (f"<@{user_id}> asked to put {keep} on a new background in {_the_photos(count, zip_name)}:\n"
+            f"> {quote(request.prompt)}")
 
 
 def zip_edit_started(user_id: str, command: str, request: object, zip_name: str, count: int) -> str:
     """The progress message of a ZIP batch of a photo edit (/remove-bg, /upscale)."""
     what = COMMANDS[command].verb + (f" ({request.mode})" if isinstance(request, UpscaleRequest) else "")
     prompt = getattr(request, "prompt", "")
-    return (f"<@{user_id}> asked for {what} of each of the {count:,} photos of `{escape(zip_name)}`"
+    return (f"<@{user_id}> asked for {what} of {_each(count)}{_the_photos(count, zip_name)}"
             + (f":\n> {quote(prompt)}" if prompt else ""))
 
 
 def zip_formats_started(user_id: str, targets: tuple[FormatTarget, ...], zip_name: str, count: int) -> str:
     """The progress message of a ZIP batch of /formats."""
     noun = "1 format" if len(targets) == 1 else f"{len(targets)} formats"
-    return (f"<@{user_id}> asked for {noun} of each of the {count:,} photos of `{escape(zip_name)}`: "
+    return (f"<@{user_id}> asked for {noun} of {_each(count)}{_the_photos(count, zip_name)}: "
             + ", ".join(target.name for target in targets))
 
 
 def zip_alt_started(user_id: str, zip_name: str, count: int) -> str:
     """The progress message of a ZIP batch of /describe alt."""
-    return f"<@{user_id}> asked for {PRESET_NAMES['alt']} for each of the {count:,} photos of `{escape(zip_name)}`"
+    return f"<@{user_id}> asked for {PRESET_NAMES['alt']} for {_each(count)}{_the_photos(count, zip_name)}"
+
+
+def _each(count: int) -> str:
+    return "" if count == 1 else "each of "
+
+
+def _the_photos(count: int, zip_name: str) -> str:
+    """``the 12 photos of `spring.zip``` (``the 1 photo …``)."""
+    return f"the {count:,} {'photo' if count == 1 else 'photos'} of `{escape(zip_name)}`"
 
 
 def zip_alt_texts_in_report() -> str:
