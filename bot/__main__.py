@@ -60,7 +60,7 @@ def serve(settings: Settings) -> int:
     problems: list[str] = []
     try:
         settings.require_slack()
-    except MissingSettings as error:
+    except (MissingSettings, BadSetting) as error:
         problems.append(str(error))
     aws_hint = aws_credentials_hint(settings)
     if aws_hint:

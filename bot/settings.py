@@ -179,7 +179,8 @@ class Settings:
         return bool(self.catalogue_bucket and self.catalogue_state_machine)
 
     def require_slack(self) -> None:
-        """Raise ``MissingSettings`` unless the Slack credentials for this runtime are set.
+        """Raise ``MissingSettings`` unless the Slack credentials for this runtime are set,
+        ``BadSetting`` when a token is of the wrong kind.
 
         Socket Mode needs the app token instead of the signing secret (requests
         arrive over the socket, not as signed HTTP).
@@ -189,6 +190,15 @@ class Settings:
             missing.append(SOCKET_OR_HTTP)
         if missing:
             raise MissingSettings(missing)
+        # Pasted into each other's setting, the two tokens start Studio and then fail every Slack call.
+        # Said by their prefixes only: the values are secrets. Rotating bot tokens start ``xoxe.xoxb-``.
+        wrong = []
+        if not self.slack_bot_token.startswith(("xoxb-", "xoxe.xoxb-")):
+            wrong.append(f"SLACK_BOT_TOKEN is not a bot token (xoxb-…): {WHERE_TO_FIND['SLACK_BOT_TOKEN']}")
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            wrong.append(f"SLACK_APP_TOKEN is not an app-level token (xapp-…): {WHERE_TO_FIND['SLACK_APP_TOKEN']}")
+        if wrong:
+            raise BadSetting("; ".join(wrong))
 
 
 class BadSetting(ValueError):

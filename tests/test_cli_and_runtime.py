@@ -57,6 +57,21 @@ def test_a_setting_that_does_not_parse_is_named(tmp_path: Path) -> None:
             assert f"Studio cannot start: {words}" in result.stderr, result.stderr
 
 
+def test_slack_tokens_of_the_wrong_kind_are_named_without_their_values(tmp_path: Path) -> None:
+    # Pasted into each other's setting, they started Studio, which then failed on every Slack call.
+    env = {"SLACK_BOT_TOKEN": "xapp-1-A0-123-secretapp", "SLACK_APP_TOKEN": "xoxb-123-secretbot",
+           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_REGION": "us-east-1"}
+    result = run_cli([], env, tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "SLACK_BOT_TOKEN is not a bot token (xoxb-…)" in result.stderr
+    assert "SLACK_APP_TOKEN is not an app-level token (xapp-…)" in result.stderr
+    assert "secret" not in result.stderr + result.stdout
+
+
+def test_a_rotating_bot_token_is_a_bot_token() -> None:
+    Settings(slack_bot_token="xoxe.xoxb-1-abc", slack_signing_secret="s").require_slack()
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_cli([], {}, tmp_path)
