@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--image", type=Path, action="append", default=[], dest="images",
                      help="a photo, or a ZIP of photos, for a photo command; repeat it for a /replace-bg batch, "
                           "/describe's photos, or /edit's mask (second)")
-    run.add_argument("--out", type=Path, default=Path("studio-out"), help="folder for the images and report.txt")
+    run.add_argument("--out", type=Path, default=Path("studio-out"),
+                     help="folder for the images and report.txt (default: studio-out)")
     sub.add_parser("doctor", help="check the Slack token and scopes, model access and model lifecycle")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (for HTTP mode: --url)")
     manifest.add_argument("--url", help="request URL, e.g. the stack output SlackRequestUrl")

@@ -72,6 +72,11 @@ def test_a_rotating_bot_token_is_a_bot_token() -> None:
     Settings(slack_bot_token="xoxe.xoxb-1-abc", slack_signing_secret="s").require_slack()
 
 
+def test_run_help_says_where_results_go_by_default(tmp_path: Path) -> None:
+    result = run_cli(["run", "--help"], {}, tmp_path)
+    assert result.returncode == 0 and "default: studio-out" in " ".join(result.stdout.split()), result.stdout
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_cli([], {}, tmp_path)
