@@ -234,7 +234,7 @@ def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progres
     stem = posixpath.splitext(archive.name)[0]
     zip_name = results_zip_name(stem)
     failed = sum(row.outcome != "done" for row in rows)
-    uploads = [Upload(report_csv, f"{zip_name.removesuffix('-results.zip')}-report.csv", "Batch report")]
+    uploads = [report_upload(zip_name, report_csv)]
     if results_zip is not None:
         uploads.insert(0, Upload(results_zip, zip_name, "Batch results"))
         where = messages.zip_results_attached(zip_name)
@@ -247,6 +247,11 @@ def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progres
     ctx.slack.upload(job.channel_id, progress.thread_ts, uploads,
                      comment=messages.zip_done(job.user_id, len(rows) - failed, failed, skipped, where))
     progress.show(messages.progress_text(len(rows), len(rows), failed), final=True)
+
+
+def report_upload(zip_name: str, report_csv: bytes) -> Upload:
+    """A batch's report CSV as a file, named like its results ZIP (here and from the AWS report step)."""
+    return Upload(report_csv, f"{zip_name.removesuffix('-results.zip')}-report.csv", "Batch report")
 
 
 def sheet_upload(zip_name: str, png: bytes, alt_text: str) -> Upload:
