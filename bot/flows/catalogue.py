@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import Any, BinaryIO, cast
 
 from bot import messages
 from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, Skipped, count_photos, read_photos, spool
@@ -41,14 +41,13 @@ from bot.clients import PREPARING_JOBS, jobs_in_flight
 from bot.context import WorkerContext
 from bot.errors import NoImageFound, StudioError
 from bot.flows.progress import Progress, start_progress
-from bot.flows.retry import ModelCaller, with_model_retries
+from bot.flows.retry import ModelCaller, quiet_retries
 from bot.jobs import Job
 from bot.slack.io import Upload
 from bot.slack.photo_refs import Photo as SlackFile
 from bot.slack.photos import PhotoFinder
 from handlers.errors import ModelError
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 # One batch per person at a time; the claim outlives any batch Studio can run, and is released at its end.
 RUNNING_TTL_SECONDS = 6 * 3600
@@ -203,7 +202,7 @@ def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo, thum
 
     try:
         with ctx.quota.reserve(job.team_id, job.user_id, batch.images_per_photo) as reservation:
-            outcome = batch.work(ctx, photo.name, photo.data, _quiet_retries(ctx))
+            outcome = batch.work(ctx, photo.name, photo.data, quiet_retries(ctx))
             reservation.use(len(outcome.outputs))
     except (ModelError, StudioError) as error:
         return row("failed", messages.plain_reason(error)), None, _thumbs(photo.data, None, thumbnails)
@@ -216,14 +215,6 @@ def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo, thum
 def _thumbs(data: bytes, outcome: PhotoOutcome | None, wanted: bool) -> Thumbs | None:
     # Made here, on the photo's own thread, while its bytes are still in memory.
     return Thumbs.of(data, outcome.preview if outcome else None) if wanted else None
-
-
-def _quiet_retries(ctx: WorkerContext) -> ModelCaller:
-    def call_model(call: Callable[[], T]) -> T:
-        # The progress line counts photos; one photo's retry is not worth a line of its own.
-        return with_model_retries(call, ctx, lambda attempt, delay: None)
-
-    return call_model
 
 
 def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progress, rows: list[ReportRow],
