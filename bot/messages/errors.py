@@ -188,9 +188,13 @@ def _out_of_date(error: OutOfDate, settings: Settings | None) -> str:
 
 
 def _not_allowed(error: NotAllowed, settings: Settings | None) -> str:
-    who = " or ".join(f"<@{admin}>" for admin in error.admins[:3]) or "your Slack admin"
     place = "in this channel" if error.where == "channel" else "for you"
-    return f":lock: Studio is not enabled {place}. Ask {who} to enable it."
+    return f":lock: Studio is not enabled {place}. Ask {_whom_to_ask(error.admins)} to enable it."
+
+
+def _whom_to_ask(admins: tuple[str, ...]) -> str:
+    """Studio's first few admins, mentioned, or "your Slack admin" when none is set."""
+    return " or ".join(f"<@{admin}>" for admin in admins[:3]) or "your Slack admin"
 
 
 BRAND_REFUSED = {
@@ -208,8 +212,7 @@ BRAND_REFUSED = {
 
 
 def _brand_refused(error: BrandRefused, settings: Settings | None) -> str:
-    admins = " or ".join(f"<@{admin}>" for admin in error.admins[:3]) or "your Slack admin"
-    return ":lock: " + BRAND_REFUSED[error.reason].format(admins=admins)
+    return ":lock: " + BRAND_REFUSED[error.reason].format(admins=_whom_to_ask(error.admins))
 
 
 def _quota_exceeded(error: QuotaExceeded, settings: Settings | None) -> str:
