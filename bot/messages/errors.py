@@ -89,8 +89,6 @@ MODEL_FAILED = {
     "no_credentials": "Studio has no AWS credentials. An admin must set AWS_PROFILE or "
                       "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or attach an IAM role).",
     "call_failed": "The call to Bedrock failed ({kind}). Please try again.",
-    "model_unavailable": "The model {model} is not available in {region}; it may have reached end of life. "
-                         "An admin can check with `python -m bot doctor`.",
     "rejected": "Bedrock rejected the request ({error_code}): {message}",
     "no_subject": "The vision model could not name the subject; try `keep=` with a word such as `keep=car`.",
     "empty_answer": "The vision model returned an empty answer. Please try again.",
