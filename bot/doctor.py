@@ -88,7 +88,7 @@ def model_checks(settings: Settings, control: Any, now: dt.datetime | None = Non
                                 f"Set {info.setting}={successor} to enable it."))
             continue
         if model_id not in states:
-            states[model_id] = _model_state(model_id, control, region, now)
+            states[model_id] = _model_state(model_id, control, now)
         state = states[model_id]
         fix = ""
         if (state.unusable or state.legacy) and successor and successor != model_id:
@@ -104,7 +104,7 @@ def model_checks(settings: Settings, control: Any, now: dt.datetime | None = Non
     return checks
 
 
-def _model_state(model_id: str, control: Any, region: str, now: dt.datetime) -> ModelState:
+def _model_state(model_id: str, control: Any, now: dt.datetime) -> ModelState:
     base = base_model_id(model_id)
     try:
         details = control.get_foundation_model(modelIdentifier=base)["modelDetails"]

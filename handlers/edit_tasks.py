@@ -8,7 +8,7 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from handlers import stability
-from handlers.image_tasks import GeneratedImages, b64, generation_config, one_call_per_image, require_task, run_task
+from handlers.image_tasks import GeneratedImages, b64, one_call_per_image, require_task, run_amazon_task, run_task
 from handlers.images import PreparedImage, encode
 from handlers.models import ImageModelSpec, Task
 from handlers.requests import EditRequest, ExtendRequest, VariationsRequest
@@ -26,11 +26,8 @@ def inpaint(client: Any, model_id: str, request: EditRequest, photo: PreparedIma
         params["maskImage"] = b64(mask.data)
     else:
         params["maskPrompt"] = request.mask
-    if request.negative:
-        params["negativeText"] = request.negative
-    config, seed = generation_config(spec, request.count, request.seed)
-    body = {"taskType": Task.INPAINTING.value, "inPaintingParams": params, "imageGenerationConfig": config}
-    return run_task(client, model_id, body, seed)
+    return run_amazon_task(client, model_id, spec, Task.INPAINTING, params, request.count, request.seed,
+                           request.negative)
 
 
 def extend(client: Any, model_id: str, request: ExtendRequest, canvas: PreparedImage,
@@ -46,11 +43,8 @@ def extend(client: Any, model_id: str, request: ExtendRequest, canvas: PreparedI
         # PRECISE keeps the photo's pixels exactly; the new area must blend with them.
         "outPaintingMode": "PRECISE",
     }
-    if request.negative:
-        params["negativeText"] = request.negative
-    config, seed = generation_config(spec, request.count, request.seed)
-    body = {"taskType": Task.OUTPAINTING.value, "outPaintingParams": params, "imageGenerationConfig": config}
-    return run_task(client, model_id, body, seed)
+    return run_amazon_task(client, model_id, spec, Task.OUTPAINTING, params, request.count, request.seed,
+                           request.negative)
 
 
 def variations(client: Any, model_id: str, request: VariationsRequest, photo: PreparedImage) -> GeneratedImages:
@@ -70,9 +64,7 @@ def variations(client: Any, model_id: str, request: VariationsRequest, photo: Pr
     params: dict[str, Any] = {"images": [b64(photo.data)], "similarityStrength": request.similarity}
     if request.prompt:
         params["text"] = request.prompt[: spec.max_prompt_chars]
-    config, seed = generation_config(spec, request.count, request.seed)
-    body = {"taskType": Task.IMAGE_VARIATION.value, "imageVariationParams": params, "imageGenerationConfig": config}
-    return run_task(client, model_id, body, seed)
+    return run_amazon_task(client, model_id, spec, Task.IMAGE_VARIATION, params, request.count, request.seed)
 
 
 def remove_background(client: Any, model_id: str, photo: PreparedImage) -> GeneratedImages:

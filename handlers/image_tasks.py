@@ -40,12 +40,32 @@ def require_task(model_id: str, task: Task) -> ImageModelSpec:
     return spec
 
 
-def generation_config(spec: ImageModelSpec, count: int, seed: int | None, **extra: Any) -> tuple[dict[str, Any], int]:
+def _generation_config(spec: ImageModelSpec, count: int, seed: int | None, **extra: Any) -> tuple[dict[str, Any], int]:
     """The ``imageGenerationConfig`` block and the seed it uses (random if none was fixed)."""
     chosen = seed if seed is not None else random.randint(0, spec.max_seed)
     config = {"numberOfImages": count, "seed": chosen, **{k: v for k, v in extra.items() if v is not None}}
     config.setdefault("cfgScale", spec.default_cfg_scale)
     return config, chosen
+
+
+# Where each Titan/Nova generation task's parameters go in its request body.
+_PARAMS_KEY = {
+    Task.TEXT_IMAGE: "textToImageParams",
+    Task.INPAINTING: "inPaintingParams",
+    Task.OUTPAINTING: "outPaintingParams",
+    Task.IMAGE_VARIATION: "imageVariationParams",
+}
+
+
+def run_amazon_task(client: Any, model_id: str, spec: ImageModelSpec, task: Task, params: dict[str, Any],
+                    count: int, seed: int | None, negative: str = "", **config: Any) -> GeneratedImages:
+    """One Titan/Nova generation call: ``task`` with ``params`` (and ``negative`` as its negativeText),
+    ``count`` images from ``seed`` (random if None); ``config`` adds to the generation config."""
+    if negative:
+        params = {**params, "negativeText": negative}
+    generation, chosen = _generation_config(spec, count, seed, **config)
+    body = {"taskType": task.value, _PARAMS_KEY[task]: params, "imageGenerationConfig": generation}
+    return run_task(client, model_id, body, chosen)
 
 
 def run_task(client: Any, model_id: str, body: dict[str, Any], seed: int) -> GeneratedImages:

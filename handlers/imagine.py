@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from handlers import stability
-from handlers.image_tasks import GeneratedImages, generation_config, one_call_per_image, require_task, run_task
+from handlers.image_tasks import GeneratedImages, one_call_per_image, require_task, run_amazon_task
 from handlers.models import Task
 from handlers.requests import ImagineRequest
 from handlers.stability import is_stability
@@ -24,12 +24,8 @@ def imagine(client: Any, model_id: str, request: ImagineRequest) -> GeneratedIma
             request.seed, request.count, spec.max_seed,
         )
         return replace(result, aspect_ratio=ratio)
-    text_params: dict[str, Any] = {"text": request.prompt}
-    if request.negative:
-        text_params["negativeText"] = request.negative
-    config, seed = generation_config(
-        spec, request.count, request.seed, width=request.width, height=request.height,
-        cfgScale=request.cfg_scale, quality=request.quality,
+    return run_amazon_task(
+        client, model_id, spec, Task.TEXT_IMAGE, {"text": request.prompt}, request.count, request.seed,
+        request.negative, width=request.width, height=request.height, cfgScale=request.cfg_scale,
+        quality=request.quality,
     )
-    body = {"taskType": Task.TEXT_IMAGE.value, "textToImageParams": text_params, "imageGenerationConfig": config}
-    return run_task(client, model_id, body, seed)

@@ -16,7 +16,7 @@ from typing import Any
 from PIL import Image
 
 from handlers import stability
-from handlers.image_tasks import GeneratedImages, b64, generation_config, one_call_per_image, require_task, run_task
+from handlers.image_tasks import GeneratedImages, b64, one_call_per_image, require_task, run_amazon_task
 from handlers.images import PreparedImage
 from handlers.models import Task
 from handlers.requests import ReplaceBackgroundRequest
@@ -41,11 +41,8 @@ def replace_background(
         "maskPrompt": subject,
         "outPaintingMode": "PRECISE" if request.precise else "DEFAULT",
     }
-    if request.negative:
-        params["negativeText"] = request.negative
-    config, seed = generation_config(spec, request.count, request.seed)
-    body = {"taskType": Task.OUTPAINTING.value, "outPaintingParams": params, "imageGenerationConfig": config}
-    return run_task(client, model_id, body, seed)
+    return run_amazon_task(client, model_id, spec, Task.OUTPAINTING, params, request.count, request.seed,
+                           request.negative)
 
 
 def paint_background(client: Any, model_id: str, request: ReplaceBackgroundRequest, cutout: bytes,

@@ -13,6 +13,7 @@ import json
 import zipfile
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from bot.catalogue.results import CSV_COLUMNS
@@ -82,6 +83,20 @@ def test_remove_bg_on_a_zip_gives_a_cutout_per_photo_in_the_results_zip_and_a_re
         "spring-contact-sheet.png"], "no per-photo uploads, only the batch's contact sheet"
     remover = [c for c in bedrock.calls if c.model_id.endswith("remove-background-v1:0")]
     assert len(remover) == 4
+
+
+def test_a_busy_model_is_waited_out_without_a_word_for_a_photo_of_a_zip(
+        studio: Studio, slack: FakeSlack, bedrock: FakeBedrock, caplog: pytest.LogCaptureFixture) -> None:
+    """A batch's line counts photos: one photo's job-level retry is not told there (a single photo's line says it)."""
+    caplog.set_level("INFO")
+    ts = post_zip(slack, catalogue(1))
+    bedrock.fail_next(4, "ThrottlingException")  # botocore's own attempts, then one job-level retry
+    studio.slash("/remove-bg", "")
+    studio.wait_idle(timeout=120)
+
+    assert [row["outcome"] for row in report_of(slack, ts).values()] == ["done"]
+    assert [r for r in caplog.records if r.name == "bot.flows.retry" and "retry" in r.getMessage()]
+    assert "Bedrock is busy" not in json.dumps(slack.updates) + thread_text(slack, ts)
 
 
 def test_remove_bg_mentioned_in_the_zips_thread_runs_the_batch(studio: Studio, slack: FakeSlack,

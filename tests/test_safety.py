@@ -179,7 +179,7 @@ def test_interrupted_jobs_are_reported_on_the_next_start(make_studio, slack: Fak
     SqliteState(path).journal_add(job)  # accepted by a process that was then killed
     make_studio(state_path=str(path))
     assert "did not finish" in slack.responses["lost"][0]["text"]
-    assert SqliteState(path).journal_unfinished() == []
+    assert SqliteState(path).journal_entries() == []
 
 
 def test_stale_or_forged_requests_are_rejected(studio: Studio, bedrock: FakeBedrock) -> None:

@@ -118,7 +118,7 @@ def handle_step(event: dict[str, Any], deps: StepDeps) -> dict[str, Any]:
         return process_photo(batch, event["source"], event["item"], deps)
     if step == "photo_failed":
         error = event.get("error") or {}
-        return _finish(batch, event["source"], event["item"]["Key"], deps, ReportRow(
+        return _finish(batch, event["item"]["Key"], deps, ReportRow(
             _photo_name(event["source"], event["item"]["Key"]), "", "failed",
             str(error.get("Error") or "error"), 0.0), ())
     if step == "report":
@@ -141,27 +141,27 @@ def process_photo(batch: BatchSpec, source: dict[str, str], item: dict[str, Any]
         # here; a folder's batch listed the ones worth telling as skipped before it started.
         return {"photo": name, "outcome": "ignored", "reason": skip}
     if int(item.get("Size", 0)) > deps.max_photo_bytes:
-        return _finish(batch, source, key, deps, row("skipped", "too_large"), ())
+        return _finish(batch, key, deps, row("skipped", "too_large"), ())
     data = deps.s3.get_object(Bucket=source["bucket"], Key=key)["Body"].read(deps.max_photo_bytes + 1)
     try:
         if len(data) > deps.max_photo_bytes:
             raise InvalidImage("file_too_large")
         open_image(data).close()
     except InvalidImage as error:
-        return _finish(batch, source, key, deps, row("skipped", error.code), ())
+        return _finish(batch, key, deps, row("skipped", error.code), ())
     try:
         outcome = deps.processor(name, data, batch)
     except ModelBusy:
         raise  # Step Functions retries it with backoff
     except InvalidImage as error:
-        return _finish(batch, source, key, deps, row("failed", error.code), (), Thumbs.of(data, None))
+        return _finish(batch, key, deps, row("failed", error.code), (), Thumbs.of(data, None))
     except KnownError as error:
-        return _finish(batch, source, key, deps, row("failed", _reason(error)), (), Thumbs.of(data, None))
-    return _finish(batch, source, key, deps, row("done", subject=outcome.subject), outcome.outputs,
+        return _finish(batch, key, deps, row("failed", _reason(error)), (), Thumbs.of(data, None))
+    return _finish(batch, key, deps, row("done", subject=outcome.subject), outcome.outputs,
                    Thumbs.of(data, outcome.preview))
 
 
-def _finish(batch: BatchSpec, source: dict[str, str], key: str, deps: StepDeps, row: ReportRow,
+def _finish(batch: BatchSpec, key: str, deps: StepDeps, row: ReportRow,
             outputs: tuple[PhotoOutput, ...], thumbs: Thumbs | None = None) -> dict[str, Any]:
     """Write the photo's results and its row (with its thumbnails, a few KB, for the report's contact sheet)."""
     layout = BatchLayout(batch.id)

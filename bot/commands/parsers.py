@@ -345,7 +345,7 @@ def _imagine_size(options: Mapping[str, str], spec: ImageModelSpec) -> tuple[int
         raise UsageError("imagine", "bad_size", model=spec.label, value=options["size"], rules=spec.size_rules())
     ratio = options.get("ar", "1:1")
     ratio = NAMED_RATIOS.get(ratio.lower(), ratio)
-    if ratio not in IMAGINE_RATIOS:  # e.g. portrait (4:5) is for /extend, not a generator size
+    if ratio not in IMAGINE_RATIOS:  # e.g. 7:3: /extend takes any ratio, a generator only these shapes
         raise UsageError("imagine", "bad_imagine_ratio", ratios=", ".join(IMAGINE_RATIOS), value=options["ar"])
     ratio_w, ratio_h = (int(part) for part in ratio.split(":"))
     return (*fit_size(spec, ratio_w, ratio_h), ratio)

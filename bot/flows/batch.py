@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from bot import messages
 from bot.catalogue.sheet import Thumbs
@@ -24,7 +24,7 @@ from bot.context import WorkerContext
 from bot.errors import BatchTooLarge, KnownError, PhotoInterrupted, QueueUnavailable, StudioError
 from bot.flows.photo_io import locate_photos
 from bot.flows.progress import Progress, start_progress
-from bot.flows.retry import ModelCaller, with_model_retries
+from bot.flows.retry import ModelCaller, quiet_retries
 from bot.jobs import Job
 from bot.slack.blocks import InlineImage
 from bot.slack.io import Upload
@@ -34,7 +34,6 @@ from bot.store import BatchProgress
 from handlers.contact_sheet import SheetEntry, contact_sheet
 from handlers.requests import ReplaceBackgroundRequest
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 # Claims and rows outlive every redelivery of a photo job.
 BATCH_TTL_SECONDS = 7 * 86400
@@ -91,10 +90,6 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
     Every path ends in ``record_batch_photo``, so one bad photo (deleted, not an
     image, refused, or a crash) never keeps the batch from completing.
     """
-    def call_model(call: Callable[[], T]) -> T:
-        # The batch's progress line counts photos; a retry is not worth a line of its own.
-        return with_model_retries(call, ctx, lambda attempt, delay: None)
-
     name = job.file_ids[0] if job.file_ids else "?"
     batch = job.batch or {}
     if not ctx.store.claim(f"batch-photo:{batch['id']}:{batch['index']}", BATCH_TTL_SECONDS):
@@ -109,7 +104,7 @@ def run_batch_photo(job: Job, ctx: WorkerContext, request: ReplaceBackgroundRequ
         photo = locate_photos(job, finder)[0]
         name = photo.name
         data = finder.download(photo)
-        outcome = step(photo, data, call_model)
+        outcome = step(photo, data, quiet_retries(ctx))
     except KnownError as failure:
         error = failure
     except Exception as failure:

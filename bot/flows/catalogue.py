@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import Any, BinaryIO, cast
 
 from bot import messages
 from bot.catalogue.archive import ArchiveLimits, ArchiveReport, Photo, Skipped, count_photos, read_photos, spool
@@ -41,14 +41,13 @@ from bot.clients import PREPARING_JOBS, jobs_in_flight
 from bot.context import WorkerContext
 from bot.errors import NoImageFound, StudioError
 from bot.flows.progress import Progress, start_progress
-from bot.flows.retry import ModelCaller, with_model_retries
+from bot.flows.retry import ModelCaller, quiet_retries
 from bot.jobs import Job
 from bot.slack.io import Upload
 from bot.slack.photo_refs import Photo as SlackFile
 from bot.slack.photos import PhotoFinder
 from handlers.errors import ModelError
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 # One batch per person at a time; the claim outlives any batch Studio can run, and is released at its end.
 RUNNING_TTL_SECONDS = 6 * 3600
@@ -207,7 +206,7 @@ def _one_photo(job: Job, ctx: WorkerContext, batch: ZipBatch, photo: Photo, thum
 
     try:
         with ctx.quota.reserve(job.team_id, job.user_id, batch.images_per_photo) as reservation:
-            outcome = batch.work(ctx, photo.name, photo.data, _quiet_retries(ctx))
+            outcome = batch.work(ctx, photo.name, photo.data, quiet_retries(ctx))
             reservation.use(len(outcome.outputs))
     except (ModelError, StudioError) as error:
         return row("failed", messages.plain_reason(error)), None, _thumbs(photo.data, None, thumbnails)
@@ -222,14 +221,6 @@ def _thumbs(data: bytes, outcome: PhotoOutcome | None, wanted: bool) -> Thumbs |
     return Thumbs.of(data, outcome.preview if outcome else None) if wanted else None
 
 
-def _quiet_retries(ctx: WorkerContext) -> ModelCaller:
-    def call_model(call: Callable[[], T]) -> T:
-        # The progress line counts photos; one photo's retry is not worth a line of its own.
-        return with_model_retries(call, ctx, lambda attempt, delay: None)
-
-    return call_model
-
-
 def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progress, rows: list[ReportRow],
              skipped: int, report_csv: bytes, results_zip: bytes | None, made: int, sheet: SheetPicks,
              note: str = "") -> None:
@@ -238,7 +229,7 @@ def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progres
     stem = posixpath.splitext(archive.name)[0]
     zip_name = results_zip_name(stem)
     failed = sum(row.outcome != "done" for row in rows)
-    uploads = [Upload(report_csv, f"{zip_name.removesuffix('-results.zip')}-report.csv", "Batch report")]
+    uploads = [report_upload(zip_name, report_csv)]
     if results_zip is not None:
         uploads.insert(0, Upload(results_zip, zip_name, "Batch results"))
         where = messages.zip_results_attached(zip_name)
@@ -251,6 +242,11 @@ def _deliver(job: Job, ctx: WorkerContext, archive: SlackFile, progress: Progres
     ctx.slack.upload(job.channel_id, progress.thread_ts, uploads,
                      comment=messages.zip_done(job.user_id, len(rows) - failed, failed, skipped, where))
     progress.show(messages.progress_text(len(rows), len(rows), failed), final=True)
+
+
+def report_upload(zip_name: str, report_csv: bytes) -> Upload:
+    """A batch's report CSV as a file, named like its results ZIP (here and from the AWS report step)."""
+    return Upload(report_csv, f"{zip_name.removesuffix('-results.zip')}-report.csv", "Batch report")
 
 
 def sheet_upload(zip_name: str, png: bytes, alt_text: str) -> Upload:

@@ -27,7 +27,7 @@ from bot.catalogue.state_machine_step import (
 from bot.context import WorkerContext
 from bot.errors import StudioError
 from bot.flows import describe, formats, remove_bg, replace_bg, upscale
-from bot.flows.catalogue import ZipBatchFor, sheet_upload
+from bot.flows.catalogue import ZipBatchFor, report_upload, sheet_upload
 from bot.slack.blocks import text_blocks
 from bot.slack.io import Upload
 
@@ -151,8 +151,7 @@ def report_poster(ctx: WorkerContext) -> ReportPoster:
             return  # the report step ran again (a Lambda retry): it was posted already
         try:
             report_csv = aws.s3.get_object(Bucket=report.bucket, Key=report.csv_key)["Body"].read()
-            uploads = [Upload(report_csv, f"{report.zip_name.removesuffix('-results.zip')}-report.csv",
-                              "Batch report")]
+            uploads = [report_upload(report.zip_name, report_csv)]
             if report.results == 0:
                 where = ZIP_BATCHES[batch.command](batch.request).results_note or messages.zip_nothing_made()
             elif report.zip_bytes <= min(ctx.settings.catalogue_upload_bytes, LAMBDA_UPLOAD_BYTES):

@@ -41,3 +41,14 @@ def with_model_retries(
             on_retry(attempt + 1, delay)
             ctx.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def quiet_retries(ctx: WorkerContext) -> ModelCaller:
+    """A model caller for one photo of a batch: it retries like any other, but says nothing.
+
+    A batch's progress line counts photos; one photo's retry is not worth a line of its own.
+    """
+    def call_model(call: Callable[[], T]) -> T:
+        return with_model_retries(call, ctx, lambda attempt, delay: None)
+
+    return call_model

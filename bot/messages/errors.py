@@ -89,8 +89,6 @@ MODEL_FAILED = {
     "no_credentials": "Studio has no AWS credentials. An admin must set AWS_PROFILE or "
                       "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or attach an IAM role).",
     "call_failed": "The call to Bedrock failed ({kind}). Please try again.",
-    "model_unavailable": "The model {model} is not available in {region}; it may have reached end of life. "
-                         "An admin can check with `python -m bot doctor`.",
     "rejected": "Bedrock rejected the request ({error_code}): {message}",
     "no_subject": "The vision model could not name the subject; try `keep=` with a word such as `keep=car`.",
     "empty_answer": "The vision model returned an empty answer. Please try again.",
@@ -188,9 +186,13 @@ def _out_of_date(error: OutOfDate, settings: Settings | None) -> str:
 
 
 def _not_allowed(error: NotAllowed, settings: Settings | None) -> str:
-    who = " or ".join(f"<@{admin}>" for admin in error.admins[:3]) or "your Slack admin"
     place = "in this channel" if error.where == "channel" else "for you"
-    return f":lock: Studio is not enabled {place}. Ask {who} to enable it."
+    return f":lock: Studio is not enabled {place}. Ask {_whom_to_ask(error.admins)} to enable it."
+
+
+def _whom_to_ask(admins: tuple[str, ...]) -> str:
+    """Studio's first few admins, mentioned, or "your Slack admin" when none is set."""
+    return " or ".join(f"<@{admin}>" for admin in admins[:3]) or "your Slack admin"
 
 
 BRAND_REFUSED = {
@@ -208,8 +210,7 @@ BRAND_REFUSED = {
 
 
 def _brand_refused(error: BrandRefused, settings: Settings | None) -> str:
-    admins = " or ".join(f"<@{admin}>" for admin in error.admins[:3]) or "your Slack admin"
-    return ":lock: " + BRAND_REFUSED[error.reason].format(admins=admins)
+    return ":lock: " + BRAND_REFUSED[error.reason].format(admins=_whom_to_ask(error.admins))
 
 
 def _quota_exceeded(error: QuotaExceeded, settings: Settings | None) -> str:

@@ -35,9 +35,8 @@ def generation_summary(
     one (Stability): its output sizes are only near that shape, so the ratio is not
     worked out from the pixels (1216×832 is Stability's 3:2, not 13:9).
     """
-    seeds = list(dict.fromkeys(seeds))  # Titan/Nova use one seed for all images of a call
-    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(seed) for seed in seeds)
-    line = f"{model_label} · {seed_text} · {width}×{height} · {seconds:.1f}s"
+    # Titan/Nova use one seed for all images of a call.
+    line = f"{model_label} · {_seeds(list(dict.fromkeys(seeds)))} · {width}×{height} · {seconds:.1f}s"
     made = made_ratio or _ratio_of(width, height)
     # Both sides go through _ratio_of: it reads 16:9 as 7:4 (within 2 %), so only like compares with like.
     if asked_ratio and _ratio_of(*_parts(asked_ratio)) != _ratio_of(*_parts(made)):
@@ -62,6 +61,11 @@ def imagine_extras(enhanced: str, in_style: bool, with_logo: bool) -> str:
 def enhancing() -> str:
     """The progress line while the text model writes a richer prompt."""
     return ":sparkles: Writing a richer prompt…"
+
+
+def _seeds(seeds: list[int]) -> str:
+    """``seed 7`` or ``seeds 7, 8``: what repeats a result."""
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(seed) for seed in seeds)
 
 
 def _parts(shape: str) -> tuple[int, int]:
@@ -110,8 +114,7 @@ def replace_summary(subjects: list[str], request: ReplaceBackgroundRequest, mode
     found = " (found automatically)" if request.keep == AUTO_SUBJECT else ""
     mode = "precise" if request.precise else "default"
     shown = seeds or ([request.seed] if request.seed is not None else [])
-    seed_text = ("seed " if len(shown) == 1 else "seeds ") + ", ".join(str(seed) for seed in shown)
-    return f"kept: {quote(kept)}{found} · {model_label} · {seed_text} · mode {mode} · {seconds:.1f}s"
+    return f"kept: {quote(kept)}{found} · {model_label} · {_seeds(shown)} · mode {mode} · {seconds:.1f}s"
 
 
 def edit_started(user_id: str, command: str, request: object) -> str:
@@ -132,8 +135,7 @@ def edit_summary(command: str, request: object, model_label: str, seeds: list[in
     """How an edit was made (command, model, seeds, mode, new size), so it can be reproduced."""
     parts = [f"/{command}", model_label]
     if command not in ("remove-bg", "upscale"):
-        seeds = list(dict.fromkeys(seeds))
-        parts.append(("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(seed) for seed in seeds))
+        parts.append(_seeds(list(dict.fromkeys(seeds))))
     if isinstance(request, ExtendRequest):
         parts.append(f"{request.ratio_w}:{request.ratio_h}, mode precise")
     if isinstance(request, UpscaleRequest) and size is not None:

@@ -185,10 +185,6 @@ class SqliteState:
             for table, column in (("journal", "id"), ("journal_holds", "job"), ("journal_lines", "job")):
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (job_id,))
 
-    def journal_unfinished(self) -> list[Job]:
-        with self._transaction() as db:
-            return [Job.from_json(row[0]) for row in db.execute("SELECT job FROM journal")]
-
     @contextmanager
     def running(self, job_id: str) -> Iterator[None]:
         """Journal what this thread reserves and posts as ``job_id``'s, while the block runs."""
