@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -224,29 +225,27 @@ def test_admins_lock_a_kit(make_studio, slack: FakeSlack) -> None:
     assert len(slack.uploads) == 1
 
 
-def test_a_kit_change_made_meanwhile_is_kept(make_studio, slack: FakeSlack) -> None:
-    """A slow /brand logo (its upload takes a while) must not undo a lock set while it ran."""
+def lock_during_a_slow_logo(make_studio: Any, slack: FakeSlack, user: str) -> BrandKit:
+    """``user``'s /brand logo, whose upload takes a while, and an admin's /brand lock meanwhile; the kit after."""
     studio: Studio = make_studio(admins=frozenset({"UADMIN"}))
-    post_image(slack, logo_png(), "logo.png", user="UADMIN")
+    post_image(slack, logo_png(), "logo.png", user=user)
     slack.delay_next("files.completeUploadExternal", 1.5)
-    studio.slash("/brand", "logo", user="UADMIN")
+    studio.slash("/brand", "logo", user=user)
     slack.wait_for(lambda: bool(slack.calls_to("files.completeUploadExternal")))
     studio.slash("/brand", "lock", user="UADMIN", response_key="r2")
     studio.wait_idle()
-    kit = load_kit(studio.runtime.state, "T0001", "C1")
+    return load_kit(studio.runtime.state, "T0001", "C1")
+
+
+def test_a_kit_change_made_meanwhile_is_kept(make_studio, slack: FakeSlack) -> None:
+    """A slow /brand logo must not undo a lock set while it ran."""
+    kit = lock_during_a_slow_logo(make_studio, slack, "UADMIN")
     assert kit.logo_file and kit.locked, kit
 
 
 def test_a_change_refused_by_a_lock_set_meanwhile(make_studio, slack: FakeSlack) -> None:
     """A member's slow /brand logo is refused if an admin locks the kit before it is stored."""
-    studio: Studio = make_studio(admins=frozenset({"UADMIN"}))
-    post_image(slack, logo_png(), "logo.png")
-    slack.delay_next("files.completeUploadExternal", 1.5)
-    studio.slash("/brand", "logo", user="U1")
-    slack.wait_for(lambda: bool(slack.calls_to("files.completeUploadExternal")))
-    studio.slash("/brand", "lock", user="UADMIN", response_key="r2")
-    studio.wait_idle()
-    kit = load_kit(studio.runtime.state, "T0001", "C1")
+    kit = lock_during_a_slow_logo(make_studio, slack, "U1")
     assert kit.locked and not kit.logo_file, kit
     assert "is locked" in notes(slack)
 

@@ -169,18 +169,18 @@ def progress_text(done: int, total: int, failed: int = 0, seconds_left: float | 
     if failed:
         parts.append(f"{failed:,} failed")
     if done < total and seconds_left is not None:
-        duration = _duration(seconds_left)
-        parts.append(f"{'' if duration.startswith('under') else '~'}{duration} left")  # not "~under a minute"
+        parts.append(f"{_time_left(seconds_left)} left")
     return ", ".join(parts)
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return "1 min" if seconds > 30 else "under a minute"
+def _time_left(seconds: float) -> str:
+    """An estimate, marked as one: ``~6 min``; ``under a minute`` is already a bound, not an estimate."""
+    if seconds <= 30:
+        return "under a minute"
     minutes = math.ceil(seconds / 60)
     if minutes < 90:
-        return f"{minutes} min"
-    return f"{math.floor(minutes / 60)} h {minutes % 60} min"
+        return f"~{minutes} min"
+    return f"~{math.floor(minutes / 60)} h {minutes % 60} min"
 
 
 def batch_done(user_id: str, rows: list[dict[str, object]], request: ReplaceBackgroundRequest) -> str:
